@@ -1,0 +1,42 @@
+/**
+ * The error catalogue: every code the runtime raises, what it means and how to fix it.
+ * docs/troubleshooting.md renders this table; a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  MANIFEST_NOT_FOUND: { meaning: 'The manifest file or name does not exist.', fix: 'Pass a path to a YAML file or the name of a manifest in manifests/.' },
+  MANIFEST_YAML_SYNTAX: { meaning: 'The manifest is not valid YAML.', fix: 'Fix the YAML syntax at the position shown.' },
+  MANIFEST_SCHEMA: { meaning: 'A manifest key is unknown, missing or of the wrong type.', fix: 'Follow the message; docs/manifest-reference.md lists every key.' },
+  MANIFEST_REF: { meaning: 'A `$ref` points at nothing or forms a cycle.', fix: 'Use `$ref: "#/definitions/<name>"` with a name defined under `definitions`.' },
+  MANIFEST_EXPRESSION: { meaning: 'A JSONata expression or `{{ }}` template does not compile.', fix: 'Fix the expression; try it at https://try.jsonata.org.' },
+  MANIFEST_REFERENCE: { meaning: 'A stream, parent or event refers to something the manifest does not define.', fix: 'Use a name defined under `streams`.' },
+  CONFIG_INVALID: { meaning: 'The connection config does not match the manifest `spec`.', fix: 'Fix the config value named in the message.' },
+  CONFIG_ENV_MISSING: { meaning: 'The config references an environment variable that is not set.', fix: 'Export the variable or remove the `${VAR}` reference.' },
+  CONFIG_FILE: { meaning: 'A config, catalog or state file cannot be read or parsed.', fix: 'Check the path and that the file holds valid JSON.' },
+  EXPRESSION_EVALUATION: { meaning: 'An expression failed while evaluating.', fix: 'Check the expression against the data shown in the message.' },
+  AUTH_INVALID_CREDENTIALS: { meaning: 'The API answered 401/403: the credential is missing, wrong or lacks a permission.', fix: 'Fix the credential named in the message.' },
+  AUTH_TOKEN_REFRESH: { meaning: 'Refreshing or minting an access token failed.', fix: 'Check the client id/secret, refresh token or app private key.' },
+  HTTP_STATUS: { meaning: 'The API answered with an error status the manifest does not handle.', fix: 'Add an `on_response` rule or fix the request.' },
+  HTTP_TIMEOUT: { meaning: 'A request took longer than `requester.timeout_ms`.', fix: 'Raise the timeout or check the API.' },
+  HTTP_NETWORK: { meaning: 'The connection failed (reset, refused, DNS).', fix: 'Check the URL base and the network.' },
+  HTTP_BODY: { meaning: 'The response body is not the JSON the manifest expects.', fix: 'Check the endpoint and `records` selector.' },
+  HTTP_RETRIES_EXHAUSTED: { meaning: 'Retries ran out (attempt or total-wait cap).', fix: 'Raise `requester.retry` caps or wait for the API to recover.' },
+  RATE_LIMITED: { meaning: 'The API rate limit was hit and the wait exceeds what retry allows.', fix: 'Lower the request rate or raise `retry.max_total_wait_ms`.' },
+  CIRCUIT_OPEN: { meaning: 'Too many recent requests failed; the circuit breaker fails fast.', fix: 'Wait for the API to recover; the breaker probes again after its reset timeout.' },
+  GRAPHQL_ERRORS: { meaning: 'A GraphQL response carried `errors`.', fix: 'Fix the query or its variables as the message says.' },
+  PAGINATION_LOOP: { meaning: 'The API returned the same next-page token twice.', fix: 'Check the pagination `token` expression; the API may ignore the injected parameter.' },
+  PAGINATION_MAX_PAGES: { meaning: 'A stream partition reached `pagination.max_pages`.', fix: 'Raise `max_pages` if the data really is that large.' },
+  MAPPING_FAILED: { meaning: 'A `records`, `filter` or `map` expression failed on a record.', fix: 'Check the expression against the record shown.' },
+  RECORD_PRIMARY_KEY: { meaning: 'A mapped record has no value for its primary key.', fix: 'Make `map` keep the primary key field.' },
+  STATE_INVALID: { meaning: 'The state input is not in a recognised shape.', fix: 'Pass the last STATE messages emitted by `read`, or none.' },
+  CATALOG_INVALID: { meaning: 'The configured catalog names streams the manifest lacks.', fix: 'Use `discover` to list the streams.' },
+  WEBHOOK_SIGNATURE_MISMATCH: { meaning: 'The webhook signature does not match the body.', fix: 'Check the webhook secret configured at the provider and in the connection.' },
+  WEBHOOK_SIGNATURE_MISSING: { meaning: 'The webhook request lacks the signature header.', fix: 'Configure a secret for the webhook at the provider.' },
+  WEBHOOK_TIMESTAMP: { meaning: 'The webhook timestamp is outside the tolerance window (replay).', fix: 'Check the clocks; replayed deliveries are refused.' },
+  WEBHOOK_MISCONFIGURED: { meaning: 'The connection has no secret for this webhook rule.', fix: 'Set the secret in the connection config.' },
+  WEBHOOK_BODY: { meaning: 'The webhook body is malformed or too large.', fix: 'Send JSON or form-encoded bodies within the size limit.' },
+  WEBHOOK_UNKNOWN_EVENT: { meaning: 'The event is not mapped by `webhooks.events`.', fix: 'Add the event to the manifest or unsubscribe it at the provider.' },
+  STORE_UNAVAILABLE: { meaning: 'The durable store cannot be written.', fix: 'Check the data directory (disk, permissions).' },
+  CUSTOM_NOT_FOUND: { meaning: 'The manifest names a custom component that is not registered.', fix: 'Register it in custom/ or fix the name.' },
+} as const satisfies Record<string, { meaning: string; fix: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

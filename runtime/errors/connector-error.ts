@@ -1,0 +1,57 @@
+import type { ErrorCode } from './codes.js';
+
+/** Where in a manifest (or other input file) a problem was found. */
+export interface SourceLocation {
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Dotted manifest path, e.g. `streams.issues.pagination.page_size`. */
+  path?: string;
+}
+
+export interface ConnectorErrorOptions {
+  /** What the user should do about it. Printed after the message. */
+  hint?: string;
+  location?: SourceLocation;
+  /** Extra structured context (never secrets). */
+  context?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * Base of every error the runtime throws on purpose. It carries a stable `code` from the catalogue
+ * (`codes.ts`), the place it concerns and a hint that names the fix.
+ */
+export class ConnectorError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly location: SourceLocation | undefined;
+  readonly context: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: ConnectorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+    this.location = options.location;
+    this.context = options.context ?? {};
+  }
+
+  /** `file:line:col: message (path) hint` — the one-line form printed by `validate` and the CLI. */
+  format(): string {
+    const where = formatLocation(this.location);
+    const path = this.location?.path ? ` (at ${this.location.path})` : '';
+    const hint = this.hint ? ` ${this.hint}` : '';
+    return `${where ? `${where}: ` : ''}${this.message}${path}${hint} [${this.code}]`;
+  }
+}
+
+export function formatLocation(location: SourceLocation | undefined): string {
+  if (!location?.file) return '';
+  if (location.line === undefined) return location.file;
+  return `${location.file}:${location.line}:${location.column ?? 1}`;
+}
+
+export function isConnectorError(error: unknown): error is ConnectorError {
+  return error instanceof ConnectorError;
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['runtime/**/*.test.ts', 'conformance/**/*.test.ts', 'custom/**/*.test.ts', 'test/**/*.test.ts', 'manifests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
