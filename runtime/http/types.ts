@@ -9,6 +9,10 @@ export interface PreparedRequest {
   body?: unknown;
   /** A label for logs and errors, e.g. "pull_requests" or "check". */
   label?: string;
+  /** A GraphQL request: `errors` in a 200 response are errors (rate-limit errors are retried). */
+  graphql?: boolean;
+  /** Per-request timeout override (default: requester.timeout_ms). */
+  timeoutMs?: number;
 }
 
 export interface HttpResponse {

@@ -1,0 +1,16 @@
+import type { Scope } from '../expressions/index.js';
+
+export type DataRecord = Record<string, unknown>;
+
+/**
+ * A stream's record pipeline (keys `records`, `filter`, `map`, `primary_key`), built once per stream.
+ * Polling and webhooks both go through it, so a record looks the same whichever way it arrived.
+ */
+export interface RecordPipeline {
+  /** Select records in a response body (`records`), then filter and map them. */
+  extract(body: unknown, scope: Scope): Promise<DataRecord[]>;
+  /** Filter and map records that were already selected (webhook payloads). */
+  process(raw: readonly unknown[], scope: Scope): Promise<DataRecord[]>;
+  /** The primary key value(s) of a mapped record, as a stable string; throws RECORD_PRIMARY_KEY when missing. */
+  keyOf(record: DataRecord): string;
+}

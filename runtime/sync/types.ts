@@ -1,0 +1,45 @@
+import type { TokenStore } from '../auth/types.js';
+import type { LoadedManifest } from '../manifest/loaded-manifest.js';
+import type { AirbyteMessage, ConfiguredCatalog, StreamState } from '../protocol/messages.js';
+
+/** Minimal structured logger (pino-compatible). Never pass secrets. */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface ConnectorOptions {
+  manifest: LoadedManifest;
+  /** The connection config, already validated against `spec` with defaults applied. */
+  config: Readonly<Record<string, unknown>>;
+  /** Identifies the connection: keys the rate-limit budget, circuit breaker and stored tokens. */
+  connectionId?: string;
+  tokenStore?: TokenStore;
+  logger?: Logger;
+  /** Replaces the rendered `requester.url_base` (cassette replay, simulated APIs, tests). */
+  urlBaseOverride?: string;
+  /** Injectable clock and sleep, so tests of waits and windows run instantly. */
+  now?: () => Date;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface ConnectorHealth {
+  breaker: 'closed' | 'open' | 'half_open';
+  rateLimitRemaining?: number;
+  requests: number;
+  retries: number;
+}
+
+/** One connector instance (manifest + one connection's config): the engine's public face. */
+export interface Connector {
+  spec(): AirbyteMessage;
+  check(): Promise<AirbyteMessage>;
+  discover(): AirbyteMessage;
+  /** RECORD, STATE, LOG and TRACE messages; without a catalog, every stream (incremental where possible). */
+  read(catalog?: ConfiguredCatalog, state?: readonly StreamState[]): AsyncIterable<AirbyteMessage>;
+  health(): ConnectorHealth;
+  close(): Promise<void>;
+}
