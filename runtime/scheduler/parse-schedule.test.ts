@@ -16,7 +16,7 @@ describe('parseSchedule', () => {
     it(`parseSchedule(${JSON.stringify(expr)}) is an interval of ${ms} ms`, () => {
       const schedule = parseSchedule(expr);
       expect(schedule.kind).toBe('interval');
-      expect(schedule.next(at).getTime() - at.getTime()).toBe(ms);
+      expect(schedule.next(at)!.getTime() - at.getTime()).toBe(ms);
     });
   }
 
