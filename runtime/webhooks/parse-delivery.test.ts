@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { isConnectorError } from '../errors/index.js';
+import { parseDelivery } from './parse-delivery.js';
+import { renderSecrets } from './secrets.js';
+
+const github = { delivery_id: "{{ headers.`x-github-hook-id` & ':' & headers.`x-github-delivery` }}", event: '{{ headers.`x-github-event` }}' };
+const headers = { 'x-github-hook-id': '42', 'x-github-delivery': 'abc-guid', 'x-github-event': 'pull_request' };
+
+describe('parseDelivery', () => {
+  it('parses JSON and renders the GitHub dedupe key (hook id + delivery GUID)', async () => {
+    const r = await parseDelivery(github, Buffer.from('{"action":"opened"}'), headers, 'application/json; charset=utf-8');
+    expect(r).toEqual({ deliveryId: '42:abc-guid', event: 'pull_request', payload: { action: 'opened' } });
+  });
+  it('parses a form-encoded body with payload= as GitHub sends it', async () => {
+    const body = Buffer.from('payload=' + encodeURIComponent('{"action":"closed","title":"é 🚀"}'));
+    const r = await parseDelivery(github, body, headers, 'application/x-www-form-urlencoded');
+    expect(r.payload).toEqual({ action: 'closed', title: 'é 🚀' });
+  });
+  it('parses a plain form (Slack slash command) into fields', async () => {
+    const r = await parseDelivery({ delivery_id: '{{ body.trigger_id }}', event: '{{ body.command }}' }, Buffer.from('command=%2Fdo&trigger_id=t1'), {}, 'application/x-www-form-urlencoded');
+    expect(r).toMatchObject({ deliveryId: 't1', event: '/do' });
+  });
+  it('takes the dedupe key from the body when the provider puts it there', async () => {
+    const r = await parseDelivery({ delivery_id: '{{ body.event_id }}', event: '{{ body.event.type }}' }, Buffer.from('{"event_id":"Ev1","event":{"type":"message"}}'), {}, 'application/json');
+    expect(r).toMatchObject({ deliveryId: 'Ev1', event: 'message' });
+  });
+  it('throws WEBHOOK_BODY on malformed or truncated JSON', async () => {
+    for (const body of ['{"a":', 'not json', '', '\u0000\u0001']) {
+      const error = await parseDelivery(github, Buffer.from(body), headers, 'application/json').catch((e: unknown) => e);
+      expect(isConnectorError(error) && error.code).toBe('WEBHOOK_BODY');
+    }
+  });
+  it('throws WEBHOOK_BODY when the delivery id headers are missing', async () => {
+    const error = await parseDelivery(github, Buffer.from('{}'), { 'x-github-event': 'push' }, 'application/json').catch((e: unknown) => e);
+    expect(isConnectorError(error) && error.code).toBe('WEBHOOK_BODY');
+  });
+});
+
+describe('renderSecrets', () => {
+  it('renders one, several, or a list-valued template, dropping empty values', async () => {
+    expect(await renderSecrets({ type: 'token', header: 'x', secret: '{{ config.s }}' }, { config: { s: 'a' } })).toEqual(['a']);
+    expect(await renderSecrets({ type: 'token', header: 'x', secret: ['{{ config.s }}', '{{ config.old }}'] }, { config: { s: 'a', old: 'b' } })).toEqual(['a', 'b']);
+    expect(await renderSecrets({ type: 'token', header: 'x', secret: '{{ config.list }}' }, { config: { list: ['a', 'b'] } })).toEqual(['a', 'b']);
+    expect(await renderSecrets({ type: 'token', header: 'x', secret: '{{ config.missing }}' }, { config: {} })).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+import { ConnectorError } from '../errors/index.js';
+import { compileTemplate } from '../expressions/index.js';
+import { normaliseHeaders } from './headers.js';
+import type { WebhooksNode } from './schema.js';
+import type { RawHeaders } from './types.js';
+
+export interface ParsedDelivery {
+  /** The dedupe key (`webhooks.delivery_id`), unique per connection. */
+  deliveryId: string;
+  event: string;
+  payload: unknown;
+}
+
+/**
+ * Parse a verified body (JSON, or form-encoded as GitHub's `payload=<json>` and Slack's slash commands
+ * send it) and render the manifest's `delivery_id` and `event` over `{ headers, body }`.
+ * Throws `WEBHOOK_BODY` when the body cannot be parsed or yields no delivery id or event.
+ */
+export async function parseDelivery(webhooks: Pick<WebhooksNode, 'delivery_id' | 'event'>, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<ParsedDelivery> {
+  const payload = parseBody(rawBody, contentType);
+  const scope = { headers: normaliseHeaders(headers), body: payload };
+  const deliveryId = await renderKey(webhooks.delivery_id, scope, 'delivery_id');
+  const event = await renderKey(webhooks.event, scope, 'event');
+  return { deliveryId, event, payload };
+}
+
+export function parseBody(rawBody: Buffer, contentType: string | undefined): unknown {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const text = rawBody.toString('utf8');
+  if (type === 'application/x-www-form-urlencoded') {
+    const form = new URLSearchParams(text);
+    const embedded = form.get('payload');
+    if (embedded !== null) return parseJson(embedded, 'the form field `payload`');
+    return Object.fromEntries(form.entries());
+  }
+  return parseJson(text, 'the body');
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ConnectorError('WEBHOOK_BODY', `${what} is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      hint: 'Send a JSON body (Content-Type: application/json) or a form with a `payload` field.',
+      cause,
+    });
+  }
+}
+
+async function renderKey(source: string, scope: Record<string, unknown>, key: 'delivery_id' | 'event'): Promise<string> {
+  let value: unknown;
+  try {
+    value = await compileTemplate(source).render(scope);
+  } catch (cause) {
+    throw new ConnectorError('WEBHOOK_BODY', `webhooks.${key} could not be computed for this delivery`, { cause, context: { key } });
+  }
+  const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+  // Mixed templates render a missing header as empty text: "hook:" alone is as bad as nothing.
+  if (text === '' || /(^[:.\-_]|[:.\-_]$)/.test(text)) {
+    throw new ConnectorError('WEBHOOK_BODY', `the delivery has no ${key === 'delivery_id' ? 'delivery id' : 'event type'} (webhooks.${key}: ${source})`, {
+      hint: 'The provider did not send the header or body field the manifest reads; check the request headers.',
+      context: { key, missing: true },
+    });
+  }
+  return text;
+}
