@@ -9,8 +9,16 @@ export type DataRecord = Record<string, unknown>;
 export interface RecordPipeline {
   /** Select records in a response body (`records`), then filter and map them. */
   extract(body: unknown, scope: Scope): Promise<DataRecord[]>;
+  /** Like `extract`, also counting the records selected before `filter` (pagination's short-page rule needs it). */
+  extractPage(body: unknown, scope: Scope): Promise<ExtractedPage>;
   /** Filter and map records that were already selected (webhook payloads). */
   process(raw: readonly unknown[], scope: Scope): Promise<DataRecord[]>;
   /** The primary key value(s) of a mapped record, as a stable string; throws RECORD_PRIMARY_KEY when missing. */
   keyOf(record: DataRecord): string;
+}
+
+export interface ExtractedPage {
+  records: DataRecord[];
+  /** Records the `records` selector found, before `filter`. */
+  selected: number;
 }

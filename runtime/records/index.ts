@@ -1,0 +1,3 @@
+export { createRecordPipeline } from './pipeline.js';
+export { createKeyOf } from './key.js';
+export type { DataRecord, ExtractedPage, RecordPipeline } from './types.js';

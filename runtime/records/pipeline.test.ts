@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { compileExpression } from '../expressions/index.js';
+import type { StreamNode } from '../manifest/schema.js';
+import { compileFast, FALLBACK } from './fast-path.js';
+import { createRecordPipeline } from './index.js';
+
+const stream = (over: Partial<StreamNode>): StreamNode => ({ primary_key: 'id', request: { method: 'GET', path: '/x' }, records: '$', ...over }) as StreamNode;
+
+describe('compileFast', () => {
+  const cases: Array<{ name: string; source: string; input: unknown }> = [
+    { name: 'object of paths and literals', source: '{ "id": id, "u": user.login, "n": 5, "s": "x", "b": true, "missing": nope.deeper, "nil": nil }', input: { id: 1, user: { login: 'a' }, nil: null } },
+    { name: 'array values kept as they are', source: '{ "tags": tags, "empty": empty }', input: { tags: ['a'], empty: [] } },
+    { name: 'binding paths', source: '{ "repo": $partition.repo, "id": id }', input: { id: 2 } },
+    { name: 'root', source: '$', input: [{ a: 1 }] },
+    { name: 'nested selector', source: 'data.items', input: { data: { items: [{ a: 1 }] } } },
+    { name: 'string field is not an object', source: '{ "l": title.length }', input: { title: 'abc' } },
+  ];
+  for (const { name, source, input } of cases) {
+    it(`agrees with JSONata: ${name}`, async () => {
+      const bindings = { partition: { repo: 'o/r' } };
+      const fast = compileFast(source);
+      expect(fast).toBeDefined();
+      expect(fast!(input, bindings)).toEqual(await compileExpression(source).evaluate(input, bindings));
+    });
+  }
+
+  it('declines an array in the middle of a path (JSONata flattens there)', () => {
+    expect(compileFast('{ "l": labels.name }')!({ labels: [{ name: 'bug' }] }, {})).toBe(FALLBACK);
+  });
+
+  it('does not compile predicates, functions or operators', () => {
+    for (const source of ['items[0]', '$string(id)', 'a & b', 'a.$uppercase(b)', '$$']) expect(compileFast(source)).toBeUndefined();
+  });
+});
+
+describe('createRecordPipeline', () => {
+  it('selects, filters and maps with partition in scope; the fallback gives JSONata results', async () => {
+    const pipeline = createRecordPipeline(stream({ records: 'items', filter: '$not($exists(pull_request))', map: '{ "id": id, "labels": labels.name, "repo": $partition.repo }' }), 'issues');
+    const body = { items: [{ id: 1, labels: [{ name: 'bug' }, { name: 'ui' }] }, { id: 2, pull_request: {} }, { id: 3, labels: [] }] };
+    const page = await pipeline.extractPage(body, { partition: { repo: 'o/r' } });
+    expect(page.selected).toBe(3);
+    expect(JSON.parse(JSON.stringify(page.records))).toEqual([{ id: 1, labels: ['bug', 'ui'], repo: 'o/r' }, { id: 3, repo: 'o/r' }]);
+  });
+
+  it('a single object body is one record; an empty body none', async () => {
+    const pipeline = createRecordPipeline(stream({}));
+    expect(await pipeline.extract({ id: 1 }, {})).toEqual([{ id: 1 }]);
+    expect(await pipeline.extract(undefined, {})).toEqual([]);
+  });
+
+  it('keyOf handles composite and nested keys and reports a missing key', () => {
+    const composite = createRecordPipeline(stream({ primary_key: ['repo.name', 'number'] }), 'pulls');
+    expect(composite.keyOf({ repo: { name: 'r' }, number: 7 })).toBe('["r",7]');
+    expect(createRecordPipeline(stream({})).keyOf({ id: 5 })).toBe('5');
+    expect(() => composite.keyOf({ number: 7 })).toThrow(expect.objectContaining({ code: 'RECORD_PRIMARY_KEY', message: expect.stringContaining('repo.name') }));
+  });
+
+  it('a failing map is MAPPING_FAILED naming the stream', async () => {
+    const pipeline = createRecordPipeline(stream({ map: '$error("boom")' }), 'issues');
+    await expect(pipeline.extract([{ id: 1 }], {})).rejects.toMatchObject({ code: 'MAPPING_FAILED', message: expect.stringContaining('issues') });
+  });
+});
