@@ -61,7 +61,7 @@ export const Manifest = Strict(
     auth: Type.Optional(Auth),
     requester: Requester,
     check: Type.Optional(Check),
-    streams: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]*$' }), Stream, { description: 'The streams, by name.' }),
+    streams: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]*$' }), Stream, { description: 'The streams, by name.', additionalProperties: false }),
     concurrency: Type.Integer({ minimum: 1, default: 4, description: 'Partitions read at once per stream.' }),
     webhooks: Type.Optional(Webhooks),
     health_check: Type.Optional(HealthCheck),

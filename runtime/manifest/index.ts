@@ -1,0 +1,10 @@
+export { loadManifest, parseManifest } from './load.js';
+export { ManifestValidationError, isManifestValidationError } from './validation-error.js';
+export { resolveManifestPath, bundledManifestNames, manifestsDir } from './resolve-path.js';
+export { packageRoot } from './package-root.js';
+export { manifestJsonSchema, GENERATED_COMMENT } from './json-schema.js';
+export { createSpecAjv } from './ajv.js';
+export { formatPath } from './source-map.js';
+export { didYouMean } from './levenshtein.js';
+export type { LoadedManifest } from './loaded-manifest.js';
+export type { ManifestNode, StreamNode, CheckNode, HealthCheckNode } from './schema.js';
