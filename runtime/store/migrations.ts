@@ -1,0 +1,67 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Append new ones;
+ * never edit a migration that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE connections (
+    id TEXT PRIMARY KEY,
+    connector TEXT NOT NULL,
+    config TEXT NOT NULL,            -- JSON; secret fields replaced by {"$sealed": "v1:..."}
+    schedule TEXT,
+    source TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE deliveries (
+    seq INTEGER PRIMARY KEY,
+    connector TEXT NOT NULL,
+    connection TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','done','failed','dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    error TEXT,
+    received_at INTEGER NOT NULL,
+    content_type TEXT,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    UNIQUE (connector, connection, delivery_id)
+  );
+  CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at) WHERE status IN ('pending','failed');
+  CREATE INDEX deliveries_by_connection ON deliveries (connection, seq);
+  CREATE TABLE records (
+    seq INTEGER PRIMARY KEY,
+    connection TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    pk TEXT NOT NULL,
+    data TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (connection, stream, pk)
+  );
+  CREATE INDEX records_page ON records (connection, stream, seq);
+  CREATE TABLE state (
+    connection TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (connection, stream)
+  );
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    connection TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    records INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+  );
+  CREATE INDEX runs_by_connection ON runs (connection, started_at);
+  CREATE TABLE tokens (
+    key TEXT PRIMARY KEY,
+    sealed TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,102 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSecretBox } from '../crypto/index.js';
+import { createSqliteStore } from './sqlite-store.js';
+import type { NewDelivery, Store } from './types.js';
+
+let dir: string;
+let store: Store;
+const env = { GWI_SECRET_KEY: 'a'.repeat(64) };
+const open = () => createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env) });
+const delivery = (id: string, extra: Partial<NewDelivery> = {}): NewDelivery => ({
+  connector: 'github', connection: 'acme', deliveryId: id, event: 'push', headers: { 'x-a': '1' }, body: Buffer.from(`{"n":"${id}"}`), contentType: 'application/json', receivedAt: 1000, ...extra,
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gwi-store-'));
+  store = open();
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('createSqliteStore: inbox', () => {
+  it('stores a delivery once: duplicates in the same batch and later are reported as such', async () => {
+    const [a, b] = await Promise.all([store.insertDelivery(delivery('d1')), store.insertDelivery(delivery('d1'))]);
+    expect(a).toMatchObject({ id: 'd1', duplicate: false });
+    expect(b).toMatchObject({ id: 'd1', duplicate: true, seq: a.seq });
+    expect(await store.insertDelivery(delivery('d1'))).toMatchObject({ duplicate: true });
+    expect(await store.insertDelivery(delivery('d1', { connection: 'other' }))).toMatchObject({ duplicate: false });
+    expect(store.deliveryCounts().pending).toBe(2);
+  });
+  it('keeps acknowledged deliveries across a reopen, with headers and body bytes', async () => {
+    const body = Buffer.from([0xff, 0x00, 0xf0, 0x9f, 0x9a, 0x80]);
+    await store.insertDelivery(delivery('d2', { body }));
+    await store.close();
+    store = open();
+    const [due] = store.dueDeliveries(2000, 10);
+    expect(due).toMatchObject({ id: 'd2', headers: { 'x-a': '1' }, status: 'pending', attempts: 0 });
+    expect(due!.body.equals(body)).toBe(true);
+  });
+  it('moves a delivery through failed, dead and replay', async () => {
+    const { seq } = await store.insertDelivery(delivery('d3'));
+    store.failDelivery(seq, 'boom', 5000);
+    expect(store.dueDeliveries(4999, 10)).toHaveLength(0);
+    expect(store.dueDeliveries(5000, 10)[0]).toMatchObject({ status: 'failed', attempts: 1, error: 'boom' });
+    store.failDelivery(seq, 'boom again', null);
+    expect(store.listDeliveries({ status: 'dead', limit: 10 })).toHaveLength(1);
+    expect(store.dueDeliveries(1e12, 10)).toHaveLength(0);
+    expect(store.replayDelivery(seq, 6000)).toBe(true);
+    expect(store.dueDeliveries(6000, 10)[0]).toMatchObject({ status: 'pending', attempts: 0, error: null });
+    store.completeDelivery(seq, 'acme', [{ stream: 'pushes', records: [{ key: '1', data: { id: 1 } }] }]);
+    expect(store.findDeliveries('d3')[0]).toMatchObject({ status: 'done' });
+    expect(store.listRecords('acme', 'pushes', 10)).toMatchObject([{ key: '1', data: { id: 1 } }]);
+  });
+  it('pages deliveries by seq cursor and filters by connection and status', async () => {
+    for (let i = 0; i < 5; i++) await store.insertDelivery(delivery(`p${i}`));
+    const first = store.listDeliveries({ limit: 2 });
+    const second = store.listDeliveries({ limit: 2, after: first[1]!.seq });
+    expect([...first, ...second].map((d) => d.id)).toEqual(['p0', 'p1', 'p2', 'p3']);
+    expect(store.listDeliveries({ limit: 10, connection: 'nope' })).toEqual([]);
+  });
+});
+
+describe('createSqliteStore: records, connections, state, runs, tokens', () => {
+  it('upserts records by primary key, keeping their position', () => {
+    store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 1 } }, { key: 'b', data: { v: 1 } }] }]);
+    store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 2 } }] }]);
+    expect(store.listRecords('c', 's', 10).map((r) => [r.key, r.data['v']])).toEqual([['a', 2], ['b', 1]]);
+  });
+  it('seals secret fields at rest and opens them on read', async () => {
+    store.saveConnection({ id: 'acme', connector: 'github', config: { token: 'ghp_SECRET1', nested: { key: 'SECRET2' }, repos: ['a/b'] }, schedule: 'every 1h', source: 'api' }, ['token', 'nested.key']);
+    expect(store.getConnection('acme')!.config).toEqual({ token: 'ghp_SECRET1', nested: { key: 'SECRET2' }, repos: ['a/b'] });
+    await store.close();
+    const raw = readFileSync(join(dir, 'gwi.db')).toString('latin1') + readFileSync(join(dir, 'gwi.db-wal'), { flag: 'a+' }).toString('latin1');
+    expect(raw).not.toContain('ghp_SECRET1');
+    expect(raw).not.toContain('SECRET2');
+    store = open();
+    expect(store.listConnections()[0]!.config['token']).toBe('ghp_SECRET1');
+  });
+  it('keeps state per stream, runs and sealed tokens', async () => {
+    const state = { type: 'STREAM' as const, stream: { stream_descriptor: { name: 'issues' }, stream_state: { updated_at: 'x' } } };
+    store.saveState('acme', state);
+    expect(store.loadState('acme')).toEqual([state]);
+    const run = store.createRun('acme', 'api', 1000);
+    expect(store.lastRun('acme')).toMatchObject({ id: run.id, status: 'running' });
+    expect(store.failInterruptedRuns(2000)).toBe(1);
+    expect(store.getRun(run.id)).toMatchObject({ status: 'failed', error: 'interrupted by a restart' });
+    const tokens = store.tokenStore('acme');
+    await tokens.save('oauth', { access_token: 'at', expires_at: 5 });
+    expect(await tokens.load('oauth')).toEqual({ access_token: 'at', expires_at: 5 });
+    expect(await store.tokenStore('other').load('oauth')).toBeUndefined();
+  });
+  it('rejects writes with STORE_UNAVAILABLE once closed', async () => {
+    await store.close();
+    await expect(store.insertDelivery(delivery('z'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(store.ping()).toBe(false);
+    store = open();
+  });
+});

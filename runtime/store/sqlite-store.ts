@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { StoredToken, TokenStore } from '../auth/types.js';
+import type { SecretBox } from '../crypto/index.js';
+import { ConnectorError } from '../errors/index.js';
+import type { StreamState } from '../protocol/messages.js';
+import { createGroupCommitter } from './group-commit.js';
+import { MIGRATIONS } from './migrations.js';
+import { openFields, sealFields } from './sealing.js';
+import type { ConnectionRow, DeliveryStatus, DeliverySummary, InsertResult, NewDelivery, RecordBatch, RunRow, Store, StoredDelivery } from './types.js';
+
+export interface SqliteStoreOptions {
+  /** The database file, e.g. `<data>/gwi.db`. */
+  file: string;
+  secretBox: SecretBox;
+  /**
+   * `FULL` (default): every commit fsyncs the WAL, so an acknowledged delivery survives power loss.
+   * `NORMAL` survives a process crash only. See docs/service.md.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+interface DeliveryDbRow {
+  seq: number; connector: string; connection: string; delivery_id: string; event: string; status: DeliveryStatus;
+  attempts: number; next_attempt_at: number | null; error: string | null; received_at: number;
+  content_type?: string | null; headers?: string; body?: Buffer;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const SUMMARY_COLUMNS = 'seq, connector, connection, delivery_id, event, status, attempts, next_attempt_at, error, received_at';
+
+/** The embedded store: one SQLite file in WAL mode. */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  mkdirSync(dirname(options.file), { recursive: true });
+  const db = new Database(options.file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  const box = options.secretBox;
+
+  const insertStmt = db.prepare(`INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body)
+    VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING`);
+  const existingStmt = db.prepare('SELECT seq FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
+  const inbox = createGroupCommitter(db, (d: NewDelivery): InsertResult => {
+    const info = insertStmt.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType ?? null, JSON.stringify(d.headers), d.body);
+    if (info.changes === 1) return { id: d.deliveryId, seq: Number(info.lastInsertRowid), duplicate: false };
+    const row = existingStmt.get(d.connector, d.connection, d.deliveryId) as { seq: number };
+    return { id: d.deliveryId, seq: row.seq, duplicate: true };
+  });
+
+  const dueStmt = db.prepare(`SELECT * FROM deliveries WHERE status IN ('pending','failed') AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`);
+  const doneStmt = db.prepare(`UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?`);
+  const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
+  const upsertRecordStmt = db.prepare(`INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`);
+
+  const upsertRecords = (connection: string, batches: readonly RecordBatch[]): number => {
+    const now = Date.now();
+    let count = 0;
+    for (const batch of batches) {
+      for (const record of batch.records) {
+        upsertRecordStmt.run(connection, batch.stream, record.key, JSON.stringify(record.data), now);
+        count++;
+      }
+    }
+    return count;
+  };
+  const completeTx = db.transaction((seq: number, connection: string, batches: readonly RecordBatch[]) => {
+    upsertRecords(connection, batches);
+    doneStmt.run(seq);
+  });
+  const upsertTx = db.transaction(upsertRecords);
+
+  const store: Store = {
+    async insertDelivery(delivery) {
+      try {
+        return await inbox.submit(delivery);
+      } catch (cause) {
+        throw new ConnectorError('STORE_UNAVAILABLE', `the webhook inbox could not be written: ${cause instanceof Error ? cause.message : String(cause)}`, {
+          hint: 'Check the data directory (disk space, permissions).',
+          cause,
+        });
+      }
+    },
+    dueDeliveries(now, limit, exclude) {
+      const rows = dueStmt.all(now, limit + (exclude?.size ?? 0)) as DeliveryDbRow[];
+      return rows.filter((row) => !exclude?.has(row.seq)).slice(0, limit).map(toStored);
+    },
+    completeDelivery(seq, connection, batches) {
+      completeTx(seq, connection, batches);
+    },
+    failDelivery(seq, error, nextAttemptAt) {
+      failStmt.run(nextAttemptAt === null ? 'dead' : 'failed', error.slice(0, 2000), nextAttemptAt, seq);
+    },
+    replayDelivery(seq, now) {
+      return db.prepare(`UPDATE deliveries SET status = 'pending', attempts = 0, error = NULL, next_attempt_at = ? WHERE seq = ?`).run(now, seq).changes === 1;
+    },
+    findDeliveries(id, connection) {
+      const rows = connection
+        ? db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE delivery_id = ? AND connection = ?`).all(id, connection)
+        : db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE delivery_id = ?`).all(id);
+      return (rows as DeliveryDbRow[]).map(toSummary);
+    },
+    listDeliveries({ connection, status, limit, after }) {
+      const where: string[] = ['seq > ?'];
+      const args: unknown[] = [after ?? 0];
+      if (connection) { where.push('connection = ?'); args.push(connection); }
+      if (status) { where.push('status = ?'); args.push(status); }
+      const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
+      return (rows as DeliveryDbRow[]).map(toSummary);
+    },
+    deliveryCounts() {
+      const counts: Record<DeliveryStatus, number> = { pending: 0, done: 0, failed: 0, dead: 0 };
+      for (const row of db.prepare('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status').all() as Array<{ status: DeliveryStatus; n: number }>) counts[row.status] = row.n;
+      return counts;
+    },
+
+    saveConnection(row, secretFields) {
+      const sealed = sealFields(row.config, secretFields, box);
+      db.prepare(`INSERT INTO connections (id, connector, config, schedule, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET connector = excluded.connector, config = excluded.config, schedule = excluded.schedule, source = excluded.source, updated_at = excluded.updated_at`)
+        .run(row.id, row.connector, JSON.stringify(sealed), row.schedule, row.source, Date.now());
+    },
+    getConnection(id) {
+      const row = db.prepare('SELECT * FROM connections WHERE id = ?').get(id) as ConnectionDbRow | undefined;
+      return row && toConnection(row, box);
+    },
+    listConnections() {
+      return (db.prepare('SELECT * FROM connections ORDER BY id').all() as ConnectionDbRow[]).map((row) => toConnection(row, box));
+    },
+
+    upsertRecords(connection, batches) {
+      return upsertTx(connection, batches);
+    },
+    listRecords(connection, stream, limit, after) {
+      const rows = db.prepare('SELECT seq, pk, data, updated_at FROM records WHERE connection = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT ?')
+        .all(connection, stream, after ?? 0, limit) as Array<{ seq: number; pk: string; data: string; updated_at: number }>;
+      return rows.map((row) => ({ seq: row.seq, key: row.pk, data: JSON.parse(row.data) as Record<string, unknown>, updated_at: new Date(row.updated_at).toISOString() }));
+    },
+
+    loadState(connection) {
+      return (db.prepare('SELECT state FROM state WHERE connection = ? ORDER BY stream').all(connection) as Array<{ state: string }>).map((row) => JSON.parse(row.state) as StreamState);
+    },
+    saveState(connection, state) {
+      const stream = state.stream.stream_descriptor.name;
+      db.prepare(`INSERT INTO state (connection, stream, state, updated_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (connection, stream) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`).run(connection, stream, JSON.stringify(state), Date.now());
+    },
+
+    createRun(connection, trigger, now) {
+      const id = randomUUID();
+      db.prepare(`INSERT INTO runs (id, connection, trigger, status, started_at) VALUES (?, ?, ?, 'running', ?)`).run(id, connection, trigger, now);
+      return store.getRun(id)!;
+    },
+    finishRun(id, status, records, error, now) {
+      db.prepare('UPDATE runs SET status = ?, records = ?, error = ?, finished_at = ? WHERE id = ?').run(status, records, error, now, id);
+    },
+    getRun(id) {
+      const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunDbRow | undefined;
+      return row && toRun(row);
+    },
+    lastRun(connection) {
+      const row = db.prepare('SELECT * FROM runs WHERE connection = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(connection) as RunDbRow | undefined;
+      return row && toRun(row);
+    },
+    failInterruptedRuns(now) {
+      return db.prepare(`UPDATE runs SET status = 'failed', error = 'interrupted by a restart', finished_at = ? WHERE status = 'running'`).run(now).changes;
+    },
+
+    tokenStore(connection): TokenStore {
+      return {
+        async load(key) {
+          const row = db.prepare('SELECT sealed FROM tokens WHERE key = ?').get(`${connection}:${key}`) as { sealed: string } | undefined;
+          return row && (JSON.parse(box.open(row.sealed)) as StoredToken);
+        },
+        async save(key, token) {
+          db.prepare(`INSERT INTO tokens (key, sealed, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`)
+            .run(`${connection}:${key}`, box.seal(JSON.stringify(token)), Date.now());
+        },
+      };
+    },
+    ping() {
+      try {
+        db.prepare('SELECT 1').get();
+        return db.open;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (!db.open) return;
+      inbox.flush();
+      db.close();
+    },
+  };
+  return store;
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let i = version; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}
+
+function toSummary(row: DeliveryDbRow): DeliverySummary {
+  return {
+    seq: row.seq, id: row.delivery_id, connector: row.connector, connection: row.connection, event: row.event, status: row.status,
+    attempts: row.attempts, received_at: iso(row.received_at)!, next_attempt_at: iso(row.next_attempt_at), error: row.error,
+  };
+}
+
+function toStored(row: DeliveryDbRow): StoredDelivery {
+  return { ...toSummary(row), headers: JSON.parse(row.headers ?? '{}') as Record<string, string>, body: row.body ?? Buffer.alloc(0), contentType: row.content_type ?? null };
+}
+
+interface ConnectionDbRow { id: string; connector: string; config: string; schedule: string | null; source: 'file' | 'api' }
+function toConnection(row: ConnectionDbRow, box: SecretBox): ConnectionRow {
+  return { id: row.id, connector: row.connector, config: openFields(JSON.parse(row.config), box) as Record<string, unknown>, schedule: row.schedule, source: row.source };
+}
+
+interface RunDbRow { id: string; connection: string; trigger: RunRow['trigger']; status: RunRow['status']; started_at: number; finished_at: number | null; records: number; error: string | null }
+function toRun(row: RunDbRow): RunRow {
+  return { ...row, started_at: iso(row.started_at)!, finished_at: iso(row.finished_at) };
+}

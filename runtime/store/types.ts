@@ -1,0 +1,129 @@
+import type { TokenStore } from '../auth/types.js';
+import type { StreamState } from '../protocol/messages.js';
+
+export type DeliveryStatus = 'pending' | 'done' | 'failed' | 'dead';
+
+export interface NewDelivery {
+  connector: string;
+  connection: string;
+  /** The dedupe key rendered from `webhooks.delivery_id`. */
+  deliveryId: string;
+  event: string;
+  headers: Readonly<Record<string, string>>;
+  body: Buffer;
+  contentType: string | undefined;
+  receivedAt: number;
+}
+
+export interface InsertResult {
+  /** The dedupe key (what the API calls the delivery's `id`). */
+  id: string;
+  /** Row number: stable, increasing; the cursor of listings. */
+  seq: number;
+  duplicate: boolean;
+}
+
+/** A delivery as listed by the admin API (no body). */
+export interface DeliverySummary {
+  seq: number;
+  id: string;
+  connector: string;
+  connection: string;
+  event: string;
+  status: DeliveryStatus;
+  attempts: number;
+  received_at: string;
+  next_attempt_at: string | null;
+  error: string | null;
+}
+
+/** A delivery with what the dispatcher needs to process it. */
+export interface StoredDelivery extends DeliverySummary {
+  headers: Record<string, string>;
+  body: Buffer;
+  contentType: string | null;
+}
+
+export interface DeliveryFilter {
+  connection?: string;
+  status?: DeliveryStatus;
+  limit: number;
+  /** Only rows with `seq` greater than this. */
+  after?: number;
+}
+
+export interface ConnectionRow {
+  id: string;
+  connector: string;
+  /** Config with secrets in clear text (opened on read; sealed at rest). */
+  config: Record<string, unknown>;
+  schedule: string | null;
+  source: 'file' | 'api';
+}
+
+export interface RecordRow {
+  seq: number;
+  key: string;
+  data: Record<string, unknown>;
+  updated_at: string;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface RunRow {
+  id: string;
+  connection: string;
+  trigger: 'api' | 'schedule';
+  status: RunStatus;
+  started_at: string;
+  finished_at: string | null;
+  records: number;
+  error: string | null;
+}
+
+export interface RecordBatch {
+  stream: string;
+  records: ReadonlyArray<{ key: string; data: Record<string, unknown> }>;
+}
+
+/**
+ * The durable store the flows receive: webhook inbox, connections, records, sync state, runs and
+ * tokens. `insertDelivery` resolves only once the row is durable on disk (group commit).
+ */
+export interface Store {
+  insertDelivery(delivery: NewDelivery): Promise<InsertResult>;
+  /** Pending or failed deliveries whose next attempt is due, oldest first. */
+  dueDeliveries(now: number, limit: number, exclude?: ReadonlySet<number>): StoredDelivery[];
+  /** Store the mapped records and mark the delivery done in one transaction. */
+  completeDelivery(seq: number, connection: string, batches: readonly RecordBatch[]): void;
+  failDelivery(seq: number, error: string, nextAttemptAt: number | null): void;
+  /** Back to pending with attempts reset; returns how many rows changed. */
+  replayDelivery(seq: number, now: number): boolean;
+  findDeliveries(id: string, connection?: string): DeliverySummary[];
+  listDeliveries(filter: DeliveryFilter): DeliverySummary[];
+  /** Counts by status (queue depth and dead letters). */
+  deliveryCounts(): Record<DeliveryStatus, number>;
+
+  /** `secretFields` are dotted paths into config whose values are sealed at rest. */
+  saveConnection(row: ConnectionRow, secretFields: readonly string[]): void;
+  getConnection(id: string): ConnectionRow | undefined;
+  listConnections(): ConnectionRow[];
+
+  upsertRecords(connection: string, batches: readonly RecordBatch[]): number;
+  listRecords(connection: string, stream: string, limit: number, after?: number): RecordRow[];
+
+  loadState(connection: string): StreamState[];
+  saveState(connection: string, state: StreamState): void;
+
+  createRun(connection: string, trigger: RunRow['trigger'], now: number): RunRow;
+  finishRun(id: string, status: Exclude<RunStatus, 'running'>, records: number, error: string | null, now: number): void;
+  getRun(id: string): RunRow | undefined;
+  lastRun(connection: string): RunRow | undefined;
+  /** Runs left `running` by a crash are marked failed at start-up. */
+  failInterruptedRuns(now: number): number;
+
+  tokenStore(connection: string): TokenStore;
+  /** A cheap write probe for /health. */
+  ping(): boolean;
+  close(): Promise<void>;
+}
