@@ -14,7 +14,7 @@ export function levenshtein(a: string, b: string): number {
 }
 
 /** The closest candidate when it is close enough to be a likely typo, else undefined. */
-export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {
+export function didYouMean(input: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = input.toLowerCase();
@@ -26,11 +26,15 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
     }
   }
   const limit = Math.max(2, Math.floor(input.length / 3));
-  return best !== undefined && bestDistance <= limit ? best : undefined;
+  if (best !== undefined && bestDistance <= limit) return best;
+  // A shortened name ("link" for "link_header"): suggest it when exactly one candidate starts with it.
+  if (lower.length < 3) return undefined;
+  const prefixed = [...candidates].filter((candidate) => candidate.toLowerCase().startsWith(lower));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 /** `; did you mean "x"?` or nothing. */
-export function suggestion(input: string, candidates: Iterable<string>): string {
+export function suggestion(input: string, candidates: readonly string[]): string {
   const match = didYouMean(input, candidates);
   return match === undefined ? '' : `; did you mean ${JSON.stringify(match)}?`;
 }
