@@ -52,7 +52,16 @@ export function manifestSchemaValidator(): ValidateFunction {
 
 /** An ajv for connection specs (the `spec` JSON Schema): defaults applied, `secret: true` allowed. */
 export function createSpecAjv(): Ajv {
-  const ajv = new Ajv({ strict: true, strictTypes: false, strictTuples: false, strictRequired: false, allErrors: true, useDefaults: true, verbose: true });
+  const ajv = new Ajv({
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    allErrors: true,
+    useDefaults: true,
+    verbose: true,
+    coerceTypes: true, // "${PORT}" expands to a string; an integer field should still accept it
+  });
   addFormats(ajv);
   ajv.addKeyword({ keyword: 'secret', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'order', schemaType: 'number' });

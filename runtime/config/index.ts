@@ -1,0 +1,6 @@
+export { resolveConfig } from './resolve.js';
+export type { ResolveConfigOptions } from './resolve.js';
+export { expandEnv } from './env.js';
+export type { Env } from './env.js';
+export { readJsonFile } from './read-json.js';
+export { secretValues } from './secret-values.js';

@@ -1,0 +1,87 @@
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ConnectorError } from '../errors/index.js';
+import { createSpecAjv } from '../manifest/ajv.js';
+import { deepFreeze } from '../manifest/freeze.js';
+import type { LoadedManifest } from '../manifest/loaded-manifest.js';
+import { expandEnv, type Env } from './env.js';
+
+export interface ResolveConfigOptions {
+  /** Where `${VAR}` values come from (default: process.env). */
+  env?: Env;
+  /** The config file, for error locations. */
+  file?: string;
+}
+
+const validators = new WeakMap<object, ValidateFunction>();
+
+function specValidator(spec: object): ValidateFunction {
+  let validate = validators.get(spec);
+  if (!validate) {
+    // A fresh copy: ajv may annotate the schema object, and the manifest is frozen.
+    validate = createSpecAjv().compile(structuredClone(spec) as Record<string, unknown>);
+    validators.set(spec, validate);
+  }
+  return validate;
+}
+
+/**
+ * A connection config, ready to use: `${VAR}` references expanded, checked against the manifest's
+ * `spec` (defaults applied, strings like "10" coerced to the declared type), frozen. Errors name the
+ * config key and the fix; a secret's value is never printed.
+ */
+export function resolveConfig(raw: unknown, manifest: LoadedManifest, options: ResolveConfigOptions = {}): Readonly<Record<string, unknown>> {
+  const where = options.file === undefined ? {} : { file: options.file };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConnectorError('CONFIG_INVALID', `config must be a JSON object, got ${Array.isArray(raw) ? 'a list' : raw === null ? 'null' : typeof raw}`, {
+      location: where,
+      hint: 'Write the config as { "key": value, ... } with the keys of the manifest spec.',
+    });
+  }
+  const config = expandEnv(raw, options.env ?? process.env, options.file) as Record<string, unknown>;
+  const validate = specValidator(manifest.node.spec as object);
+  if (!validate(config)) {
+    const problems = (validate.errors ?? []).map(describeError);
+    const first = validate.errors?.[0];
+    throw new ConnectorError('CONFIG_INVALID', `config does not match the ${manifest.node.name} spec: ${problems.join('; ')}`, {
+      location: { ...where, path: first ? configPath(first) : 'config' },
+      hint: `Fix the config value${problems.length > 1 ? 's' : ''} named above (\`gwi-connectors spec ${manifest.node.name}\` prints the full schema).`,
+      context: { problems },
+    });
+  }
+  return deepFreeze(config);
+}
+
+function configPath(error: ErrorObject): string {
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'required') segments.push(String(error.params['missingProperty']));
+  if (error.keyword === 'additionalProperties') segments.push(String(error.params['additionalProperty']));
+  return ['config', ...segments].join('.');
+}
+
+function isSecret(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && ((schema as Record<string, unknown>)['secret'] === true || (schema as Record<string, unknown>)['airbyte_secret'] === true);
+}
+
+/** One problem, with the value only when the field is not secret (and short). */
+function describeError(error: ErrorObject): string {
+  const path = configPath(error);
+  switch (error.keyword) {
+    case 'required':
+      return `${path} is required`;
+    case 'additionalProperties':
+      return `${path} is not a known config key`;
+    default: {
+      const secret = isSecret(error.parentSchema) || isSecret(error.schema);
+      const shown = secret ? '' : `, got ${preview(error.data)}`;
+      return `${path} ${error.message ?? 'is invalid'}${shown}`;
+    }
+  }
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
