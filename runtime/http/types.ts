@@ -1,3 +1,5 @@
+import type { Scope } from '../expressions/index.js';
+
 /** A request ready to send: templates rendered, auth not yet applied. */
 export interface PreparedRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -13,6 +15,8 @@ export interface PreparedRequest {
   graphql?: boolean;
   /** Per-request timeout override (default: requester.timeout_ms). */
   timeoutMs?: number;
+  /** The scope the request was rendered with: `on_response` `message` templates may use it (e.g. `partition`). */
+  scope?: Scope;
 }
 
 export interface HttpResponse {
@@ -43,4 +47,12 @@ export interface RequesterStats {
   rateLimitWaits: number;
   /** Last `remaining` value seen in the declared rate-limit header, if any. */
   rateLimitRemaining?: number;
+}
+
+/** Minimal structured logger (pino-compatible; same shape as the sync engine's). Never pass secrets. */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
 }

@@ -1,0 +1,75 @@
+import ky from 'ky';
+import type { PreparedRequest } from './types.js';
+
+/** One attempt's raw answer, before any decision is taken about it. */
+export interface RawResponse {
+  status: number;
+  statusText: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  text: string;
+  url: string;
+}
+
+/** A failure before any HTTP answer: the attempt timed out or the connection broke. */
+export class TransportError extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'network',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** The full URL with `params` set on it (kept apart so an API's own query string survives). */
+export function urlWithParams(request: Pick<PreparedRequest, 'url' | 'params'>): URL {
+  const url = new URL(request.url);
+  for (const [name, value] of Object.entries(request.params)) url.searchParams.set(name, value);
+  return url;
+}
+
+/**
+ * Send one attempt with ky. ky's own retry is off (our retry loop has jitter and caps it lacks) and
+ * HTTP error statuses are returned, not thrown, so the response rules see them.
+ */
+export async function sendOnce(request: PreparedRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<RawResponse> {
+  const headers = new Headers(request.headers);
+  if (!headers.has('accept')) headers.set('accept', 'application/json');
+  const hasBody = request.body !== undefined;
+  if (hasBody && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  // Our own timer covers the whole attempt, body included (ky's timeout stops at the headers).
+  const timer = new AbortController();
+  const timeout = setTimeout(() => timer.abort(), timeoutMs);
+  try {
+    const response = await ky(urlWithParams(request), {
+      method: request.method,
+      headers,
+      ...(hasBody ? { body: JSON.stringify(request.body) } : {}),
+      timeout: false,
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      signal: signal ? AbortSignal.any([signal, timer.signal]) : timer.signal,
+    });
+    const text = await response.text();
+    const out: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      out[name.toLowerCase()] = value;
+    });
+    return { status: response.status, statusText: response.statusText, headers: out, text, url: response.url };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    if (timer.signal.aborted) throw new TransportError('timeout', `timed out after ${timeoutMs} ms`, { cause: error });
+    throw new TransportError('network', networkMessage(error), { cause: error });
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+/** undici reports "fetch failed" and hides the useful part (ECONNRESET, ECONNREFUSED) in `cause`. */
+function networkMessage(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  return error instanceof Error ? error.message : String(error);
+}
