@@ -1,0 +1,5 @@
+export { startFakeGitHub } from './server.js';
+export type { FakeGitHub, FakeGitHubOptions, FaultKind, FaultOptions, LoggedRequest, TouchKind } from './server.js';
+export type { RepoSpec } from './data.js';
+export { githubGraphQLSchema, validateGitHubQuery } from './graphql.js';
+export { openApi } from './examples.js';
