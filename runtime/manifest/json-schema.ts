@@ -89,11 +89,50 @@ function hoist(schema: unknown, definitions: Record<string, JsonSchema>, isRoot:
   return { $ref: `#/definitions/${id}` };
 }
 
+/** In the editors' schema, any component may also be written as a `$ref` into the manifest's definitions. */
+export const MANIFEST_REF = 'ManifestRef';
+
+const manifestRef: JsonSchema = {
+  description: 'A reference to a reusable fragment under the manifest’s `definitions`; keys beside `$ref` override the fragment’s keys.',
+  type: 'object',
+  required: ['$ref'],
+  properties: { $ref: { type: 'string', pattern: '^#/definitions/', description: 'E.g. "#/definitions/paged".' } },
+};
+
+const refTo = (name: string) => ({ $ref: `#/definitions/${name}` });
+
+/** Let each component-valued key also accept `{ $ref: ... }` (the loader resolves it before validation). */
+function allowRefs(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(allowRefs);
+  if (!isObject(schema)) return schema;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'default' || key === 'const' || key === 'examples' || key === 'enum') out[key] = value;
+    else if ((key === 'properties' || key === 'patternProperties') && isObject(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, withRef(allowRefs(sub))]));
+    } else if (key === 'items' && isObject(value)) out[key] = withRef(allowRefs(value));
+    else out[key] = allowRefs(value);
+  }
+  return out;
+}
+
+function withRef(schema: unknown): unknown {
+  if (!isObject(schema)) return schema;
+  if (typeof schema['$ref'] === 'string') return { anyOf: [schema, refTo(MANIFEST_REF)] };
+  const anyOf = schema['anyOf'];
+  if (Array.isArray(anyOf) && anyOf.some((branch) => isObject(branch) && typeof branch['$ref'] === 'string')) {
+    return { ...schema, anyOf: [...anyOf, refTo(MANIFEST_REF)] };
+  }
+  return schema;
+}
+
 export function manifestJsonSchema(): JsonSchema {
   const source = plain(Manifest);
   relaxDefaults(source);
   const definitions: Record<string, JsonSchema> = {};
-  const root = hoist(source, definitions, true) as JsonSchema;
+  const root = allowRefs(hoist(source, definitions, true)) as JsonSchema;
+  for (const [name, definition] of Object.entries(definitions)) definitions[name] = allowRefs(definition) as JsonSchema;
+  definitions[MANIFEST_REF] = manifestRef;
   const sorted = Object.fromEntries(Object.entries(definitions).sort(([a], [b]) => a.localeCompare(b)));
   return { $schema: DRAFT_07, $comment: GENERATED_COMMENT, ...root, definitions: sorted };
 }
