@@ -23,5 +23,5 @@ export function createAuthenticator(node: AuthNode | undefined, ctx: AuthContext
   if (!node) return createNoAuth({ type: 'none' }, ctx);
   // TypeScript cannot correlate `node.type` with the factory it picks; the table's type guarantees it.
   const factory = factories[node.type] as AuthFactory<AuthType>;
-  return factory(node as never, ctx);
+  return factory(node, ctx);
 }
