@@ -24,6 +24,8 @@ export interface ConnectorOptions {
   now?: () => Date;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
+  /** Called after each page a stream reads (progress display): the stream and the records the page kept. */
+  onPage?: (stream: string, records: number) => void;
 }
 
 export interface ConnectorHealth {

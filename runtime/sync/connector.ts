@@ -1,0 +1,202 @@
+import { createAuthenticator } from '../auth/index.js';
+import { compileTemplate, type Scope } from '../expressions/index.js';
+import { ConnectorError } from '../errors/index.js';
+import { buildRequest, createRequester, type Requester } from '../http/index.js';
+import type { StreamNode } from '../manifest/schema.js';
+import type { AirbyteMessage, ConfiguredCatalog, StreamState, SyncMode } from '../protocol/messages.js';
+import { listStreamPartitions } from '../partitions/index.js';
+import { createRecordPipeline, type RecordPipeline } from '../records/index.js';
+import { airbyteStream, planStreams, supportsIncremental } from './catalog.js';
+import { errorMessage, errorTrace } from './messages.js';
+import { readPartition } from './partition-reader.js';
+import { secretValues } from '../config/index.js';
+import { createRedactor, redactDeep, type Redactor as Redact } from '../secrets/index.js';
+import { readStream, streamRecords, type StreamReadContext } from './stream-reader.js';
+import type { Connector, ConnectorOptions, Logger } from './types.js';
+
+/**
+ * The engine's public face: one manifest + one connection's config. Requests go through one
+ * requester (auth, rate limit, breaker, retries); every stream has one record pipeline, built once.
+ */
+export function createConnector(options: ConnectorOptions): Connector {
+  const { manifest: loaded, config } = options;
+  const manifest = loaded.node;
+  const now = options.now ?? (() => new Date());
+  const redact: Redact = createRedactor(secretValues(manifest.spec, config));
+  const logger = options.logger ? redactingLogger(options.logger, redact) : undefined;
+  const baseScope: Scope = { config };
+  const pipelines = new Map<string, RecordPipeline>();
+  let requester: Requester | undefined;
+
+  const pipelineOf = (name: string, stream: StreamNode) => {
+    let pipeline = pipelines.get(name);
+    if (!pipeline) pipelines.set(name, (pipeline = createRecordPipeline(stream, name)));
+    return pipeline;
+  };
+
+  const ensureRequester = async (): Promise<Requester> => {
+    if (requester) return requester;
+    const connectionId = options.connectionId ?? 'default';
+    const urlBase = options.urlBaseOverride ?? String(await compileTemplate(manifest.requester.url_base).render(baseScope));
+    const auth = createAuthenticator(manifest.auth, {
+      scope: baseScope,
+      tokenKey: `${manifest.name}/${connectionId}`,
+      urlBase,
+      ...(options.tokenStore ? { tokenStore: options.tokenStore } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    requester = createRequester({
+      requester: manifest.requester,
+      auth,
+      connectorName: manifest.name,
+      connectionId,
+      scope: baseScope,
+      ...(logger ? { logger } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return requester;
+  };
+
+  const contextFor = async (name: string, mode: SyncMode, states: ReadonlyMap<string, Record<string, unknown>>): Promise<StreamReadContext> => {
+    const stream = manifest.streams[name];
+    if (!stream) throw new ConnectorError('MANIFEST_REFERENCE', `stream "${name}" is not defined in manifest "${manifest.name}"`, { hint: 'Use a name defined under `streams`.' });
+    return {
+      manifest,
+      streamName: name,
+      stream,
+      pipeline: pipelineOf(name, stream),
+      requester: await ensureRequester(),
+      baseScope,
+      now,
+      mode,
+      inputState: states.get(name),
+      concurrency: stream.concurrency ?? manifest.concurrency ?? 4,
+      location: safeLocate(['streams', name, 'pagination']),
+      readParent: (parent, { incremental }) => ({
+        async *[Symbol.asyncIterator]() {
+          const parentStream = manifest.streams[parent];
+          const parentMode: SyncMode = incremental && parentStream && supportsIncremental(parentStream) ? 'incremental' : 'full_refresh';
+          yield* streamRecords(await contextFor(parent, parentMode, states));
+        },
+      }),
+      ...(options.urlBaseOverride ? { urlBaseOverride: options.urlBaseOverride } : {}),
+      ...(options.onPage ? { onPage: options.onPage } : {}),
+    };
+  };
+
+  function safeLocate(path: string[]) {
+    try {
+      return loaded.locate(path);
+    } catch {
+      return undefined;
+    }
+  }
+
+  const clean = (message: AirbyteMessage): AirbyteMessage => (message.type === 'RECORD' || message.type === 'STATE' ? message : redactDeep(message, redact));
+
+  return {
+    spec: () => ({
+      type: 'SPEC',
+      spec: {
+        connectionSpecification: (manifest.spec as Record<string, unknown> | undefined) ?? { type: 'object' },
+        ...(manifest.documentation_url ? { documentationUrl: manifest.documentation_url } : {}),
+        supportsIncremental: Object.values(manifest.streams).some(supportsIncremental),
+      },
+    }),
+
+    discover: () => ({ type: 'CATALOG', catalog: { streams: Object.entries(manifest.streams).map(([name, stream]) => airbyteStream(name, stream)) } }),
+
+    async check() {
+      try {
+        const send = await ensureRequester();
+        const check = manifest.check;
+        if (check?.path !== undefined) {
+          const request = await buildRequest(manifest.requester, { method: 'GET', path: check.path }, { ...baseScope, now: now().toISOString() }, options.urlBaseOverride);
+          await send.send({ ...request, label: 'check' });
+        } else {
+          const name = check?.stream ?? Object.keys(manifest.streams)[0];
+          if (name === undefined) throw new ConnectorError('MANIFEST_REFERENCE', 'the manifest has no stream to check with', { hint: 'Add `check.path`.' });
+          const context = await contextFor(name, 'full_refresh', new Map());
+          const partitions = listStreamPartitions(context.stream.partitions, { scope: baseScope, readParent: context.readParent })[Symbol.asyncIterator]();
+          const first = await partitions.next();
+          await partitions.return?.();
+          if (!first.done) {
+            const pages = readPartition({ ...context, incremental: false }, first.value, undefined, undefined);
+            await pages.next(); // the first page proves the credentials; stop there
+            await pages.return(undefined);
+          }
+        }
+        return { type: 'CONNECTION_STATUS', connectionStatus: { status: 'SUCCEEDED' } };
+      } catch (error) {
+        const lead = manifest.check?.message === undefined ? '' : `${String(await compileTemplate(manifest.check.message).render(baseScope).catch(() => manifest.check?.message))}: `;
+        return clean({ type: 'CONNECTION_STATUS', connectionStatus: { status: 'FAILED', message: `${lead}${errorMessage(error)}` } });
+      }
+    },
+
+    read(catalog?: ConfiguredCatalog, state?: readonly StreamState[]): AsyncIterable<AirbyteMessage> {
+      return {
+        async *[Symbol.asyncIterator]() {
+          let planned;
+          let states: Map<string, Record<string, unknown>>;
+          try {
+            planned = planStreams(manifest, catalog);
+            states = statesByStream(state);
+          } catch (error) {
+            yield clean(errorTrace(error, now().getTime()));
+            return;
+          }
+          for (const { name, mode } of planned) {
+            try {
+              const context = await contextFor(name, mode, states);
+              for await (const message of readStream(context)) yield clean(message);
+            } catch (error) {
+              yield clean(errorTrace(error, now().getTime(), name));
+            }
+            if (options.signal?.aborted) return;
+          }
+        },
+      };
+    },
+
+    health() {
+      const stats = requester?.stats();
+      return {
+        breaker: requester?.breakerState() ?? 'closed',
+        requests: stats?.requests ?? 0,
+        retries: stats?.retries ?? 0,
+        ...(stats?.rateLimitRemaining === undefined ? {} : { rateLimitRemaining: stats.rateLimitRemaining }),
+      };
+    },
+
+    async close() {
+      await requester?.close();
+    },
+  };
+}
+
+/** Input state: STATE messages' `state` objects (per stream), keyed by stream name. */
+function statesByStream(state: readonly StreamState[] | undefined): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const entry of state ?? []) {
+    const name = entry?.stream?.stream_descriptor?.name;
+    const value = entry?.stream?.stream_state;
+    if (entry?.type !== 'STREAM' || typeof name !== 'string' || !value || typeof value !== 'object') {
+      throw new ConnectorError('STATE_INVALID', `a state entry is not a per-stream state: ${JSON.stringify(entry).slice(0, 200)}`, {
+        hint: 'Pass the last STATE messages emitted by `read` (their `state` objects), or none.',
+      });
+    }
+    out.set(name, value);
+  }
+  return out;
+}
+
+function redactingLogger(logger: Logger, redact: Redact): Logger {
+  const wrap = (method: keyof Logger) => (obj: object | string, msg?: string) => {
+    const safe = typeof obj === 'string' ? redact(obj) : redactDeep(obj, redact);
+    if (msg === undefined) logger[method](safe);
+    else logger[method](safe, redact(msg));
+  };
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+}

@@ -1,0 +1,5 @@
+export { createConnector } from './connector.js';
+export { airbyteStream, planStreams, supportsIncremental } from './catalog.js';
+export { failureType, errorTrace } from './messages.js';
+export { mergeBounded } from './merge.js';
+export type { Connector, ConnectorHealth, ConnectorOptions, Logger } from './types.js';

@@ -1,0 +1,77 @@
+import type { Scope } from '../expressions/index.js';
+import { buildRequest, type Requester } from '../http/index.js';
+import { planPartition, type CursorValue, maxCursor } from '../incremental/index.js';
+import type { ManifestNode, StreamNode } from '../manifest/schema.js';
+import { applyPatch, createPaginator } from '../pagination/index.js';
+import type { Partition } from '../partitions/index.js';
+import type { DataRecord, RecordPipeline } from '../records/index.js';
+
+/** What reading one partition produces, in order. */
+export type PartitionEvent =
+  | { type: 'page'; records: DataRecord[] }
+  /** After a datetime window and at the end of the partition: the highest cursor emitted so far. */
+  | { type: 'checkpoint'; cursor: CursorValue | undefined; final: boolean };
+
+export interface PartitionReadContext {
+  manifest: ManifestNode;
+  streamName: string;
+  stream: StreamNode;
+  pipeline: RecordPipeline;
+  requester: Requester;
+  /** Incremental reading applies (sync mode incremental, or a parent read incrementally). */
+  incremental: boolean;
+  baseScope: Scope;
+  now: () => Date;
+  urlBaseOverride?: string;
+  location?: import('../errors/index.js').SourceLocation;
+}
+
+/**
+ * Read one partition: its slices (one, or one per datetime window) and, within each, every page in
+ * order. Records are yielded page by page (never the whole partition), already filtered by the
+ * incremental plan; `order: descending` stops paging once a page reaches past the lower bound.
+ */
+export async function* readPartition(context: PartitionReadContext, partition: Partition, partitionKey: string | undefined, saved: CursorValue | undefined): AsyncGenerator<PartitionEvent> {
+  const { stream, streamName, pipeline, requester } = context;
+  const now = context.now();
+  const scope: Scope = { ...context.baseScope, partition, state: saved === undefined ? {} : { cursor: saved }, now: now.toISOString() };
+  const plan = await planPartition({
+    node: context.incremental ? stream.incremental : undefined,
+    cursorField: stream.cursor_field,
+    saved,
+    scope,
+    now,
+  });
+  if (plan.skip) {
+    yield { type: 'checkpoint', cursor: undefined, final: true };
+    return;
+  }
+  const descending = context.incremental && stream.incremental?.order === 'descending';
+  let highest: CursorValue | undefined;
+  for (const slice of plan.slices) {
+    const sliceScope: Scope = slice.window ? { ...scope, window: { start: slice.start, end: slice.end } } : scope;
+    const built = await buildRequest(context.manifest.requester, stream.request, sliceScope, context.urlBaseOverride);
+    const base = applyPatch({ ...built, label: streamName }, { inject: slice.inject });
+    const paginator = createPaginator(stream.pagination, { stream: streamName, ...(partitionKey === undefined ? {} : { partition: partitionKey }), ...(context.location ? { location: context.location } : {}) });
+    let request = applyPatch(base, paginator.first());
+    for (;;) {
+      const response = await requester.send(request);
+      const page = await pipeline.extractPage(response.ignored ? undefined : response.body, { ...sliceScope, headers: response.headers });
+      const kept: DataRecord[] = [];
+      let reachedBound = false;
+      for (const record of page.records) {
+        if (descending && plan.isBeforeBound(record)) reachedBound = true;
+        if (!plan.keep(record)) continue;
+        highest = maxCursor(highest, plan.cursorOf(record));
+        kept.push(record);
+      }
+      yield { type: 'page', records: kept };
+      if (reachedBound) break;
+      const patch = await paginator.next({ request, response, recordCount: page.selected });
+      if (!patch) break;
+      request = applyPatch(base, patch);
+    }
+    if (slice.window) yield { type: 'checkpoint', cursor: highest, final: false };
+  }
+  yield { type: 'checkpoint', cursor: highest, final: true };
+}

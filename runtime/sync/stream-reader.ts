@@ -1,0 +1,97 @@
+import { partitionKey as keyOfPartition, StreamStateKeeper } from '../incremental/index.js';
+import { listStreamPartitions, type ParentReader, type Partition } from '../partitions/index.js';
+import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
+import { mergeBounded } from './merge.js';
+import { readPartition, type PartitionEvent, type PartitionReadContext } from './partition-reader.js';
+import { errorTrace, stateMessage, statusTrace } from './messages.js';
+
+export interface StreamReadContext extends Omit<PartitionReadContext, 'incremental'> {
+  mode: SyncMode;
+  /** The stream's saved state (input), if any. */
+  inputState: Readonly<Record<string, unknown>> | undefined;
+  concurrency: number;
+  readParent: ParentReader;
+  onPage?: (stream: string, records: number) => void;
+}
+
+/** Above this many partition cursors, STATE messages are sent at most once a second (they hold the whole map). */
+const LARGE_STATE = 100;
+const LARGE_STATE_INTERVAL_MS = 1000;
+
+/**
+ * Read one stream: STARTED, RECORDs (RUNNING before the first), a STATE after each partition and
+ * window (incremental mode), then COMPLETE — or a TRACE ERROR and INCOMPLETE when it fails.
+ * Partitions run concurrently up to `concurrency`; the records of one partition stay in order.
+ */
+export async function* readStream(context: StreamReadContext): AsyncGenerator<AirbyteMessage> {
+  const { streamName: name, stream } = context;
+  const now = () => context.now().getTime();
+  const incremental = context.mode === 'incremental';
+  const keeper = new StreamStateKeeper(incremental ? context.inputState : undefined, stream.incremental?.max_partitions_in_state ?? 10000);
+  const partitioned = stream.partitions !== undefined;
+  yield statusTrace(name, 'STARTED', now());
+  let running = false;
+  let sinceState = 0;
+  let lastStateAt = 0;
+  let stateEmitted = false;
+  let statePending = false;
+  const tagged = (partition: Partition): AsyncIterable<{ key: string | undefined; event: PartitionEvent }> => {
+    const key = partitioned ? keyOfPartition(partition) : undefined;
+    return (async function* () {
+      for await (const event of readPartition({ ...context, incremental }, partition, key, keeper.cursorFor(key))) yield { key, event };
+    })();
+  };
+  try {
+    const partitions = listStreamPartitions(stream.partitions, { scope: context.baseScope, readParent: context.readParent });
+    for await (const { key, event } of mergeBounded(partitions, context.concurrency, tagged)) {
+      if (event.type === 'page') {
+        context.onPage?.(name, event.records.length);
+        if (event.records.length === 0) continue;
+        if (!running) {
+          running = true;
+          yield statusTrace(name, 'RUNNING', now());
+        }
+        const emittedAt = now();
+        for (const data of event.records) yield { type: 'RECORD', record: { stream: name, data, emitted_at: emittedAt } };
+        sinceState += event.records.length;
+        continue;
+      }
+      if (!incremental) continue;
+      keeper.update(key, event.cursor);
+      const snapshot = keeper.snapshot();
+      const large = Object.keys(snapshot.partitions ?? {}).length > LARGE_STATE;
+      if (large && performance.now() - lastStateAt < LARGE_STATE_INTERVAL_MS) {
+        statePending = true;
+        continue;
+      }
+      lastStateAt = performance.now();
+      yield stateMessage(name, { ...snapshot }, sinceState);
+      sinceState = 0;
+      stateEmitted = true;
+      statePending = false;
+    }
+    if (incremental && (statePending || !stateEmitted)) yield stateMessage(name, { ...keeper.snapshot() }, sinceState);
+    yield statusTrace(name, 'COMPLETE', now());
+  } catch (error) {
+    // Keep what completed partitions earned: their cursors are already in the keeper.
+    if (incremental) yield stateMessage(name, { ...keeper.snapshot() }, sinceState);
+    yield errorTrace(error, now(), name);
+    yield statusTrace(name, 'INCOMPLETE', now());
+  }
+}
+
+/** The mapped records of a stream (a parent of a substream), without messages or state. */
+export async function* streamRecords(context: StreamReadContext): AsyncGenerator<Record<string, unknown>> {
+  const { stream } = context;
+  const incremental = context.mode === 'incremental';
+  const keeper = new StreamStateKeeper(incremental ? context.inputState : undefined, stream.incremental?.max_partitions_in_state ?? 10000);
+  const partitioned = stream.partitions !== undefined;
+  const partitions = listStreamPartitions(stream.partitions, { scope: context.baseScope, readParent: context.readParent });
+  const work = (partition: Partition) => {
+    const key = partitioned ? keyOfPartition(partition) : undefined;
+    return readPartition({ ...context, incremental }, partition, key, keeper.cursorFor(key));
+  };
+  for await (const event of mergeBounded(partitions, context.concurrency, work)) {
+    if (event.type === 'page') yield* event.records;
+  }
+}
