@@ -23,6 +23,7 @@ export interface OpenApiOperation {
   operationId: string;
   parameters?: Array<OpenApiParameter | { $ref: string }>;
   requestBody?: unknown;
+  responses?: Record<string, unknown>;
 }
 
 const require = createRequire(import.meta.url);
