@@ -1,0 +1,1 @@
+export { createLogger, type LoggerOptions, type Logger } from './logger.js';

@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Service } from '../service/index.js';
+import type { DeliveryStatus } from '../store/types.js';
+import { safeEqual } from '../webhooks/index.js';
+
+const STATUSES: readonly DeliveryStatus[] = ['pending', 'done', 'failed', 'dead'];
+
+const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ error: { code: 'NOT_FOUND', message } });
+const badRequest = (reply: FastifyReply, message: string) => reply.code(400).send({ error: { code: 'BAD_REQUEST', message } });
+
+function parseLimit(value: string | undefined, fallback = 100): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : undefined;
+}
+function parseCursor(value: string | undefined): number | undefined | null {
+  if (value === undefined || value === '') return undefined;
+  return /^\d+$/.test(value) ? Number(value) : null;
+}
+
+/** The admin API under /api, behind `Authorization: Bearer <GWI_ADMIN_TOKEN>`. */
+export const adminRoutes = (service: Service, adminToken: string): FastifyPluginAsync => async (scope: FastifyInstance) => {
+  const expected = `Bearer ${adminToken}`;
+  scope.addHook('onRequest', async (request, reply) => {
+    if (!safeEqual(request.headers.authorization ?? '', expected)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'UNAUTHORIZED', message: 'missing or wrong admin token (Authorization: Bearer $GWI_ADMIN_TOKEN)' } });
+    }
+  });
+
+  scope.get('/api/connectors', async () => ({ connectors: service.connectors() }));
+  scope.get('/api/connections', async () => ({ connections: service.listConnections() }));
+  scope.post('/api/connections', async (request, reply) => reply.code(201).send(service.putConnection(request.body, 'api')));
+
+  scope.get<{ Querystring: { connection?: string; status?: string; limit?: string; after?: string } }>('/api/deliveries', async (request, reply) => {
+    const { connection, status } = request.query;
+    const limit = parseLimit(request.query.limit);
+    const after = parseCursor(request.query.after);
+    if (status !== undefined && !STATUSES.includes(status as DeliveryStatus)) return badRequest(reply, `status must be one of ${STATUSES.join(', ')}`);
+    if (limit === undefined) return badRequest(reply, 'limit must be an integer from 1 to 1000');
+    if (after === null) return badRequest(reply, 'after must be a cursor returned as `next`');
+    const rows = service.store.listDeliveries({ limit, ...(connection ? { connection } : {}), ...(status ? { status: status as DeliveryStatus } : {}), ...(after ? { after } : {}) });
+    return {
+      deliveries: rows.map(({ id, connector, connection: conn, event, status: st, attempts, received_at, error }) => ({ id, connector, connection: conn, event, status: st, attempts, received_at, error })),
+      next: rows.length === limit ? String(rows[rows.length - 1]!.seq) : null,
+    };
+  });
+
+  scope.post<{ Params: { id: string }; Querystring: { connection?: string } }>('/api/deliveries/:id/replay', async (request, reply) => {
+    const matches = service.store.findDeliveries(request.params.id, request.query.connection);
+    if (matches.length === 0) return notFound(reply, `no delivery ${request.params.id}`);
+    if (matches.length > 1) {
+      return reply.code(409).send({ error: { code: 'AMBIGUOUS', message: `delivery id ${request.params.id} exists for several connections (${matches.map((m) => m.connection).join(', ')}); add ?connection=` } });
+    }
+    const delivery = matches[0]!;
+    service.store.replayDelivery(delivery.seq, Date.now());
+    service.dispatcher.wake();
+    return reply.code(202).send({ id: delivery.id, connection: delivery.connection, status: 'pending' });
+  });
+
+  scope.post<{ Params: { id: string } }>('/api/connections/:id/sync', async (request, reply) => {
+    if (!service.getConnection(request.params.id)) return notFound(reply, `no connection ${request.params.id}`);
+    const { run, started } = service.syncs.start(request.params.id, 'api');
+    return reply.code(202).send({ run_id: run.id, started });
+  });
+
+  scope.get<{ Params: { id: string } }>('/api/runs/:id', async (request, reply) => {
+    const run = service.store.getRun(request.params.id);
+    return run ?? notFound(reply, `no run ${request.params.id}`);
+  });
+
+  scope.get<{ Params: { id: string; stream: string }; Querystring: { limit?: string; after?: string } }>('/api/connections/:id/records/:stream', async (request, reply) => {
+    const connection = service.getConnection(request.params.id);
+    if (!connection) return notFound(reply, `no connection ${request.params.id}`);
+    const streams = service.connectors().find((c) => c.name === connection.connector)?.streams ?? [];
+    if (!streams.includes(request.params.stream)) return notFound(reply, `connector ${connection.connector} has no stream ${request.params.stream}`);
+    const limit = parseLimit(request.query.limit);
+    const after = parseCursor(request.query.after);
+    if (limit === undefined) return badRequest(reply, 'limit must be an integer from 1 to 1000');
+    if (after === null) return badRequest(reply, 'after must be a cursor returned as `next`');
+    const rows = service.store.listRecords(request.params.id, request.params.stream, limit, after);
+    return { records: rows.map((r) => r.data), next: rows.length === limit ? String(rows[rows.length - 1]!.seq) : null };
+  });
+};
+

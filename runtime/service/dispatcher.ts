@@ -1,0 +1,134 @@
+import type { Bus } from '../bus/bus.js';
+import type { LoadedManifest } from '../manifest/index.js';
+import type { RecordPipeline } from '../records/types.js';
+import type { Logger } from '../sync/types.js';
+import type { RecordBatch, Store, StoredDelivery } from '../store/types.js';
+import { mapDelivery, parseBody } from '../webhooks/index.js';
+import { retryDelay, type BackoffOptions } from './backoff.js';
+import type { ServiceMetrics } from './metrics.js';
+
+/** What the dispatcher needs to know about a connection to map its deliveries. */
+export interface DispatchTarget {
+  manifest: LoadedManifest;
+  config: Readonly<Record<string, unknown>>;
+  pipelineFor(stream: string): RecordPipeline;
+}
+
+export interface DispatcherOptions {
+  store: Store;
+  bus: Bus;
+  target(connectionId: string): DispatchTarget | undefined;
+  metrics?: ServiceMetrics;
+  logger?: Logger;
+  /** Attempts before a delivery is dead-lettered. Default 5. */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  /** How often to look for due retries when idle. Default 500 ms. */
+  pollMs?: number;
+  batchSize?: number;
+  now?: () => number;
+}
+
+export interface Dispatcher {
+  start(): void;
+  /** A new delivery is waiting: look now rather than at the next poll. */
+  wake(): void;
+  /** Process what is due now, once (tests, shutdown drain). Returns how many deliveries were handled. */
+  drainOnce(): Promise<number>;
+  /** Stop polling and wait for the delivery in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Drains the inbox: each due delivery is parsed, mapped with `webhooks.events` through the stream's
+ * record pipeline, published (when a bus is configured), then its records are upserted and the
+ * delivery marked done in one transaction. Failures retry with backoff; after `maxAttempts` the
+ * delivery is dead until replayed. State lives in the store, so a restart resumes where it stopped.
+ */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const { store, bus } = options;
+  const now = options.now ?? Date.now;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const pollMs = options.pollMs ?? 500;
+  const batchSize = options.batchSize ?? 100;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let woken = false;
+
+  async function handle(delivery: StoredDelivery): Promise<void> {
+    try {
+      const target = options.target(delivery.connection);
+      if (!target) throw new Error(`connection ${delivery.connection} is not configured any more`);
+      const payload = parseBody(delivery.body, delivery.contentType ?? undefined);
+      const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, {
+        pipelineFor: target.pipelineFor,
+        config: target.config,
+        headers: delivery.headers,
+      });
+      const batches: RecordBatch[] = mapped.map(({ stream, records }) => {
+        const pipeline = target.pipelineFor(stream);
+        return { stream, records: records.map((data) => ({ key: pipeline.keyOf(data), data })) };
+      });
+      // Publish before marking done: a crash in between republishes (at least once), never loses.
+      for (const { stream, records } of mapped) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
+      store.completeDelivery(delivery.seq, delivery.connection, batches);
+      options.metrics?.dispatched.inc({ connector: delivery.connector, result: 'done' });
+    } catch (error) {
+      const attempts = delivery.attempts + 1;
+      const message = error instanceof Error ? error.message : String(error);
+      const dead = attempts >= maxAttempts;
+      store.failDelivery(delivery.seq, message, dead ? null : now() + retryDelay(attempts, options.backoff));
+      options.metrics?.dispatched.inc({ connector: delivery.connector, result: dead ? 'dead' : 'retry' });
+      options.logger?.warn({ connection: delivery.connection, delivery: delivery.id, attempts, dead, err: message }, dead ? 'delivery dead-lettered' : 'delivery failed; will retry');
+    }
+  }
+
+  async function drainOnce(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const due = store.dueDeliveries(now(), batchSize);
+      for (const delivery of due) await handle(delivery);
+      handled += due.length;
+      if (due.length < batchSize || !running) return handled;
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      try {
+        await drainOnce();
+      } catch (error) {
+        options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'dispatcher could not read the inbox');
+      }
+      if (!running) break;
+      if (woken) { woken = false; continue; }
+      await new Promise<void>((resolve) => {
+        wakeUp = resolve;
+        timer = setTimeout(resolve, pollMs);
+        timer.unref?.();
+      });
+      wakeUp = undefined;
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    wake() {
+      woken = true;
+      wakeUp?.();
+    },
+    drainOnce,
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      wakeUp?.();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { DeliveryStatus, RunRow } from '../store/types.js';
+
+export type HealthStatus = 'ok' | 'degraded' | 'down';
+
+export interface ConnectionHealthInput {
+  id: string;
+  connector: string;
+  schedule: string | null;
+  breaker: 'closed' | 'open' | 'half_open' | null;
+  running: boolean;
+  lastRun: RunRow | undefined;
+  nextRunAt: Date | null;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  store: 'ok' | 'down';
+  deliveries: Record<DeliveryStatus, number> | null;
+  connectors: Record<string, { status: HealthStatus; connections: Record<string, ConnectionHealth> }>;
+}
+
+interface ConnectionHealth {
+  status: HealthStatus;
+  /** The engine's circuit breaker; null until the connection has made a request. */
+  breaker: 'closed' | 'open' | 'half_open' | null;
+  schedule: string | null;
+  next_sync_at: string | null;
+  syncing: boolean;
+  last_sync: { run_id: string; status: RunRow['status']; started_at: string; finished_at: string | null; records: number; error: string | null } | null;
+}
+
+const worst = (statuses: HealthStatus[]): HealthStatus => (statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok');
+
+/**
+ * Aggregate health: `down` when the store cannot be used (webhooks would get 503s); a connection is
+ * `down` with an open breaker and `degraded` when half open or its last sync failed; dead-lettered
+ * deliveries make the whole service `degraded` until replayed.
+ */
+export function buildHealth(input: { storeOk: boolean; counts: Record<DeliveryStatus, number> | undefined; connectors: string[]; connections: ConnectionHealthInput[] }): HealthReport {
+  const connectors: HealthReport['connectors'] = {};
+  for (const name of input.connectors) connectors[name] = { status: 'ok', connections: {} };
+  for (const c of input.connections) {
+    const status: HealthStatus = c.breaker === 'open' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' ? 'degraded' : 'ok';
+    const group = (connectors[c.connector] ??= { status: 'ok', connections: {} });
+    group.connections[c.id] = {
+      status, breaker: c.breaker, schedule: c.schedule, next_sync_at: c.nextRunAt?.toISOString() ?? null, syncing: c.running,
+      last_sync: c.lastRun
+        ? { run_id: c.lastRun.id, status: c.lastRun.status, started_at: c.lastRun.started_at, finished_at: c.lastRun.finished_at, records: c.lastRun.records, error: c.lastRun.error }
+        : null,
+    };
+  }
+  for (const group of Object.values(connectors)) {
+    const list = Object.values(group.connections).map((c) => c.status);
+    // One connection down does not take its connector down while others work.
+    group.status = list.length > 0 && list.every((s) => s === 'down') ? 'down' : list.some((s) => s !== 'ok') ? 'degraded' : 'ok';
+  }
+  const parts: HealthStatus[] = Object.values(connectors).map((g) => (g.status === 'down' ? 'degraded' : g.status));
+  if ((input.counts?.dead ?? 0) > 0) parts.push('degraded');
+  return {
+    status: input.storeOk ? worst(parts) : 'down',
+    store: input.storeOk ? 'ok' : 'down',
+    deliveries: input.counts ?? null,
+    connectors,
+  };
+}

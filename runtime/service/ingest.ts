@@ -1,0 +1,92 @@
+import type { Bus } from '../bus/bus.js';
+import { isConnectorError } from '../errors/index.js';
+import type { Store } from '../store/types.js';
+import type { Logger } from '../sync/types.js';
+import { normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
+import type { WebhooksNode } from '../webhooks/schema.js';
+import type { IngestOutcome, ServiceMetrics } from './metrics.js';
+
+/** The answer to a webhook request, framework-free: the route copies it to the reply. */
+export interface IngestReply {
+  status: number;
+  body: { id: string; duplicate: boolean } | { error: { code: string; message: string } };
+  outcome: IngestOutcome;
+}
+
+export interface IngestTarget {
+  connector: string;
+  connection: string;
+  webhooks: WebhooksNode;
+  secrets(): Promise<string[]>;
+}
+
+export interface IngestDeps {
+  store: Store;
+  bus: Bus;
+  metrics?: ServiceMetrics;
+  logger?: Logger;
+  now: () => number;
+  /** Called after a new delivery is durable. */
+  onAccepted(): void;
+}
+
+const VERIFY_STATUS: Record<VerifyFailureReason, [number, string, IngestOutcome]> = {
+  mismatch: [401, 'WEBHOOK_SIGNATURE_MISMATCH', 'unauthorized'],
+  stale_timestamp: [401, 'WEBHOOK_TIMESTAMP', 'unauthorized'],
+  missing_header: [400, 'WEBHOOK_SIGNATURE_MISSING', 'bad_request'],
+  malformed: [400, 'WEBHOOK_BODY', 'bad_request'],
+  // Our configuration, not the sender's fault: 500 so the provider retries once it is fixed.
+  misconfigured: [500, 'WEBHOOK_MISCONFIGURED', 'misconfigured'],
+};
+
+export const failure = (status: number, code: string, message: string, outcome: IngestOutcome): IngestReply => ({ status, body: { error: { code, message } }, outcome });
+
+/**
+ * Verify the exact bytes, parse, store durably (idempotent on connector+connection+delivery id),
+ * publish when a bus is configured, and only then answer 202 (or 200 for a duplicate).
+ */
+export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, rawBody: Buffer, rawHeaders: RawHeaders, contentType: string | undefined): Promise<IngestReply> {
+  const { webhooks } = target;
+  if (rawBody.length > (webhooks.max_body_bytes ?? 26_214_400)) {
+    return failure(413, 'WEBHOOK_BODY', `body is larger than ${webhooks.max_body_bytes} bytes`, 'too_large');
+  }
+  const secrets = await target.secrets();
+  const verdict = await verifySignature(webhooks.signature, rawBody, rawHeaders, secrets, new Date(deps.now()));
+  if (!verdict.ok) {
+    const [status, code, outcome] = VERIFY_STATUS[verdict.reason];
+    deps.logger?.warn({ connection: target.connection, reason: verdict.reason }, `webhook refused: ${verdict.message}`);
+    return failure(status, code, verdict.message, outcome);
+  }
+  let parsed;
+  try {
+    parsed = await parseDelivery(webhooks, rawBody, rawHeaders, contentType);
+  } catch (error) {
+    return failure(400, 'WEBHOOK_BODY', isConnectorError(error) ? error.message : 'malformed body', 'bad_request');
+  }
+  const headers = normaliseHeaders(rawHeaders);
+  let result;
+  try {
+    result = await deps.store.insertDelivery({
+      connector: target.connector, connection: target.connection, deliveryId: parsed.deliveryId, event: parsed.event,
+      headers, body: rawBody, contentType, receivedAt: deps.now(),
+    });
+  } catch (error) {
+    deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'webhook inbox write failed');
+    return failure(503, 'STORE_UNAVAILABLE', 'the delivery could not be stored; retry later', 'unavailable');
+  }
+  if (!result.duplicate) {
+    if (deps.bus.kind !== 'local') {
+      try {
+        await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId: parsed.deliveryId, event: parsed.event, headers, body: rawBody });
+      } catch (error) {
+        // Stored locally (the local dispatcher still maps it), but not confirmed on the bus: say so.
+        deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'publishing the delivery failed');
+        return failure(503, 'BUS_PUBLISH', 'the delivery could not be published; retry later', 'unavailable');
+      }
+    }
+    deps.onAccepted();
+  }
+  return result.duplicate
+    ? { status: 200, body: { id: result.id, duplicate: true }, outcome: 'duplicate' }
+    : { status: 202, body: { id: result.id, duplicate: false }, outcome: 'accepted' };
+}

@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type IngestOutcome = 'accepted' | 'duplicate' | 'unauthorized' | 'bad_request' | 'too_large' | 'not_found' | 'unavailable' | 'misconfigured';
+
+/** The service's Prometheus metrics, on a registry of its own (several services may run in one process in tests). */
+export interface ServiceMetrics {
+  registry: Registry;
+  deliveries: Counter<'connector' | 'outcome'>;
+  ingestLatency: Histogram<'connector'>;
+  dispatched: Counter<'connector' | 'result'>;
+  queueDepth: Gauge<'status'>;
+  syncRecords: Counter<'connection' | 'stream'>;
+  syncRuns: Counter<'connection' | 'result'>;
+  httpRetries: Gauge<'connection'>;
+  breakerState: Gauge<'connection'>;
+}
+
+export interface MetricsSources {
+  deliveryCounts(): Record<string, number>;
+  connectorHealth(): Array<{ connection: string; retries: number; breaker: 'closed' | 'open' | 'half_open' }>;
+}
+
+const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+export function createMetrics(sources: MetricsSources): ServiceMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    deliveries: new Counter({ name: 'gwi_webhook_deliveries_total', help: 'Webhook deliveries received, by outcome.', labelNames: ['connector', 'outcome'], registers: [registry] }),
+    ingestLatency: new Histogram({
+      name: 'gwi_webhook_ingest_seconds', help: 'Time from request body received to durable answer.', labelNames: ['connector'], registers: [registry],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
+    dispatched: new Counter({ name: 'gwi_webhook_dispatch_total', help: 'Deliveries processed by the dispatcher, by result (done, retry, dead).', labelNames: ['connector', 'result'], registers: [registry] }),
+    queueDepth: new Gauge({
+      name: 'gwi_webhook_queue_depth', help: 'Deliveries in the inbox by status (pending and failed are waiting, dead needs a replay).', labelNames: ['status'], registers: [registry],
+      collect() {
+        for (const [status, n] of Object.entries(sources.deliveryCounts())) this.set({ status }, n);
+      },
+    }),
+    syncRecords: new Counter({ name: 'gwi_sync_records_total', help: 'Records written by syncs.', labelNames: ['connection', 'stream'], registers: [registry] }),
+    syncRuns: new Counter({ name: 'gwi_sync_runs_total', help: 'Sync runs by result.', labelNames: ['connection', 'result'], registers: [registry] }),
+    httpRetries: new Gauge({
+      name: 'gwi_http_retries', help: 'HTTP retries made by the connection’s requester since start.', labelNames: ['connection'], registers: [registry],
+      collect() {
+        for (const h of sources.connectorHealth()) this.set({ connection: h.connection }, h.retries);
+      },
+    }),
+    breakerState: new Gauge({
+      name: 'gwi_circuit_breaker_state', help: 'Circuit breaker per connection: 0 closed, 1 half open, 2 open.', labelNames: ['connection'], registers: [registry],
+      collect() {
+        for (const h of sources.connectorHealth()) this.set({ connection: h.connection }, BREAKER_VALUE[h.breaker]);
+      },
+    }),
+  };
+}

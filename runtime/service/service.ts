@@ -1,0 +1,267 @@
+import { join } from 'node:path';
+import type { Logger as PinoLogger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import { createLocalBus } from '../bus/local-bus.js';
+import { createSecretBox } from '../crypto/index.js';
+import { ConnectorError } from '../errors/index.js';
+import { bundledManifestNames, loadManifest, type LoadedManifest } from '../manifest/index.js';
+import { createRecordPipeline } from '../records/index.js';
+import type { RecordPipeline } from '../records/types.js';
+import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
+import { createSqliteStore } from '../store/index.js';
+import type { ConnectionRow, Store } from '../store/types.js';
+import type { Connector } from '../sync/types.js';
+import { renderSecrets, type RawHeaders } from '../webhooks/index.js';
+import type { BackoffOptions } from './backoff.js';
+import { checkConnectionInput, readConnectionsFile, type ConnectionInput } from './connections-file.js';
+import { createDispatcher, type Dispatcher } from './dispatcher.js';
+import { engineCreateConnector } from './engine.js';
+import { buildHealth, type HealthReport } from './health.js';
+import { failure, ingestDelivery, type IngestReply } from './ingest.js';
+import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { secretFields, secretValuesOf, validateConfig, withoutSecrets } from './spec.js';
+import { createSyncRunner, type SyncRunner } from './sync-runner.js';
+
+export interface ServiceOptions {
+  /** Holds gwi.db and the secret key file. */
+  dataDir: string;
+  /** Default: every bundled manifest in manifests/. */
+  manifests?: readonly LoadedManifest[];
+  connectionsFile?: string;
+  bus?: Bus;
+  logger?: PinoLogger;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+  dispatcher?: { maxAttempts?: number; backoff?: BackoffOptions; pollMs?: number };
+  /** Replace a connection's API base URL (tests against local servers). */
+  urlBaseOverride?: (connectionId: string) => string | undefined;
+  /** Start the dispatcher and the schedules (default true; tests may drive them by hand). */
+  background?: boolean;
+}
+
+/** A connection as the admin API shows it: secrets left out, their names listed. */
+export interface PublicConnection {
+  id: string;
+  connector: string;
+  config: Record<string, unknown>;
+  secrets: string[];
+  schedule: string | null;
+  source: 'file' | 'api';
+}
+
+export interface Service {
+  readonly store: Store;
+  readonly metrics: ServiceMetrics;
+  readonly bus: Bus;
+  readonly dispatcher: Dispatcher;
+  readonly syncs: SyncRunner;
+  readonly scheduler: Scheduler;
+  connectors(): Array<{ name: string; version: string; description: string | null; streams: string[]; webhooks: boolean; events: string[] }>;
+  /** The largest body any connector accepts (the HTTP layer's hard limit). */
+  maxBodyBytes(): number;
+  listConnections(): PublicConnection[];
+  getConnection(id: string): PublicConnection | undefined;
+  /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID. */
+  putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
+  ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
+  health(): HealthReport;
+  /** Every secret value configured (for log redaction). */
+  secretValues(): string[];
+  close(): Promise<void>;
+}
+
+interface Live {
+  row: ConnectionRow;
+  manifest: LoadedManifest;
+  secretPaths: string[];
+  webhookSecrets?: Promise<string[]>;
+  connector?: Promise<Connector>;
+  opened?: Connector;
+}
+
+export async function createService(options: ServiceOptions): Promise<Service> {
+  const env = options.env ?? process.env;
+  const now = options.now ?? Date.now;
+  const logger = options.logger;
+  const manifests = new Map<string, LoadedManifest>();
+  for (const manifest of options.manifests ?? (await loadBundled(logger))) manifests.set(manifest.node.name, manifest);
+
+  const store = createSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env) });
+  const bus = options.bus ?? createLocalBus();
+  const live = new Map<string, Live>();
+  const pipelines = new WeakMap<LoadedManifest, Map<string, RecordPipeline>>();
+
+  const pipelineFor = (manifest: LoadedManifest) => (stream: string): RecordPipeline => {
+    let byStream = pipelines.get(manifest);
+    if (!byStream) pipelines.set(manifest, (byStream = new Map()));
+    let pipeline = byStream.get(stream);
+    if (!pipeline) {
+      const node = manifest.node.streams[stream];
+      if (!node) throw new ConnectorError('MANIFEST_REFERENCE', `${manifest.node.name} has no stream ${stream}`);
+      pipeline = createRecordPipeline(node, stream);
+      byStream.set(stream, pipeline);
+    }
+    return pipeline;
+  };
+
+  const openConnector = (entry: Live): Promise<Connector> => {
+    entry.connector ??= engineCreateConnector().then(async (create) => {
+      const urlBaseOverride = options.urlBaseOverride?.(entry.row.id);
+      const connector = await create({
+        manifest: entry.manifest, config: entry.row.config, connectionId: entry.row.id, tokenStore: store.tokenStore(entry.row.id),
+        ...(logger ? { logger } : {}), ...(urlBaseOverride ? { urlBaseOverride } : {}),
+      });
+      entry.opened = connector;
+      return connector;
+    }).catch((error: unknown) => {
+      entry.connector = undefined;
+      throw error;
+    });
+    return entry.connector;
+  };
+
+  const metrics = createMetrics({
+    deliveryCounts: () => store.deliveryCounts(),
+    connectorHealth: () => [...live.values()].flatMap((entry) => (entry.opened ? [{ connection: entry.row.id, ...entry.opened.health() }] : [])),
+  });
+
+  const dispatcher = createDispatcher({
+    store, bus, metrics, now, ...(logger ? { logger } : {}), ...options.dispatcher,
+    target(connectionId) {
+      const entry = live.get(connectionId);
+      return entry && { manifest: entry.manifest, config: entry.row.config, pipelineFor: pipelineFor(entry.manifest) };
+    },
+  });
+  const syncs = createSyncRunner({
+    store, bus, metrics, now, ...(logger ? { logger } : {}),
+    target(connectionId) {
+      const entry = live.get(connectionId);
+      return entry && { connector: entry.row.connector, open: () => openConnector(entry), pipelineFor: pipelineFor(entry.manifest) };
+    },
+  });
+  const scheduler = createScheduler({
+    now,
+    ...(logger ? { logger } : {}),
+    run: async (connectionId) => {
+      if (live.has(connectionId)) await syncs.start(connectionId, 'schedule').done;
+    },
+  });
+
+  function activate(row: ConnectionRow): Live {
+    const manifest = manifests.get(row.connector);
+    if (!manifest) throw new ConnectorError('MANIFEST_NOT_FOUND', `connection ${row.id}: no manifest named ${row.connector}`, { hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}` });
+    const previous = live.get(row.id);
+    void previous?.opened?.close().catch(() => {});
+    const entry: Live = { row, manifest, secretPaths: secretFields(manifest.node.spec) };
+    live.set(row.id, entry);
+    if (row.schedule) scheduler.schedule(row.id, row.schedule);
+    else scheduler.unschedule(row.id);
+    return entry;
+  }
+
+  const toPublic = (entry: Live): PublicConnection => ({
+    id: entry.row.id, connector: entry.row.connector, config: withoutSecrets(entry.row.config, entry.secretPaths),
+    secrets: entry.secretPaths.filter((path) => secretValuesOf(entry.row.config, [path]).length > 0), schedule: entry.row.schedule, source: entry.row.source,
+  });
+
+  function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
+    const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : 'connections file');
+    const manifest = manifests.get(entry.connector);
+    if (!manifest) throw new ConnectorError('CONFIG_INVALID', `connection ${entry.id}: unknown connector ${entry.connector}`, { hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}` });
+    const config = validateConfig(manifest, entry.config, entry.id);
+    const row: ConnectionRow = { id: entry.id, connector: entry.connector, config, schedule: entry.schedule ?? null, source };
+    const paths = secretFields(manifest.node.spec);
+    // Check the schedule before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
+    if (row.schedule) parseSchedule(row.schedule);
+    store.saveConnection(row, paths);
+    return toPublic(activate(row));
+  }
+
+  // Connections stored earlier (API), then the file (which wins for its ids).
+  for (const row of store.listConnections()) {
+    try {
+      activate(row);
+    } catch (error) {
+      logger?.error({ connection: row.id, err: error instanceof Error ? error.message : String(error) }, 'stored connection skipped');
+    }
+  }
+  if (options.connectionsFile) for (const input of readConnectionsFile(options.connectionsFile, env)) putConnection(input, 'file');
+  const interrupted = store.failInterruptedRuns(now());
+  if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
+
+  if (options.background ?? true) dispatcher.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    store, metrics, bus, dispatcher, syncs, scheduler,
+    connectors() {
+      return [...manifests.values()].map(({ node }) => ({
+        name: node.name, version: node.version, description: node.description ?? null, streams: Object.keys(node.streams),
+        webhooks: node.webhooks !== undefined, events: Object.keys(node.webhooks?.events ?? {}),
+      }));
+    },
+    maxBodyBytes() {
+      return Math.max(26_214_400, ...[...manifests.values()].map((m) => m.node.webhooks?.max_body_bytes ?? 0));
+    },
+    listConnections: () => [...live.values()].map(toPublic),
+    getConnection(id) {
+      const entry = live.get(id);
+      return entry && toPublic(entry);
+    },
+    putConnection,
+    async ingest(connector, connection, rawBody, headers, contentType) {
+      const entry = live.get(connection);
+      const webhooks = entry?.manifest.node.webhooks;
+      if (!manifests.has(connector)) return failure(404, 'NOT_FOUND', `unknown connector ${connector}`, 'not_found');
+      if (!entry || entry.row.connector !== connector) return failure(404, 'NOT_FOUND', `unknown connection ${connection} for connector ${connector}`, 'not_found');
+      if (!webhooks) return failure(404, 'NOT_FOUND', `connector ${connector} declares no webhooks`, 'not_found');
+      const started = performance.now();
+      const reply = await ingestDelivery(
+        { store, bus, metrics, now, onAccepted: () => dispatcher.wake(), ...(logger ? { logger } : {}) },
+        { connector, connection, webhooks, secrets: () => (entry.webhookSecrets ??= renderSecrets(webhooks.signature, { config: entry.row.config })) },
+        rawBody, headers, contentType,
+      );
+      metrics.deliveries.inc({ connector, outcome: reply.outcome });
+      metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
+      return reply;
+    },
+    health() {
+      return buildHealth({
+        storeOk: store.ping(),
+        counts: store.ping() ? store.deliveryCounts() : undefined,
+        connectors: [...manifests.keys()],
+        connections: [...live.values()].map((entry) => ({
+          id: entry.row.id, connector: entry.row.connector, schedule: entry.row.schedule,
+          breaker: entry.opened?.health().breaker ?? null,
+          running: syncs.isRunning(entry.row.id),
+          lastRun: store.ping() ? store.lastRun(entry.row.id) : undefined,
+          nextRunAt: scheduler.list().find((s) => s.connectionId === entry.row.id)?.nextRunAt ?? null,
+        })),
+      });
+    },
+    secretValues: () => [...live.values()].flatMap((entry) => secretValuesOf(entry.row.config, entry.secretPaths)),
+    close() {
+      closing ??= (async () => {
+        await scheduler.stop();
+        await dispatcher.stop();
+        await syncs.stop();
+        await Promise.allSettled([...live.values()].map((entry) => entry.opened?.close()));
+        await bus.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function loadBundled(logger: PinoLogger | undefined): Promise<LoadedManifest[]> {
+  const out: LoadedManifest[] = [];
+  for (const name of bundledManifestNames()) {
+    try {
+      out.push(await loadManifest(name));
+    } catch (error) {
+      logger?.error({ manifest: name, err: error instanceof Error ? error.message : String(error) }, 'manifest skipped: it does not load');
+    }
+  }
+  return out;
+}
