@@ -1,7 +1,7 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../errors/index.js';
-import { json, startServer, type LocalServer } from '../http/test-server.js';
+import { json, startServer, type LocalServer } from '../http/test-support/local-server.js';
 import type { PreparedRequest } from '../http/types.js';
 import { createAuthenticator } from './create-authenticator.js';
 

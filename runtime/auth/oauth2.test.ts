@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../errors/index.js';
 import { createRequester } from '../http/create-requester.js';
-import { json, startServer, type LocalServer } from '../http/test-server.js';
+import { json, startServer, type LocalServer } from '../http/test-support/local-server.js';
 import { createAuthenticator } from './create-authenticator.js';
 import { createMemoryTokenStore } from './memory-token-store.js';
 import type { AuthNodeOf } from './schema.js';

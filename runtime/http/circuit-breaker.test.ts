@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../auth/index.js';
 import { createRequester } from './create-requester.js';
 import { isCircuitOpenError } from './errors.js';
-import { json, startServer, type LocalServer } from './test-server.js';
+import { json, startServer, type LocalServer } from './test-support/local-server.js';
 
 let server: LocalServer | undefined;
 afterEach(async () => server?.close());

@@ -6,7 +6,7 @@ import { buildRequest } from './build-request.js';
 import { createRequester } from './create-requester.js';
 import { isHttpStatusError, isRateLimitedError } from './errors.js';
 import type { RequesterNode, RequestNode } from './schema.js';
-import { json, startServer, type Handler, type LocalServer } from './test-server.js';
+import { json, startServer, type Handler, type LocalServer } from './test-support/local-server.js';
 import type { PreparedRequest, Requester } from './types.js';
 
 const TOKEN = 'ghp_SuperSecretToken1234567890';
@@ -152,6 +152,35 @@ describe('createRequester: retries', () => {
     expect(error.code).toBe('HTTP_TIMEOUT');
     expect(error.message).toMatch(/timed out after 50 ms; gave up after 2 attempts/);
     expect(t.server.seen).toHaveLength(2);
+  });
+
+  it('a body that stalls after the headers still times out', async () => {
+    const t = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"partial":');
+    }, { timeout_ms: 50, retry: { attempts: 1, backoff: 'constant', base_ms: 1, max_ms: 1, jitter: 'none', max_total_wait_ms: 100 } });
+    expect((await failure(t.send())).code).toBe('HTTP_TIMEOUT');
+  });
+
+  it('logs retries without secrets', async () => {
+    const logged: unknown[] = [];
+    const server = await startServer(script((_q, res) => json(res, 503, {}), ok));
+    servers.push(server);
+    const log = (obj: object | string, msg?: string) => void logged.push([obj, msg]);
+    const requester = createRequester({
+      requester: { url_base: server.url, timeout_ms: 2000 },
+      auth: createAuthenticator({ type: 'api_key', inject_into: 'query', name: 'key', value: '{{ config.key }}' }, { scope: { config: { key: TOKEN } }, tokenKey: 'k', urlBase: server.url }),
+      connectorName: 'github',
+      connectionId: `c${++connection}`,
+      scope: {},
+      logger: { debug: log, info: log, warn: log, error: log },
+      sleep: async () => undefined,
+    });
+    requesters.push(requester);
+    await requester.send({ method: 'GET', url: `${server.url}/x`, params: { token: TOKEN }, headers: { 'X-Api-Token': TOKEN }, label: 'items' });
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(logged)).not.toContain(TOKEN);
+    expect(server.seen[0]?.url).toContain(TOKEN);
   });
 
   it('retries a reset connection, then succeeds; a permanent reset is HTTP_NETWORK', async () => {

@@ -5,7 +5,7 @@ import type { Scope } from '../expressions/index.js';
 import { getBreaker } from './circuit-breaker.js';
 import { HttpStatusError, RateLimitedError } from './errors.js';
 import { bodyExcerpt, credentialAdvice, statusLine } from './messages.js';
-import { getRateBudget, observeRateHeaders, resetWaitMs, type RateBudget } from './rate-limit.js';
+import { getRateBudget, observeRateHeaders, resetWaitMs, resolveRateLimit, type RateBudget } from './rate-limit.js';
 import { addedSecrets, displayUrl, scrub } from './redact.js';
 import { createResponseClassifier, type Decision } from './response-rules.js';
 import { backoffDelay, resolveRetryPolicy, type RetryPolicy } from './retry.js';
@@ -59,7 +59,7 @@ export function createRequester(options: CreateRequesterOptions): Requester {
   const node = Value.Default(RequesterSchema, structuredClone(options.requester)) as RequesterNode;
   const policy = resolveRetryPolicy(node.retry);
   const classify = createResponseClassifier(node.on_response);
-  const rateLimit = node.rate_limit;
+  const rateLimit = node.rate_limit && resolveRateLimit(node.rate_limit);
   const budget = rateLimit ? getRateBudget(rateLimit, options.connectorName, options.connectionId) : undefined;
   const breaker = getBreaker(node.circuit_breaker, options.connectorName, options.connectionId);
   const sleep = options.sleep ?? realSleep;

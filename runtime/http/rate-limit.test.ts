@@ -4,7 +4,7 @@ import { createRequester } from './create-requester.js';
 import { isRateLimitedError } from './errors.js';
 import { resetWaitMs } from './rate-limit.js';
 import type { RequesterNode } from './schema.js';
-import { json, startServer, type LocalServer } from './test-server.js';
+import { json, startServer, type LocalServer } from './test-support/local-server.js';
 import type { Requester } from './types.js';
 
 const START = Date.parse('2026-01-01T00:00:00Z');

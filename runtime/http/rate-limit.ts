@@ -55,9 +55,9 @@ export function clearRateBudgets(): void {
 /**
  * Read the declared remaining/reset headers of a response. When fewer than `pause_below` requests
  * remain, the budget pauses until the reset instant, before the API has to answer 429.
+ * `resolved` has its defaults applied (see resolveRateLimit).
  */
-export function observeRateHeaders(budget: RateBudget, node: RateLimitNode, headers: Readonly<Record<string, string>>, now: number): void {
-  const resolved = resolveRateLimit(node);
+export function observeRateHeaders(budget: RateBudget, resolved: RateLimitNode, headers: Readonly<Record<string, string>>, now: number): void {
   if (!resolved.remaining_header) return;
   const raw = headers[resolved.remaining_header.toLowerCase()];
   if (raw === undefined) return;
