@@ -1,0 +1,30 @@
+/** One verified webhook delivery, as stored in the inbox and published to the bus. */
+export interface DeliveryMessage {
+  connector: string;
+  connection: string;
+  /** The dedupe key of the delivery (e.g. GitHub hook id + delivery id). */
+  deliveryId: string;
+  event: string;
+  headers: Record<string, string>;
+  /** The raw body exactly as received, so workers can re-verify or re-parse it. */
+  body: Buffer;
+}
+
+/**
+ * Where verified deliveries and mapped records go besides the embedded store. The local bus does
+ * nothing (the SQLite inbox is the queue); the Pub/Sub bus publishes and resolves only once the
+ * publish is confirmed, so a receiver answers 2xx only for deliveries that reached Pub/Sub.
+ */
+export interface Bus {
+  readonly kind: 'local' | 'pubsub';
+  publishDelivery(delivery: DeliveryMessage): Promise<void>;
+  publishRecords(connector: string, connection: string, stream: string, records: object[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Keeps bodies too large for a Pub/Sub message (10 MB) and hands back a reference to them. */
+export interface BodyStore {
+  put(key: string, body: Buffer): Promise<string>;
+  /** Needed on the worker side to read a body published by reference. */
+  get?(reference: string): Promise<Buffer>;
+}

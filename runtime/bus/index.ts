@@ -1,0 +1,7 @@
+export type { BodyStore, Bus, DeliveryMessage } from './bus.js';
+export { createLocalBus } from './local-bus.js';
+export { createPubSubBus, DEFAULT_MAX_INLINE_BYTES, type PubSubBusOptions } from './pubsub-bus.js';
+export { subscribeDeliveries, type DeliverySubscription, type ReceivedDelivery, type SubscribeDeliveriesOptions } from './subscribe-deliveries.js';
+export { createFileBodyStore } from './file-body-store.js';
+export { decodeDeliveryData, encodeDeliveryData, DELIVERY_FORMAT } from './delivery-codec.js';
+export { ATTR, recordsTopicName, webhooksTopicName } from './topic-names.js';

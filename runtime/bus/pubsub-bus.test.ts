@@ -1,0 +1,232 @@
+import { PubSub, type Message } from '@google-cloud/pubsub';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorForTests } from '../../test/support/pubsub-test-env.js';
+import { pubsubTestsSkipped, type PubSubEmulator } from '../../test/support/pubsub-emulator.js';
+import {
+  ATTR,
+  createFileBodyStore,
+  createLocalBus,
+  createPubSubBus,
+  decodeDeliveryData,
+  recordsTopicName,
+  subscribeDeliveries,
+  webhooksTopicName,
+  type ReceivedDelivery,
+} from './index.js';
+
+const projectId = 'gwi-test';
+let emulator: PubSubEmulator;
+let pubsub: PubSub;
+let bodyDir: string;
+let seq = 0;
+const uniqueConnector = () => `conn${process.pid}x${(seq += 1)}`;
+
+/** A plain subscription created before publishing (Pub/Sub keeps nothing for subscriptions made later). */
+async function tap(topicName: string, ordered = false) {
+  const topic = pubsub.topic(topicName);
+  const [exists] = await topic.exists();
+  if (!exists) await topic.create();
+  const [subscription] = await topic.createSubscription(`${topicName}-tap-${(seq += 1)}`, { enableMessageOrdering: ordered });
+  const messages: Message[] = [];
+  subscription.on('message', (m: Message) => {
+    messages.push(m);
+    m.ack();
+  });
+  return {
+    messages,
+    async waitFor(count: number, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (messages.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(messages.length).toBeGreaterThanOrEqual(count);
+      return messages;
+    },
+    close: () => subscription.close(),
+  };
+}
+
+const delivery = (connector: string, connection: string, n: number, body = Buffer.from(JSON.stringify({ n, text: 'héllo 🌍' }))) => ({
+  connector,
+  connection,
+  deliveryId: `hook-1:${connection}-${n}`,
+  event: 'issues',
+  headers: { 'x-github-event': 'issues', 'x-github-delivery': `${connection}-${n}`, 'content-type': 'application/json' },
+  body,
+});
+
+describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
+  beforeAll(async () => {
+    emulator = await emulatorForTests();
+    pubsub = new PubSub({ projectId });
+    bodyDir = mkdtempSync(join(tmpdir(), 'gwi-bodies-'));
+  });
+  afterAll(async () => {
+    await pubsub?.close();
+    await emulator?.stop();
+    if (bodyDir) rmSync(bodyDir, { recursive: true, force: true });
+  });
+
+  it('publishDelivery() creates the topic, resolves after the publish is confirmed, and carries attributes, headers and the exact body', async () => {
+    const connector = uniqueConnector();
+    const bus = createPubSubBus({ projectId });
+    // the first publish creates the topic; a tap made first gets the message
+    const t = await tap(webhooksTopicName(connector));
+    const d = delivery(connector, 'acme', 1);
+    await bus.publishDelivery(d);
+    const [message] = await t.waitFor(1);
+    expect(message!.orderingKey).toBe('acme');
+    expect(message!.attributes).toMatchObject({
+      [ATTR.deliveryId]: d.deliveryId,
+      [ATTR.event]: 'issues',
+      [ATTR.connector]: connector,
+      [ATTR.connection]: 'acme',
+      [ATTR.bodyBytes]: String(d.body.length),
+    });
+    const decoded = decodeDeliveryData(message!.data);
+    expect(decoded.headers).toEqual(d.headers);
+    expect(decoded.body.equals(d.body)).toBe(true);
+    await t.close();
+    await bus.close();
+  });
+
+  it('keeps publish order per connection (ordering key) through subscribeDeliveries', async () => {
+    const connector = uniqueConnector();
+    const bus = createPubSubBus({ projectId });
+    const received: ReceivedDelivery[] = [];
+    const sub = await subscribeDeliveries({
+      projectId,
+      pubsub,
+      connector,
+      subscription: `${connector}-workers`,
+      deadLetterTopic: `${connector}-dead`,
+      maxDeliveryAttempts: 5,
+      handler: async (d) => void received.push(d),
+    });
+    const sent = [];
+    for (let n = 0; n < 40; n += 1) sent.push(delivery(connector, n % 2 ? 'beta' : 'alpha', n));
+    await Promise.all(sent.map((d) => bus.publishDelivery(d))); // all in flight at once
+    const deadline = Date.now() + 20_000;
+    while (received.length < sent.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(received).toHaveLength(sent.length);
+    for (const connection of ['alpha', 'beta']) {
+      const expected = sent.filter((d) => d.connection === connection).map((d) => d.deliveryId);
+      expect(received.filter((d) => d.connection === connection).map((d) => d.deliveryId)).toEqual(expected);
+    }
+    expect(received[0]).toMatchObject({ connector, event: 'issues', attempt: 1 });
+    await sub.close();
+    await bus.close();
+  });
+
+  it('stores a body over the message limit in the body store and the worker reads it back by reference', async () => {
+    const connector = uniqueConnector();
+    const store = createFileBodyStore(bodyDir);
+    const bus = createPubSubBus({ projectId, bodyStore: store });
+    const t = await tap(webhooksTopicName(connector));
+    const received: ReceivedDelivery[] = [];
+    const sub = await subscribeDeliveries({
+      projectId,
+      pubsub,
+      connector,
+      subscription: `${connector}-workers`,
+      deadLetterTopic: `${connector}-dead`,
+      maxDeliveryAttempts: 5,
+      bodyStore: store,
+      handler: async (d) => void received.push(d),
+    });
+    const big = randomBytes(10 * 1024 * 1024 + 17); // over Pub/Sub's 10 MB message limit
+    await bus.publishDelivery(delivery(connector, 'acme', 1, big));
+    const [message] = await t.waitFor(1);
+    expect(message!.attributes[ATTR.bodyRef]).toMatch(/^file:/);
+    expect(message!.data.length).toBeLessThan(1024);
+    const deadline = Date.now() + 20_000;
+    while (received.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(received[0]!.body.equals(big)).toBe(true);
+    await sub.close();
+    await t.close();
+    await bus.close();
+  });
+
+  it('refuses a body over the limit when no body store is configured', async () => {
+    const bus = createPubSubBus({ projectId, maxInlineBytes: 1_000 });
+    await expect(bus.publishDelivery(delivery(uniqueConnector(), 'acme', 1, Buffer.alloc(2_000)))).rejects.toMatchObject({ code: 'BUS_CONFIG' });
+    await bus.close();
+  });
+
+  it('moves a delivery to the dead-letter topic after maxDeliveryAttempts failed handler attempts; others are acked', async () => {
+    const connector = uniqueConnector();
+    const deadLetterTopic = `${connector}-dead`;
+    const bus = createPubSubBus({ projectId });
+    const attempts = new Map<string, number[]>();
+    const handled: string[] = [];
+    const sub = await subscribeDeliveries({
+      projectId,
+      pubsub,
+      connector,
+      subscription: `${connector}-workers`,
+      deadLetterTopic,
+      maxDeliveryAttempts: 5,
+      ordered: false, // the emulator never dead-letters on ordered subscriptions (real Pub/Sub does)
+      retryBackoffSeconds: { minimum: 0, maximum: 1 },
+      handler: async (d) => {
+        attempts.set(d.deliveryId, [...(attempts.get(d.deliveryId) ?? []), d.attempt]);
+        if (d.connection === 'poison') throw new Error('handler fails on purpose');
+        handled.push(d.deliveryId);
+      },
+    });
+    // the worker created `<dead letter topic>-hold` so dead letters are retained; read them from it
+    const dead: Message[] = [];
+    const hold = pubsub.subscription(`${deadLetterTopic}-hold`);
+    hold.on('message', (m: Message) => {
+      dead.push(m);
+      m.ack();
+    });
+    const poison = delivery(connector, 'poison', 1);
+    const good = delivery(connector, 'fine', 2);
+    await bus.publishDelivery(poison);
+    await bus.publishDelivery(good);
+    const deadline = Date.now() + 20_000;
+    while (dead.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.attributes[ATTR.deliveryId]).toBe(poison.deliveryId);
+    expect(decodeDeliveryData(dead[0]!.data).body.equals(poison.body)).toBe(true);
+    expect(attempts.get(poison.deliveryId)).toEqual([1, 2, 3, 4, 5]);
+    expect(handled).toEqual([good.deliveryId]);
+    await hold.close();
+    await sub.close();
+    await bus.close();
+  });
+
+  it('rejects maxDeliveryAttempts outside 5..100 with BUS_CONFIG', async () => {
+    await expect(
+      subscribeDeliveries({ projectId, pubsub, connector: 'x', subscription: 's', deadLetterTopic: 'd', maxDeliveryAttempts: 2, handler: async () => {} }),
+    ).rejects.toMatchObject({ code: 'BUS_CONFIG' });
+  });
+
+  it('publishRecords() sends one message per record to connector-records-<connector>', async () => {
+    const connector = uniqueConnector();
+    const bus = createPubSubBus({ projectId });
+    const t = await tap(recordsTopicName(connector), true);
+    const records = Array.from({ length: 25 }, (_, i) => ({ id: i, title: `issue ${i}` }));
+    await bus.publishRecords(connector, 'acme', 'issues', records);
+    await bus.publishRecords(connector, 'acme', 'issues', []); // nothing to do
+    const messages = await t.waitFor(25);
+    expect(messages.map((m) => JSON.parse(m.data.toString('utf8')))).toEqual(records);
+    expect(messages[0]!.attributes).toEqual({ [ATTR.connector]: connector, [ATTR.connection]: 'acme', [ATTR.stream]: 'issues' });
+    expect(messages[0]!.orderingKey).toBe('acme');
+    await t.close();
+    await bus.close();
+  });
+});
+
+describe('createLocalBus', () => {
+  it('is a no-op: the SQLite inbox is the queue', async () => {
+    const bus = createLocalBus();
+    expect(bus.kind).toBe('local');
+    await bus.publishDelivery(delivery('c', 'x', 1));
+    await bus.publishRecords('c', 'x', 's', [{ id: 1 }]);
+    await bus.close();
+  });
+});
