@@ -12,7 +12,7 @@ describe('read: every pagination kind against a local server', () => {
     server = await startServer(({ query }, url) => {
       const page = Number(query.get('page') ?? 1);
       const items = slice((page - 1) * 10, 10);
-      const next = page * 10 < data.length ? { link: `<${url}/items?page=${page + 1}&per_page=10>; rel="next"` } : {};
+      const next: Record<string, string> = page * 10 < data.length ? { link: `<${url}/items?page=${page + 1}&per_page=10>; rel="next"` } : {};
       return { body: items, headers: next };
     });
     const { messages } = await read(manifest(`    request: { path: /items, params: { per_page: 10 } }

@@ -1,9 +1,125 @@
 import type { Command } from 'commander';
+import { pino } from 'pino';
+import { createFileTokenStore } from '../../auth/index.js';
+import { readJsonFile, resolveConfig } from '../../config/index.js';
+import { ConnectorError } from '../../errors/index.js';
+import type { AirbyteMessage, ConfiguredCatalog, StreamState } from '../../protocol/messages.js';
+import { createConnector, type Connector, type ConnectorOptions } from '../../sync/index.js';
+import { createProgress } from '../progress.js';
+import { errorLines, resolveManifestArg } from '../resolve-manifest.js';
 
-// Placeholder until the command is implemented (its owner replaces this file).
-export function registerRead(program: Command): void {
-  program.command('read').description('(not implemented yet)').action(() => {
-    process.stderr.write('read: not implemented yet\n');
-    process.exitCode = 2;
+export interface ConnectorArgs {
+  config: string;
+  tokens?: string;
+}
+
+/** Manifest + config file (with `${ENV}` references) → a connector; logs go to stderr. */
+export async function openConnector(manifestArg: string, args: ConnectorArgs, extra: Partial<ConnectorOptions> = {}): Promise<Connector> {
+  const manifest = await resolveManifestArg(manifestArg);
+  const config = resolveConfig(readJsonFile(args.config, 'config file'), manifest, { file: args.config });
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { connector: manifest.node.name } }, pino.destination({ dest: 2, sync: false }));
+  return createConnector({
+    manifest,
+    config,
+    logger,
+    connectionId: 'cli',
+    ...(args.tokens ? { tokenStore: createFileTokenStore(args.tokens) } : {}),
+    ...extra,
   });
+}
+
+/**
+ * Protocol lines on stdout, batched (one write per ~64 KB) and waiting for `drain` so a slow
+ * consumer slows the read down instead of filling memory.
+ */
+export function createLineWriter(out: NodeJS.WritableStream = process.stdout) {
+  let buffer = '';
+  const flush = async () => {
+    if (buffer === '') return;
+    const chunk = buffer;
+    buffer = '';
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  };
+  return {
+    async write(message: AirbyteMessage) {
+      buffer += `${JSON.stringify(message)}\n`;
+      if (buffer.length >= 65536) await flush();
+    },
+    flush,
+  };
+}
+
+/** A failure before any protocol output: problems on stderr, one TRACE error on stdout. */
+export async function reportSetupError(error: unknown): Promise<number> {
+  const lines = errorLines(error);
+  for (const line of lines) process.stderr.write(`${line}\n`);
+  const writer = createLineWriter();
+  await writer.write({ type: 'TRACE', trace: { type: 'ERROR', emitted_at: Date.now(), error: { message: lines[0] ?? 'error', failure_type: 'config_error' } } });
+  await writer.flush();
+  return 1;
+}
+
+/** A state file: an array of STATE messages or of their `state` objects (or one of either). */
+export function readStateFile(path: string): StreamState[] {
+  const raw = readJsonFile(path, 'state');
+  const entries = Array.isArray(raw) ? raw : [raw];
+  return entries.map((entry, index) => {
+    const value = entry as { type?: string; state?: unknown };
+    const state = value?.type === 'STATE' ? value.state : value;
+    if (!state || typeof state !== 'object' || (state as { type?: unknown }).type !== 'STREAM') {
+      throw new ConnectorError('STATE_INVALID', `state ${path}: entry ${index} is neither a STATE message nor a per-stream state`, {
+        location: { file: path },
+        hint: 'Pass the STATE messages emitted by `read` (or their `state` objects) as a JSON array.',
+      });
+    }
+    return state as StreamState;
+  });
+}
+
+export async function runRead(manifestArg: string, options: ConnectorArgs & { catalog?: string; state?: string }): Promise<number> {
+  const progress = createProgress();
+  let connector: Connector;
+  let catalog: ConfiguredCatalog | undefined;
+  let state: StreamState[] | undefined;
+  try {
+    connector = await openConnector(manifestArg, options, { onPage: (stream, records) => progress.onPage(stream, records) });
+    catalog = options.catalog ? (readJsonFile(options.catalog, 'catalog') as ConfiguredCatalog) : undefined;
+    state = options.state ? readStateFile(options.state) : undefined;
+  } catch (error) {
+    progress.stop();
+    return reportSetupError(error);
+  }
+  const writer = createLineWriter();
+  let failed = false;
+  try {
+    for await (const message of connector.read(catalog, state)) {
+      if (message.type === 'TRACE') {
+        progress.onMessage(message);
+        if (message.trace.type === 'ERROR') {
+          failed = true;
+          process.stderr.write(`${message.trace.error.message}\n`);
+        }
+      }
+      await writer.write(message);
+    }
+  } finally {
+    await writer.flush();
+    progress.stop();
+    await connector.close();
+  }
+  return failed ? 1 : 0;
+}
+
+export function registerRead(program: Command): void {
+  program
+    .command('read')
+    .description('read records: Airbyte protocol v0 JSON lines (RECORD, STATE, TRACE) on stdout, logs on stderr')
+    .argument('<manifest>', 'a manifest file or the name of a bundled manifest')
+    .requiredOption('--config <file>', 'connection config JSON (values may reference the environment: "${GITHUB_TOKEN}")')
+    .option('--catalog <file>', 'configured catalog JSON: which streams, in which sync mode')
+    .option('--state <file>', 'state JSON: the STATE messages of the previous read (or their `state` objects)')
+    .option('--tokens <file>', 'where rotated OAuth tokens are kept between runs')
+    .action(async (manifest: string, options: ConnectorArgs & { catalog?: string; state?: string }) => {
+      process.exitCode = await runRead(manifest, options);
+    });
 }
