@@ -116,6 +116,12 @@ describe('parseManifest() problems', () => {
     expect(at(problem)).toBe('30:13');
   });
 
+  it('a bad template inside a JSON body or GraphQL variables is reported at its node', () => {
+    const problem = only(edit('      params: { state: all, per_page: 100 }\n', '      params: { state: all, per_page: 100 }\n      body: { filter: { since: "{{ state.cursor ) }}" } }\n'));
+    expect(problem.code).toBe('MANIFEST_EXPRESSION');
+    expect(problem.location).toMatchObject({ line: 40, column: 32, path: 'streams.issues.request.body.filter.since' });
+  });
+
   it('$ref to a missing definition, with did-you-mean, and no follow-on schema noise', () => {
     const problem = only(edit('$ref: "#/definitions/paged"', '$ref: "#/definitions/page"'));
     expect(problem.code).toBe('MANIFEST_REF');
