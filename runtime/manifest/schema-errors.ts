@@ -105,10 +105,13 @@ function quoteAll(values: readonly unknown[]): string {
 function toProblem(error: ErrorObject, path: Path, root: unknown, source: SourceMap): ConnectorError {
   const where = formatPath(path) || 'the manifest';
   const parent = (error.parentSchema ?? {}) as JsonSchema;
-  const description = typeof parent['description'] === 'string' ? (parent['description'] as string) : undefined;
+  // The key's own description tells the reader what the value is for: it is the hint.
+  const lastKey = path[path.length - 1];
+  const description =
+    typeof parent['description'] === 'string' ? `${typeof lastKey === 'string' ? `${lastKey}: ` : ''}${parent['description'] as string}` : undefined;
   const at = (p: Path, part: 'key' | 'value' = 'value') => source.locate(root, p, part);
-  const schemaError = (message: string, location = at(path), hint = description) =>
-    new ConnectorError('MANIFEST_SCHEMA', message, hint === undefined ? { location } : { location, hint });
+  const schemaError = (message: string, location = at(path), hint: string | null | undefined = description) =>
+    new ConnectorError('MANIFEST_SCHEMA', message, hint == null ? { location } : { location, hint });
 
   switch (error.keyword) {
     case 'additionalProperties': {
@@ -160,11 +163,13 @@ function toProblem(error: ErrorObject, path: Path, root: unknown, source: Source
   }
 }
 
+const REFERENCE_HINT = 'docs/manifest-reference.md lists each choice and its keys.';
+
 function unionProblem(
   error: ErrorObject,
   where: string,
   location: ReturnType<SourceMap['locate']>,
-  schemaError: (message: string, location?: ReturnType<SourceMap['locate']>, hint?: string) => ConnectorError,
+  schemaError: (message: string, location?: ReturnType<SourceMap['locate']>, hint?: string | null) => ConnectorError,
 ): ConnectorError {
   const branches = error.schema as unknown[];
   const data = error.data;
@@ -172,18 +177,18 @@ function unionProblem(
     const types = branches.map(discriminatorOf).filter((t): t is string => t !== undefined);
     const expected = `expected one of ${types.join(', ')}`;
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      return schemaError(`${where} must be a mapping with a "type", got ${describe(data)}; ${expected}`, location, undefined);
+      return schemaError(`${where} must be a mapping with a "type", got ${describe(data)}; ${expected}`, location, REFERENCE_HINT);
     }
     const type = (data as Record<string, unknown>)['type'];
-    if (type === undefined) return schemaError(`${where} is missing required key "type"; ${expected}`, location, undefined);
+    if (type === undefined) return schemaError(`${where} is missing required key "type"; ${expected}`, location, REFERENCE_HINT);
     const hint = typeof type === 'string' ? suggestion(type, types) : '';
-    return schemaError(`unknown type ${JSON.stringify(type)} at ${where}; ${expected}${hint}`, location, undefined);
+    return schemaError(`unknown type ${JSON.stringify(type)} at ${where}; ${expected}${hint}`, location, REFERENCE_HINT);
   }
   const literals = literalsOf(branches);
   if (literals) {
     const hint = typeof data === 'string' ? suggestion(data, literals.map(String)) : '';
-    return schemaError(`${where} must be one of ${quoteAll(literals)}, got ${describe(data)}${hint}`, location, undefined);
+    return schemaError(`${where} must be one of ${quoteAll(literals)}, got ${describe(data)}${hint}`, location);
   }
   const kinds = [...new Set(branches.map((branch) => typeName((branch as JsonSchema)['type'] ?? 'object')))];
-  return schemaError(`${where} must be ${kinds.join(' or ')}, got ${describe(data)}`, location, undefined);
+  return schemaError(`${where} must be ${kinds.join(' or ')}, got ${describe(data)}`, location, REFERENCE_HINT);
 }
