@@ -1,0 +1,236 @@
+/**
+ * bench/sync: the engine's `read` against a hand-written baseline, in the same run, on the same
+ * loopback server. Usage: `npm run bench:sync -- [--records N] [--repeat R] [--engine cli|stub]
+ * [--cpu-prof] [--no-build] [--verify N] [--markdown]`.
+ *
+ * Every client is a separate `node` process (stdout → /dev/null) measured for wall time, CPU time and
+ * peak RSS; the server is another process, so on 2 cores client and server each get one.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { topSelfTime, selfTimeByFile } from '../support/cpuprofile.js';
+import { formatInt, formatMb, formatSeconds, markdownTable, table } from '../support/format.js';
+import { measureChild, type ChildMeasurement } from '../support/measure.js';
+import { transpileForNode } from '../support/transpile.js';
+import { ISSUES_PATH, PAGE_SIZE, pageCount } from './issues.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const workDir = join(repoRoot, '.bench/sync');
+const manifestFile = 'bench/sync/issues.yaml';
+const cliFile = join(repoRoot, 'dist/runtime/cli/main.js');
+
+const TARGET_RATIO = 0.8;
+const TARGET_RSS_BYTES = 200 * 1024 * 1024;
+
+const { values: options } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    repeat: { type: 'string', default: '1' },
+    engine: { type: 'string', default: 'cli' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    verify: { type: 'string', default: '250' },
+    markdown: { type: 'boolean', default: false },
+  },
+});
+const records = Number(options.records);
+const repeat = Number(options.repeat);
+const verifyRecords = Number(options.verify);
+if (!Number.isInteger(records) || records < 1) throw new Error('--records must be a positive integer');
+if (options.engine !== 'cli' && options.engine !== 'stub') throw new Error('--engine must be cli or stub');
+
+interface ServerStats { requests: number; bytes: number; cpuMs: number; eventLoopUtilization: number }
+interface Server { url: string; stats(): Promise<ServerStats>; stop(): void }
+interface Run { name: string; measurement: ChildMeasurement; server: ServerStats }
+
+// ---------------------------------------------------------------------------------------------------
+
+mkdirSync(workDir, { recursive: true });
+if (options.engine === 'cli' && !options['no-build']) build();
+const scripts = transpileForNode(repoRoot, join(workDir, 'build'), [
+  'bench/sync/issues.ts',
+  'bench/sync/server.ts',
+  'bench/sync/baseline.ts',
+  'bench/sync/drain.ts',
+  'bench/sync/stub-engine.ts',
+]);
+const script = (name: string) => scripts.get(`bench/sync/${name}.ts`) as string;
+
+const clients: Record<string, (url: string, base: string, extraNodeArgs?: string[]) => { command: string; args: string[] }> = {
+  drain: (url) => ({ command: process.execPath, args: [script('drain'), url] }),
+  baseline: (url) => ({ command: process.execPath, args: [script('baseline'), url] }),
+  engine: (url, base, extra = []) =>
+    options.engine === 'stub'
+      ? { command: process.execPath, args: [...extra, script('stub-engine'), manifestFile, url] }
+      : { command: process.execPath, args: [...extra, cliFile, 'read', manifestFile, '--config', writeConfig(base)] },
+};
+
+console.log(`bench/sync: ${formatInt(records)} records (~${formatInt(pageCount(records))} pages of ${PAGE_SIZE}), engine=${options.engine}, ` +
+  `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
+
+if (verifyRecords > 0) await verify(verifyRecords);
+
+const server = await startServer(records);
+const runs: Run[] = [];
+try {
+  for (let i = 0; i < repeat; i++) {
+    for (const name of ['drain', 'baseline', 'engine']) runs.push(await measure(server, name));
+  }
+  if (options['cpu-prof']) await profileEngine(server);
+} finally {
+  server.stop();
+}
+report(runs);
+
+// ---------------------------------------------------------------------------------------------------
+
+function build(): void {
+  process.stdout.write('building (npm run build)... ');
+  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, encoding: 'utf8' });
+  if (result.status === 0) console.log('ok');
+  else if (existsSync(cliFile)) console.log(`failed (exit ${result.status}); using the existing dist/ (it may be stale)\n${(result.stdout + result.stderr).slice(-1500)}`);
+  else throw new Error(`npm run build failed and ${cliFile} does not exist:\n${result.stdout}${result.stderr}`);
+}
+
+function writeConfig(base: string): string {
+  const file = join(workDir, 'config.json');
+  writeFileSync(file, `${JSON.stringify({ base_url: base }, null, 2)}\n`);
+  return file;
+}
+
+async function startServer(total: number): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, [script('server'), String(total)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench server exited early (${code})`)));
+    child.stdout?.setEncoding('utf8').once('data', (line: string) => resolvePort((JSON.parse(line) as { port: number }).port));
+  });
+  child.removeAllListeners('exit');
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    url: base,
+    stats: () =>
+      new Promise<ServerStats>((resolveStats) => {
+        child.once('message', (message) => resolveStats(message as ServerStats));
+        child.send('stats');
+      }),
+    stop: () => child.disconnect(),
+  };
+}
+
+function firstPage(base: string): string {
+  return `${base}${ISSUES_PATH}?state=all&per_page=${PAGE_SIZE}`;
+}
+
+async function measure(srv: Server, name: string, stdoutPath = '/dev/null', extraNodeArgs: string[] = []): Promise<Run> {
+  const client = clients[name]?.(firstPage(srv.url), srv.url, extraNodeArgs);
+  if (!client) throw new Error(`unknown client ${name}`);
+  await srv.stats(); // reset the server's counters
+  const measurement = await measureChild({ ...client, cwd: repoRoot, stdoutPath });
+  const stats = await srv.stats();
+  if (measurement.exitCode !== 0) {
+    console.error(`\n${name} exited with ${measurement.exitCode}:\n${measurement.stderrTail}`);
+  } else if (stdoutPath === '/dev/null') {
+    console.log(`  ${name.padEnd(8)} ${formatSeconds(measurement.wallMs).padStart(9)}  ${formatInt(rate(measurement)).padStart(9)} rec/s  ` +
+      `peak RSS ${formatMb(measurement.peakRssBytes)}  server CPU ${formatInt((100 * stats.cpuMs) / measurement.wallMs)}%`);
+  }
+  return { name, measurement, server: stats };
+}
+
+function rate(m: ChildMeasurement): number {
+  return (records / m.wallMs) * 1000;
+}
+
+/** Records per CPU second of the client: robust when other jobs share the cores (wall time is not). */
+function cpuRate(m: ChildMeasurement): number | undefined {
+  return m.cpuMs ? (records / m.cpuMs) * 1000 : undefined;
+}
+
+/** Run baseline and engine on a small collection to files and check they emit the same records. */
+async function verify(total: number): Promise<void> {
+  const small = await startServer(total);
+  try {
+    const out: Record<string, unknown[]> = {};
+    for (const name of ['baseline', 'engine']) {
+      const file = join(workDir, `verify-${name}.jsonl`);
+      const run = await measure(small, name, file);
+      if (run.measurement.exitCode !== 0) throw new Error(`${name} failed on the verification run`);
+      out[name] = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"RECORD"'))
+        .map((line) => (JSON.parse(line) as { record: { data: unknown } }).record.data);
+    }
+    const same = isDeepStrictEqual(out.baseline, out.engine);
+    console.log(`verify (${total} records): baseline ${out.baseline?.length}, engine ${out.engine?.length} records, ` +
+      `${same ? 'identical data' : 'DATA DIFFERS — the comparison is not like for like'}`);
+    if (!same) {
+      console.log(`  baseline[0]: ${JSON.stringify(out.baseline?.[0])}\n  engine[0]:   ${JSON.stringify(out.engine?.[0])}`);
+    }
+  } finally {
+    small.stop();
+  }
+}
+
+async function profileEngine(srv: Server): Promise<void> {
+  const dir = join(workDir, 'prof');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  console.log(`\nprofiling the engine (node --cpu-prof → ${dir})`);
+  await measure(srv, 'engine', '/dev/null', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return console.log('no profile written');
+  const { totalMs, spots } = topSelfTime(join(dir, file), repoRoot, 25);
+  console.log(`\nTop self time (of ${formatSeconds(totalMs)} sampled):`);
+  console.log(table([['function (file:line)', 'self ms', 'share'], ...spots.map((s) => [s.frame, formatInt(s.selfMs), `${(s.selfShare * 100).toFixed(1)}%`])]));
+  console.log('\nSelf time by file/package:');
+  console.log(table([['file', 'self ms', 'share'], ...selfTimeByFile(join(dir, file), repoRoot).map((s) => [s.file, formatInt(s.selfMs), `${(s.share * 100).toFixed(1)}%`])]));
+}
+
+function report(all: Run[]): void {
+  const best = (name: string) =>
+    all.filter((r) => r.name === name && r.measurement.exitCode === 0).sort((a, b) => a.measurement.wallMs - b.measurement.wallMs)[0];
+  const expectedPages = pageCount(records);
+  const rows: string[][] = [['client', 'wall', 'records/s', 'client CPU', 'records/CPU-s', 'peak RSS', 'server CPU', 'server ELU', 'pages served']];
+  for (const name of ['drain', 'baseline', 'engine']) {
+    const run = best(name);
+    if (!run) {
+      rows.push([name, 'failed', '', '', '', '', '', '', '']);
+      continue;
+    }
+    const m = run.measurement;
+    rows.push([
+      name === 'engine' && options.engine === 'stub' ? 'engine (STUB)' : name,
+      formatSeconds(m.wallMs),
+      formatInt(rate(m)),
+      m.cpuMs === undefined ? '?' : `${formatSeconds(m.cpuMs)} (${formatInt((100 * m.cpuMs) / m.wallMs)}%)`,
+      formatInt(cpuRate(m) ?? Number.NaN),
+      formatMb(m.peakRssBytes),
+      `${formatInt((100 * run.server.cpuMs) / m.wallMs)}%`,
+      run.server.eventLoopUtilization.toFixed(2),
+      `${formatInt(run.server.requests)}${run.server.requests === expectedPages ? '' : ` (expected ${formatInt(expectedPages)})`}`,
+    ]);
+  }
+  console.log(`\nResults (${repeat > 1 ? `best of ${repeat}` : 'one run'}, ${formatInt(records)} records, stdout → /dev/null, RSS via ${all[0]?.measurement.rssSource}; ` +
+    `load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores):\n`);
+  console.log(options.markdown ? markdownTable(rows) : table(rows));
+  const baseline = best('baseline');
+  const engine = best('engine');
+  if (!baseline || !engine) {
+    process.exitCode = 1;
+    return;
+  }
+  const ratio = rate(engine.measurement) / rate(baseline.measurement);
+  const engineCpu = cpuRate(engine.measurement);
+  const baselineCpu = cpuRate(baseline.measurement);
+  const cpuRatio = engineCpu && baselineCpu ? engineCpu / baselineCpu : undefined;
+  const rssOk = engine.measurement.peakRssBytes <= TARGET_RSS_BYTES;
+  const verdict = (r: number) => `${r.toFixed(2)} (target ≥ ${TARGET_RATIO}: ${r >= TARGET_RATIO ? 'met' : 'MISSED'})`;
+  console.log(`\nengine/baseline records/s ratio, wall clock: ${verdict(ratio)}`);
+  if (cpuRatio !== undefined) console.log(`engine/baseline records per CPU-second ratio: ${verdict(cpuRatio)}`);
+  console.log(`engine peak RSS: ${formatMb(engine.measurement.peakRssBytes)} (target ≤ ${formatMb(TARGET_RSS_BYTES)}: ${rssOk ? 'met' : 'MISSED'})`);
+  writeFileSync(join(workDir, 'result.json'), `${JSON.stringify({ records, engine: options.engine, node: process.version, loadavg: loadavg(), runs: all, ratio, cpuRatio }, null, 2)}\n`);
+}
