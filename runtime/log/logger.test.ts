@@ -18,5 +18,6 @@ describe('createLogger', () => {
     expect(text).not.toContain('ghp_supersecret');
     expect(text).not.toContain('"abc"');
     expect(text).toContain('[redacted]');
+    expect(text).toContain('***');
   });
 });

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { createRedactor, redactDeep, type Redactor } from '../secrets/index.js';
 
 export interface LoggerOptions {
   level?: string;
@@ -31,6 +32,13 @@ const REDACT_PATHS = [
  */
 export function createLogger(options: LoggerOptions = {}): PinoLogger {
   const secrets = options.secrets;
+  // The redactor is rebuilt only when the set of secrets changes (a connection was added).
+  let cached: { key: string; redact: Redactor } | undefined;
+  const redactor = (values: string[]): Redactor => {
+    const key = values.join('\u0000');
+    if (cached?.key !== key) cached = { key, redact: createRedactor(values) };
+    return cached.redact;
+  };
   return pino(
     {
       level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
@@ -40,26 +48,14 @@ export function createLogger(options: LoggerOptions = {}): PinoLogger {
             logMethod(args, method) {
               const values = [...secrets()].filter((s) => s.length >= 4);
               if (values.length === 0) return method.apply(this, args);
-              return method.apply(this, args.map((arg) => scrub(arg, values, 0)) as typeof args);
+              const redact = redactor(values);
+              return method.apply(this, args.map((arg) => redactDeep(arg, redact)) as typeof args);
             },
           }
         : {},
     },
     options.destination,
   );
-}
-
-function scrub(value: unknown, secrets: readonly string[], depth: number): unknown {
-  if (typeof value === 'string') return secrets.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join('[redacted]') : text), value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    const copy = new Error(scrub(value.message, secrets, depth + 1) as string);
-    copy.name = value.name;
-    copy.stack = scrub(value.stack, secrets, depth + 1) as string;
-    return copy;
-  }
-  if (Array.isArray(value)) return value.map((item) => scrub(item, secrets, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrub(item, secrets, depth + 1)]));
 }
 
 export type { PinoLogger as Logger };

@@ -12,8 +12,11 @@ export interface ConnectionInput {
 
 export const CONNECTION_ID = /^[a-z0-9-]+$/;
 
-/** Read a connections file (YAML or JSON) and expand `${ENV}` references in every string. */
-export function readConnectionsFile(file: string, env: NodeJS.ProcessEnv = process.env): ConnectionInput[] {
+/**
+ * Read a connections file (YAML or JSON). `${ENV}` references in `config` are expanded later, by
+ * resolveConfig, which also validates the config against the manifest spec.
+ */
+export function readConnectionsFile(file: string): ConnectionInput[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -28,7 +31,7 @@ export function readConnectionsFile(file: string, env: NodeJS.ProcessEnv = proce
   }
   const list = (doc as { connections?: unknown } | null)?.connections;
   if (!Array.isArray(list)) throw new ConnectorError('CONFIG_FILE', `${file}: expected a top-level "connections:" list`, { hint: 'See docs/service.md for the format.' });
-  return list.map((entry, index) => checkConnectionInput(expandEnv(entry, env, `${file}: connections[${index}]`), `${file}: connections[${index}]`));
+  return list.map((entry, index) => checkConnectionInput(entry, `${file}: connections[${index}]`));
 }
 
 /** Check the shape of one connection entry (the config itself is validated against the manifest later). */
@@ -46,19 +49,4 @@ export function checkConnectionInput(value: unknown, where: string): ConnectionI
     throw new ConnectorError('CONFIG_INVALID', `${where}: schedule must be a string such as "every 1h" or "0 * * * *"`);
   }
   return { id: entry.id, connector: entry.connector, config: (entry.config ?? {}) as Record<string, unknown>, schedule: entry.schedule ?? null };
-}
-
-function expandEnv(value: unknown, env: NodeJS.ProcessEnv, where: string): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
-      const found = env[name];
-      if (found === undefined) {
-        throw new ConnectorError('CONFIG_ENV_MISSING', `${where}: environment variable ${name} is not set`, { hint: `Export ${name} or remove the \${${name}} reference.` });
-      }
-      return found;
-    });
-  }
-  if (Array.isArray(value)) return value.map((item) => expandEnv(item, env, where));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandEnv(item, env, where)]));
-  return value;
 }

@@ -15,11 +15,12 @@ import { renderSecrets, type RawHeaders } from '../webhooks/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { checkConnectionInput, readConnectionsFile, type ConnectionInput } from './connections-file.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
-import { engineCreateConnector } from './engine.js';
+import { createConnector } from '../sync/index.js';
 import { buildHealth, type HealthReport } from './health.js';
 import { failure, ingestDelivery, type IngestReply } from './ingest.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
-import { secretFields, secretValuesOf, validateConfig, withoutSecrets } from './spec.js';
+import { resolveConfig, secretValues } from '../config/index.js';
+import { secretFields, withoutSecrets } from './spec.js';
 import { createSyncRunner, type SyncRunner } from './sync-runner.js';
 
 export interface ServiceOptions {
@@ -105,9 +106,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   };
 
   const openConnector = (entry: Live): Promise<Connector> => {
-    entry.connector ??= engineCreateConnector().then(async (create) => {
+    entry.connector ??= Promise.resolve().then(() => {
       const urlBaseOverride = options.urlBaseOverride?.(entry.row.id);
-      const connector = await create({
+      const connector = createConnector({
         manifest: entry.manifest, config: entry.row.config, connectionId: entry.row.id, tokenStore: store.tokenStore(entry.row.id),
         ...(logger ? { logger } : {}), ...(urlBaseOverride ? { urlBaseOverride } : {}),
       });
@@ -161,14 +162,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   const toPublic = (entry: Live): PublicConnection => ({
     id: entry.row.id, connector: entry.row.connector, config: withoutSecrets(entry.row.config, entry.secretPaths),
-    secrets: entry.secretPaths.filter((path) => secretValuesOf(entry.row.config, [path]).length > 0), schedule: entry.row.schedule, source: entry.row.source,
+    secrets: entry.secretPaths.filter((path) => valueAt(entry.row.config, path) !== undefined), schedule: entry.row.schedule, source: entry.row.source,
   });
 
   function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
     const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : 'connections file');
     const manifest = manifests.get(entry.connector);
     if (!manifest) throw new ConnectorError('CONFIG_INVALID', `connection ${entry.id}: unknown connector ${entry.connector}`, { hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}` });
-    const config = validateConfig(manifest, entry.config, entry.id);
+    // `${ENV}` is expanded for the connections file only: an API caller must not read the server's environment.
+    const config = structuredClone(resolveConfig(entry.config, manifest, source === 'file' ? { env, ...(options.connectionsFile ? { file: options.connectionsFile } : {}) } : { env: {} })) as Record<string, unknown>;
     const row: ConnectionRow = { id: entry.id, connector: entry.connector, config, schedule: entry.schedule ?? null, source };
     const paths = secretFields(manifest.node.spec);
     // Check the schedule before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
@@ -185,7 +187,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       logger?.error({ connection: row.id, err: error instanceof Error ? error.message : String(error) }, 'stored connection skipped');
     }
   }
-  if (options.connectionsFile) for (const input of readConnectionsFile(options.connectionsFile, env)) putConnection(input, 'file');
+  if (options.connectionsFile) for (const input of readConnectionsFile(options.connectionsFile)) putConnection(input, 'file');
   const interrupted = store.failInterruptedRuns(now());
   if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
 
@@ -239,7 +241,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         })),
       });
     },
-    secretValues: () => [...live.values()].flatMap((entry) => secretValuesOf(entry.row.config, entry.secretPaths)),
+    secretValues: () => [...live.values()].flatMap((entry) => secretValues(entry.manifest.node.spec, entry.row.config)),
     close() {
       closing ??= (async () => {
         await scheduler.stop();
@@ -264,4 +266,10 @@ async function loadBundled(logger: PinoLogger | undefined): Promise<LoadedManife
     }
   }
   return out;
+}
+
+function valueAt(config: Record<string, unknown>, path: string): unknown {
+  let node: unknown = config;
+  for (const part of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
+  return node;
 }

@@ -1,9 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { createFileBodyStore, createLocalBus, createPubSubBus, type Bus } from '../../bus/index.js';
+import { ConnectorError, isConnectorError } from '../../errors/index.js';
+import { createLogger } from '../../log/index.js';
+import { buildApp } from '../../server/index.js';
+import { createService, type Service } from '../../service/index.js';
 
-// Placeholder until the command is implemented (its owner replaces this file).
-export function registerServe(program: Command): void {
-  program.command('serve').description('(not implemented yet)').action(() => {
-    process.stderr.write('serve: not implemented yet\n');
-    process.exitCode = 2;
+export interface ServeArgs {
+  port: string;
+  host: string;
+  data: string;
+  connections?: string;
+  bus: string;
+  busProject?: string;
+}
+
+const ADMIN_TOKEN_FILE = 'admin.token';
+
+/**
+ * The admin token: GWI_ADMIN_TOKEN, else `<data>/admin.token`, else a new one written there (0600)
+ * and printed once, on the start that created it.
+ */
+function adminToken(dataDir: string, env: NodeJS.ProcessEnv): { token: string; created: boolean } {
+  const fromEnv = env['GWI_ADMIN_TOKEN'];
+  if (fromEnv) return { token: fromEnv, created: false };
+  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false };
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { token, created: true };
+}
+
+function createBus(args: ServeArgs, dataDir: string, env: NodeJS.ProcessEnv): Bus {
+  const kind = args.bus;
+  if (kind === 'local') return createLocalBus();
+  if (kind === 'pubsub') {
+    const projectId = args.busProject ?? env['GWI_PUBSUB_PROJECT'] ?? env['GOOGLE_CLOUD_PROJECT'] ?? '';
+    return createPubSubBus({ projectId, bodyStore: createFileBodyStore(join(dataDir, 'bodies')) });
+  }
+  throw new ConnectorError('BUS_CONFIG', `unknown bus "${kind}"`, { hint: 'Use --bus local or --bus pubsub.' });
+}
+
+/** Start the service; resolves once listening, with a function that shuts it down gracefully. */
+export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; close(): Promise<void> }> {
+  const dataDir = resolve(args.data);
+  mkdirSync(dataDir, { recursive: true });
+  let service: Service | undefined;
+  const logger = createLogger({ secrets: () => service?.secretValues() ?? [] });
+  service = await createService({
+    dataDir,
+    bus: createBus(args, dataDir, env),
+    logger,
+    env,
+    ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
   });
+  const { token, created } = adminToken(dataDir, env);
+  const app = await buildApp({ service, adminToken: token, logger });
+  const port = Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConnectorError('CONFIG_INVALID', `--port must be a port number, got ${args.port}`);
+  await app.listen({ port, host: args.host });
+  const address = app.server.address();
+  const url = `http://${args.host}:${typeof address === 'object' && address ? address.port : port}`;
+
+  if (created) {
+    // Printed once, on the start that generated it; later starts read it from the data dir.
+    process.stderr.write(`\nAdmin token (saved in ${join(dataDir, ADMIN_TOKEN_FILE)}; set GWI_ADMIN_TOKEN to choose your own):\n  ${token}\n\n`);
+  }
+  const connections = service.listConnections();
+  logger.info({ url, data: dataDir, bus: service.bus.kind, connectors: service.connectors().length, connections: connections.length }, 'gwi-connectors serving');
+  if (connections.length === 0) {
+    logger.info(
+      `no connections yet: add one with --connections FILE (see docs/service.md) or: curl -X POST ${url}/api/connections -H "Authorization: Bearer $GWI_ADMIN_TOKEN" -H "Content-Type: application/json" -d '{"id":"acme-github","connector":"github","config":{...}}'`,
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info('shutting down: refusing new requests, finishing in-flight ones');
+      await app.close(); // stops accepting, waits for in-flight requests
+      await service.close(); // schedules, dispatcher, syncs, bus, then the database
+      logger.info('stopped');
+    })());
+  return { url, close };
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the service: webhooks in, records out, scheduled syncs, admin API, /health and /metrics')
+    .option('--port <n>', 'port to listen on', process.env['PORT'] ?? '8080')
+    .option('--host <h>', 'address to bind', process.env['HOST'] ?? '127.0.0.1')
+    .option('--data <dir>', 'data directory (SQLite database, secret key, admin token)', process.env['GWI_DATA_DIR'] ?? './data')
+    .option('--connections <file>', 'connections file (YAML, ${ENV} expanded)', process.env['GWI_CONNECTIONS'])
+    .option('--bus <kind>', 'local (SQLite only) or pubsub (also publish to Google Cloud Pub/Sub)', process.env['GWI_BUS'] ?? 'local')
+    .option('--bus-project <id>', 'Google Cloud project for --bus pubsub (default GWI_PUBSUB_PROJECT)')
+    .action(async (args: ServeArgs) => {
+      try {
+        const running = await serve(args);
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+          process.once(signal, () => {
+            running.close().then(
+              () => process.exit(0),
+              (error: unknown) => {
+                process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+                process.exit(1);
+              },
+            );
+          });
+        }
+      } catch (error) {
+        process.stderr.write(`${isConnectorError(error) ? error.format() : error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
+    });
 }
