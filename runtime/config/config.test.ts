@@ -67,7 +67,7 @@ describe('resolveConfig()', () => {
     const error = failure(() => resolveConfig({ token: '${NO_TOKEN}', repositories: ['${NO_REPO}'] }, manifest, { env: {}, file: 'c.json' }));
     expect(error.code).toBe('CONFIG_ENV_MISSING');
     expect(error.message).toBe('environment variables not set: NO_TOKEN (for config.token), NO_REPO (for config.repositories.0)');
-    expect(error.location).toMatchObject({ file: 'c.json', path: 'token' });
+    expect(error.location).toMatchObject({ file: 'c.json', path: 'config.token' });
   });
 
   it('reports invalid values by key, with the fix, and never prints a secret', () => {

@@ -17,7 +17,7 @@ export function expandEnv(value: unknown, env: Env, file?: string): unknown {
     const first = missing[0] as { variable: string; key: string };
     throw new ConnectorError('CONFIG_ENV_MISSING', `environment variable${missing.length > 1 ? 's' : ''} not set: ${list}`, {
       hint: `Export ${missing.map((m) => m.variable).join(', ')}, or give a default with \${${first.variable}:-value}.`,
-      location: { ...(file === undefined ? {} : { file }), path: first.key },
+      location: { ...(file === undefined ? {} : { file }), path: `config.${first.key}` },
       context: { variables: missing.map((m) => m.variable) },
     });
   }
