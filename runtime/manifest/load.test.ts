@@ -129,6 +129,12 @@ describe('parseManifest() problems', () => {
     expect(at(problem)).toBe('41:13');
   });
 
+  it('an error inside a referenced definition points at the definition, named by where it is used', () => {
+    const problem = only(edit('    page_size: 50\n', '    page_size: 50\n    rel: [next]\n'));
+    expect(problem.message).toBe('streams.issues.pagination.rel must be a string, got a list');
+    expect(at(problem)).toBe('17:10');
+  });
+
   it('$ref cycle', () => {
     const text = edit('  paged:\n', '  loop_a: { $ref: "#/definitions/loop_b" }\n  loop_b: { $ref: "#/definitions/loop_a" }\n  paged:\n').replace(
       '    records: "$"\n  issues:',
