@@ -1,5 +1,5 @@
 import { json, startLocalServer, type Handler, type LocalServer } from '../server/serve.js';
-import type { Cassette } from './format.js';
+import type { Cassette, Interaction } from './format.js';
 import { findInteraction, normaliseQuery } from './match.js';
 
 export interface CassetteServerOptions {
@@ -9,7 +9,15 @@ export interface CassetteServerOptions {
   wrap?: (handler: Handler) => Handler;
 }
 
+/** What a replay served: for "every recorded page was requested" checks. */
+export interface CassetteLog {
+  misses: string[];
+  served: string[];
+  hits: Set<Interaction>;
+}
+
 export interface CassetteServer extends LocalServer {
+  readonly hits: ReadonlySet<Interaction>;
   /** Requests no interaction matched, as "METHOD /path?query". */
   readonly misses: readonly string[];
   /** Every request served, in order. */
@@ -17,7 +25,7 @@ export interface CassetteServer extends LocalServer {
 }
 
 /** The replay handler on its own (to compose with other handlers). */
-export function createCassetteHandler(cassettes: readonly Cassette[], options: CassetteServerOptions = {}, log?: { misses: string[]; served: string[] }): Handler {
+export function createCassetteHandler(cassettes: readonly Cassette[], options: CassetteServerOptions = {}, log?: CassetteLog): Handler {
   const loose = new Set(options.looseParams ?? []);
   const entries = cassettes.flatMap((c) => c.interactions.map((interaction) => ({ interaction, base: c.base })));
   const interactions = entries.map((e) => e.interaction);
@@ -29,6 +37,7 @@ export function createCassetteHandler(cassettes: readonly Cassette[], options: C
       log?.misses.push(label);
       return json(404, { message: `no recorded interaction for ${label}`, hint: 're-record the cassettes with `gwi-connectors test --record`' });
     }
+    log?.hits.add(found);
     const base = entries[interactions.indexOf(found)]?.base;
     const rewrite = (text: string) => (base ? text.split(base.replace(/\/$/, '')).join(request.origin) : text);
     const headers: Record<string, string> = {};
@@ -51,8 +60,8 @@ export function createCassetteHandler(cassettes: readonly Cassette[], options: C
  * rewritten to the server's origin so pagination stays local.
  */
 export async function startCassetteServer(cassettes: readonly Cassette[], options: CassetteServerOptions = {}): Promise<CassetteServer> {
-  const log = { misses: [] as string[], served: [] as string[] };
+  const log: CassetteLog = { misses: [], served: [], hits: new Set() };
   const handler = createCassetteHandler(cassettes, options, log);
   const server = await startLocalServer(options.wrap ? options.wrap(handler) : handler);
-  return { url: server.url, close: server.close, misses: log.misses, served: log.served };
+  return { url: server.url, close: server.close, misses: log.misses, served: log.served, hits: log.hits };
 }

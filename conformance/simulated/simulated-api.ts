@@ -34,6 +34,8 @@ export function createSimulatedApi(manifest: ManifestNode, options: SimulatedApi
     else streams.set(name, sim);
   }
   const unmatched: string[] = [];
+  // `check.path` (e.g. /user) is not a stream: it only has to answer 2xx.
+  const checkRoute = manifest.check?.path ? templateRegex(manifest.check.path) : undefined;
   const handler: Handler = async (request) => {
     let body: Record<string, unknown> | undefined;
     if (request.body.length > 0) {
@@ -50,6 +52,7 @@ export function createSimulatedApi(manifest: ManifestNode, options: SimulatedApi
       const captures = matchRoute(stream.route, request.method, sim);
       if (captures && (!best || stream.route.literals.length > best.stream.route.literals.length)) best = { stream, captures };
     }
+    if (!best && checkRoute && checkRoute.test(safeDecode(request.path))) return json(200, {});
     if (!best) {
       unmatched.push(`${request.method} ${request.path}`);
       return json(404, { message: `the simulated API has no stream at ${request.method} ${request.path}` });
@@ -75,4 +78,17 @@ export async function startSimulatedApi(manifest: ManifestNode, options: Simulat
   const api = createSimulatedApi(manifest, options);
   const server = await startLocalServer(options.wrap ? options.wrap(api.handler) : api.handler);
   return Object.assign(api, { url: server.url, close: server.close });
+}
+
+function templateRegex(template: string): RegExp {
+  const source = template.split(/(\{\{[\s\S]*?\}\})/).map((part) => (part.startsWith('{{') ? '(.+?)' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}/?$`);
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

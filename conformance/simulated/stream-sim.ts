@@ -16,7 +16,7 @@ export interface PartitionLog {
   /** Records the API holds for this partition (after the stream's `filter`). */
   total: number;
   pages: number;
-  /** Records served on pages, within the requested bounds. */
+  /** Distinct records served on pages, within the requested bounds. */
   served: number;
   lastPageServed: boolean;
 }
@@ -63,6 +63,8 @@ export function createStreamSimulation({ stream, name, manifest, seed, recordsPe
   const count = Math.min(recordsPerPartition ?? (isParent ? size + 1 : size * 2 + Math.max(1, Math.floor(size / 2))), 400);
   const cache = new Map<string, Promise<Entry[]>>();
   const logs = new Map<string, PartitionLog>();
+  // Distinct records served per partition: a page fetched twice (a parent read for two children) counts once.
+  const servedSets = new Map<string, Set<Entry>>();
   const bound = stream.incremental?.lower_bound;
   const windows = stream.incremental?.windows;
   const order = stream.incremental?.order ?? 'unordered';
@@ -90,7 +92,10 @@ export function createStreamSimulation({ stream, name, manifest, seed, recordsPe
     name,
     route,
     pageSize: size,
-    reset: () => logs.clear(),
+    reset: () => {
+      logs.clear();
+      servedSets.clear();
+    },
     partitions: () => [...logs.values()],
     async respond(request, captures) {
       const variables = { ...((request.body?.variables as Record<string, unknown> | undefined) ?? {}) };
@@ -113,8 +118,11 @@ export function createStreamSimulation({ stream, name, manifest, seed, recordsPe
       const page = inRange.slice(start, start + pageSize);
       const next = start + pageSize < inRange.length ? start + pageSize : undefined;
       const log = logs.get(key) ?? { key, total: all.filter((e) => e.kept).length, pages: 0, served: 0, lastPageServed: false };
+      const seen = servedSets.get(key) ?? new Set<Entry>();
+      servedSets.set(key, seen);
       log.pages++;
-      log.served += page.filter((e) => e.kept).length;
+      for (const e of page) if (e.kept) seen.add(e);
+      log.served = seen.size;
       if (next === undefined) log.lastPageServed = true;
       logs.set(key, log);
       const extras = pager.extras(request, next);

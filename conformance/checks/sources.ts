@@ -1,0 +1,93 @@
+import type { ManifestNode } from '../../runtime/manifest/schema.js';
+import { startCassetteServer } from '../cassettes/cassette-server.js';
+import type { CassetteSet } from '../cassettes/format.js';
+import { normaliseQuery } from '../cassettes/match.js';
+import type { Handler } from '../server/serve.js';
+import { startSimulatedApi } from '../simulated/simulated-api.js';
+import { createSimulatedApi } from '../simulated/simulated-api.js';
+import { generateWebhookSamples } from '../simulated/webhook-samples.js';
+import type { DataSource, RunningSource } from './types.js';
+
+/** Count request arrival times (real clock) for the rate-limit check. */
+function timed(handler: Handler, times: number[]): Handler {
+  return (request, raw) => {
+    times.push(Date.now());
+    return handler(request, raw);
+  };
+}
+
+/** Replay recorded cassettes. Streams without a cassette are unavailable. */
+export function cassetteSource(manifest: ManifestNode, set: CassetteSet): DataSource {
+  const unavailable = new Map<string, string>();
+  const byStream = new Map(set.cassettes.map((c) => [c.stream, c]));
+  for (const name of Object.keys(manifest.streams)) {
+    if (!byStream.has(name)) unavailable.set(name, `no cassette ${set.connector}/${name}.json (record one with --record)`);
+  }
+  // The incremental lower bound changes from run to run: replay ignores it when nothing matches exactly.
+  const loose = Object.values(manifest.streams).flatMap((s) => [s.incremental?.lower_bound, s.incremental?.windows?.start_param, s.incremental?.windows?.end_param])
+    .filter((b): b is NonNullable<typeof b> => b !== undefined && b.into === 'param').map((b) => b.name);
+  return {
+    kind: 'cassettes',
+    unavailable,
+    webhookSamples: set.webhooks,
+    async start(wrap) {
+      const times: number[] = [];
+      const server = await startCassetteServer(set.cassettes, { looseParams: loose, wrap: (h) => timed(wrap ? wrap(h) : h, times) });
+      return {
+        url: server.url,
+        close: server.close,
+        requestTimes: times,
+        reset() {
+          (server.misses as string[]).length = 0;
+          (server.hits as Set<unknown>).clear();
+          times.length = 0;
+        },
+        pagination(stream) {
+          const cassette = byStream.get(stream);
+          if (!cassette) return undefined;
+          const paths = new Set(cassette.interactions.map((i) => i.request.path));
+          const misses = server.misses.filter((m) => paths.has(m.split(' ')[1]!.split('?')[0]!));
+          if (misses.length > 0) return `requests not in the cassette: ${misses.slice(0, 3).join(', ')}${misses.length > 3 ? ` (+${misses.length - 3})` : ''}`;
+          const unrequested = cassette.interactions.filter((i) => !server.hits.has(i));
+          if (unrequested.length > 0) {
+            const label = (i: (typeof unrequested)[number]) => `${i.request.method} ${i.request.path}?${normaliseQuery(i.request.query ?? {}).join('&')}`;
+            return `recorded page(s) never requested: ${unrequested.slice(0, 3).map(label).join(', ')}`;
+          }
+          return undefined;
+        },
+      };
+    },
+  };
+}
+
+/** A simulated API derived from the manifest; streams it cannot simulate are unavailable with the reason. */
+export function simulatedSource(manifest: ManifestNode, seed: number | string, config: Record<string, unknown>): DataSource {
+  const probe = createSimulatedApi(manifest, { seed });
+  return {
+    kind: 'simulated',
+    unavailable: probe.skipped,
+    webhookSamples: generateWebhookSamples(manifest, probe, config),
+    async start(wrap) {
+      const times: number[] = [];
+      const api = await startSimulatedApi(manifest, { seed, wrap: (h) => timed(wrap ? wrap(h) : h, times) });
+      return {
+        url: api.url,
+        close: api.close,
+        requestTimes: times,
+        reset() {
+          api.reset();
+          times.length = 0;
+        },
+        pagination(stream, recordsRead) {
+          const partitions = api.partitions(stream);
+          if (partitions.length === 0) return `no request reached the stream's endpoint${api.unmatched.length ? ` (unmatched: ${api.unmatched.slice(0, 2).join(', ')})` : ''}`;
+          const early = partitions.filter((p) => !p.lastPageServed);
+          if (early.length > 0) return `paging stopped before the last page in ${early.length} partition(s), e.g. after ${early[0]!.pages} page(s) of ${early[0]!.key}`;
+          const served = partitions.reduce((n, p) => n + p.served, 0);
+          if (recordsRead !== served) return `read ${recordsRead} records but the API served ${served}`;
+          return undefined;
+        },
+      };
+    },
+  };
+}
