@@ -97,6 +97,13 @@ describe('parseManifest() problems', () => {
     ]);
   });
 
+  it('a union given as a bare string says how to write it', () => {
+    const problem = only(edit('check: { stream: repositories }', 'check: { stream: repositories }\nhealth_check: { path: /, expected_status: 200 }').replace('auth: { type: bearer, token: "{{ config.token }}" }', 'auth: none'));
+    expect(problem.message).toBe('auth must be a mapping with a "type", got "none"; expected one of none, bearer, api_key, basic, oauth2, github_app');
+    expect(problem.hint).toBe('Write it as { type: none }.');
+    expect(at(problem)).toBe('17:7');
+  });
+
   it('a literal union (enum) suggests the closest value', () => {
     const problem = only(edit('action: ignore', 'action: ignor'));
     expect(problem.message).toBe('requester.on_response[0].action must be one of "retry", "ignore", "fail", "rate_limited", "success", got "ignor"; did you mean "ignore"?');

@@ -177,7 +177,8 @@ function unionProblem(
     const types = branches.map(discriminatorOf).filter((t): t is string => t !== undefined);
     const expected = `expected one of ${types.join(', ')}`;
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      return schemaError(`${where} must be a mapping with a "type", got ${describe(data)}; ${expected}`, location, REFERENCE_HINT);
+      const fix = typeof data === 'string' && types.includes(data) ? `Write it as { type: ${data} }.` : REFERENCE_HINT;
+      return schemaError(`${where} must be a mapping with a "type", got ${describe(data)}; ${expected}`, location, fix);
     }
     const type = (data as Record<string, unknown>)['type'];
     if (type === undefined) return schemaError(`${where} is missing required key "type"; ${expected}`, location, REFERENCE_HINT);
