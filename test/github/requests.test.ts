@@ -15,7 +15,7 @@ import { matchOperation, requestProblems } from './openapi-match.js';
 
 const config = {
   base_url: 'https://api.github.com',
-  repositories: ['octo-org/hello-world'],
+  repositories: ['someone/hello-world'],
   organization: 'octo-org',
   start_date: '2024-01-01T00:00:00Z',
   token: 'x',
@@ -92,8 +92,8 @@ describe('manifests/github.yaml REST requests match api.github.com (OpenAPI)', (
 
   it('both kinds of repositories partitions (a repository, an organization) hit documented operations', async () => {
     const produced = await producedRequests('repositories', manifest.node.streams.repositories as StreamNode);
-    expect(produced.map((p) => p.path).sort()).toEqual(['/orgs/octo-org/repos', '/repos/octo-org/hello-world']);
-    expect(produced.find((p) => p.path === '/repos/octo-org/hello-world')?.query).toEqual([]);
+    expect(produced.map((p) => p.path).sort()).toEqual(['/orgs/octo-org/repos', '/repos/someone/hello-world']);
+    expect(produced.find((p) => p.path === '/repos/someone/hello-world')?.query).toEqual([]);
     expect(produced.find((p) => p.path === '/orgs/octo-org/repos')?.query.sort()).toEqual(['page', 'per_page', 'sort', 'type']);
   });
 

@@ -70,11 +70,11 @@ interface ConnectionArgs {
   orderBy?: { field: string; direction: 'ASC' | 'DESC' };
 }
 
-/** A relay connection over a list: cursors are base64 offsets, like GitHub's opaque ones. */
-function connection<T>(items: readonly T[], args: ConnectionArgs): Json {
+/** A relay connection over a list: cursors are base64 offsets, like GitHub's opaque ones. Only the page is turned into nodes. */
+function connection<T>(items: readonly T[], args: ConnectionArgs, toNode: (item: T) => unknown = (item) => item): Json {
   const start = args.after ? Number(Buffer.from(args.after, 'base64').toString('utf8').replace('cursor:', '')) : 0;
   const first = Math.min(args.first ?? 100, 100);
-  const slice = items.slice(start, start + first);
+  const slice = items.slice(start, start + first).map(toNode);
   const cursorAt = (i: number) => Buffer.from(`cursor:${i}`).toString('base64');
   return {
     totalCount: items.length,
@@ -100,8 +100,9 @@ function repositoryNode(repo: RepoData): Json {
     pullRequests: (args: ConnectionArgs) => {
       const field = args.orderBy?.field === 'CREATED_AT' ? 'created_at' : 'updated_at';
       const sign = args.orderBy?.direction === 'DESC' ? -1 : 1;
-      const sorted = [...repo.pulls].sort((a, b) => sign * String(a[field]).localeCompare(String(b[field])) || sign * (Number(a.number) - Number(b.number)));
-      return connection(sorted.map((pr) => pullRequestNode(repo, pr)), args);
+      const key = (pr: Json) => String(pr[field]);
+      const sorted = [...repo.pulls].sort((a, b) => sign * (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : Number(a.number) - Number(b.number)));
+      return connection(sorted, args, (pr) => pullRequestNode(repo, pr));
     },
   };
 }

@@ -140,7 +140,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const date = (c: Json) => String(((c.commit as Json).committer as Json).date);
       const from = query.get('since');
       const list = repo.commits.filter((c) => !from || date(c) >= normalise(from));
-      return { body: null, list: [...list].sort((a, b) => date(b).localeCompare(date(a))) };
+      return { body: null, list: [...list].sort((a, b) => compare(date(b), date(a))) };
     }],
     ['GET', /^\/repos\/(?<owner>[^/]+)\/(?<repo>[^/]+)\/actions\/runs$/, ({ params, query }) => {
       const repo = repoOf(params);
@@ -148,7 +148,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       const list = repo.workflowRuns.filter((r) => matchesCreated(String(r.created_at), query.get('created')));
       return {
         body: null,
-        list: [...list].sort((a, b) => String(b.created_at).localeCompare(String(a.created_at))),
+        list: [...list].sort((a, b) => compare(String(b.created_at), String(a.created_at))),
         wrap: (page, total) => ({ total_count: total, workflow_runs: page }),
       };
     }],
@@ -351,6 +351,9 @@ const notFound = (): Reply => {
   return { status, body };
 };
 
+/** Code-unit order: ISO timestamps and names sort right, far faster than a locale-aware compare. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** GitHub compares ISO instants; accept dates without a time part too. */
 function normalise(value: string): string {
   const ms = Date.parse(value);
@@ -367,7 +370,7 @@ function since(list: readonly Json[], query: URLSearchParams, field: string): Js
 function sortBy(list: readonly Json[], query: URLSearchParams, defaultSort: string, defaultDirection: 'asc' | 'desc', fields: Record<string, string>): Json[] {
   const field = fields[query.get('sort') ?? defaultSort] ?? fields[defaultSort] ?? 'created_at';
   const sign = (query.get('direction') ?? defaultDirection) === 'asc' ? 1 : -1;
-  return [...list].sort((a, b) => sign * (String(a[field]).localeCompare(String(b[field])) || Number(a.id) - Number(b.id)));
+  return [...list].sort((a, b) => sign * (compare(String(a[field]), String(b[field])) || Number(a.id) - Number(b.id)));
 }
 
 /** The `created` filter of workflow runs: ">=DATE", "<=DATE", ">DATE", "<DATE", "A..B" or "DATE". */
