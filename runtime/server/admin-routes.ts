@@ -46,14 +46,12 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
   });
 
   scope.post<{ Params: { id: string }; Querystring: { connection?: string } }>('/api/deliveries/:id/replay', async (request, reply) => {
-    const matches = service.store.findDeliveries(request.params.id, request.query.connection);
-    if (matches.length === 0) return notFound(reply, `no delivery ${request.params.id}`);
-    if (matches.length > 1) {
-      return reply.code(409).send({ error: { code: 'AMBIGUOUS', message: `delivery id ${request.params.id} exists for several connections (${matches.map((m) => m.connection).join(', ')}); add ?connection=` } });
+    const outcome = service.replay(request.params.id, request.query.connection);
+    if (outcome.result === 'not_found') return notFound(reply, `no delivery ${request.params.id}`);
+    if (outcome.result === 'ambiguous') {
+      return reply.code(409).send({ error: { code: 'AMBIGUOUS', message: `delivery id ${request.params.id} exists for several connections (${outcome.connections.join(', ')}); add ?connection=` } });
     }
-    const delivery = matches[0]!;
-    service.store.replayDelivery(delivery.seq, Date.now());
-    service.dispatcher.wake();
+    const { delivery } = outcome;
     return reply.code(202).send({ id: delivery.id, connection: delivery.connection, status: 'pending' });
   });
 

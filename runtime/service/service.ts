@@ -9,7 +9,7 @@ import { createRecordPipeline } from '../records/index.js';
 import type { RecordPipeline } from '../records/types.js';
 import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
 import { createSqliteStore } from '../store/index.js';
-import type { ConnectionRow, Store } from '../store/types.js';
+import type { ConnectionRow, DeliverySummary, Store } from '../store/types.js';
 import type { Connector } from '../sync/types.js';
 import { renderSecrets, type RawHeaders } from '../webhooks/index.js';
 import type { BackoffOptions } from './backoff.js';
@@ -65,6 +65,8 @@ export interface Service {
   /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID. */
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
+  /** Put a delivery back in the queue (attempts reset). Several matches: pass the connection. */
+  replay(id: string, connection?: string): { result: 'replayed'; delivery: DeliverySummary } | { result: 'not_found' } | { result: 'ambiguous'; connections: string[] };
   health(): HealthReport;
   /** Every secret value configured (for log redaction). */
   secretValues(): string[];
@@ -226,6 +228,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       metrics.deliveries.inc({ connector, outcome: reply.outcome });
       metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
       return reply;
+    },
+    replay(id, connection) {
+      const matches = store.findDeliveries(id, connection);
+      if (matches.length === 0) return { result: 'not_found' };
+      if (matches.length > 1) return { result: 'ambiguous', connections: matches.map((m) => m.connection) };
+      const delivery = matches[0]!;
+      store.replayDelivery(delivery.seq, now());
+      dispatcher.wake();
+      return { result: 'replayed', delivery };
     },
     health() {
       return buildHealth({

@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Bus } from '../../runtime/bus/index.js';
+import { signedDelivery, startService, tempDir } from './fixtures.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+/** A bus that refuses to publish while `down` is true: fault injection at the Bus interface. */
+function flakyBus() {
+  const published: Array<{ stream: string; records: object[] }> = [];
+  const state = { down: true, published };
+  const bus: Bus = {
+    kind: 'local',
+    publishDelivery: async () => {},
+    publishRecords: async (_connector, _connection, stream, records) => {
+      if (state.down) throw new Error('bus unavailable');
+      published.push({ stream, records });
+    },
+    close: async () => {},
+  };
+  return { bus, state };
+}
+
+const send = (app: Awaited<ReturnType<typeof startService>>['app'], d: ReturnType<typeof signedDelivery>) =>
+  app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers });
+
+describe('dispatcher', () => {
+  it('maps events to stream records with the stream’s map and primary key, upserting by key', async () => {
+    const ctx = await startService(tmp.dir, { background: false });
+    await send(ctx.app, signedDelivery({ issueId: 1, title: 'first' }));
+    await send(ctx.app, signedDelivery({ issueId: 1, title: 'first, edited 🚀' }));
+    await send(ctx.app, signedDelivery({ issueId: 2, title: 'ignored', action: 'ignored' }));
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(3);
+    expect(ctx.service.store.listRecords('acme', 'issues', 10).map((r) => r.data)).toEqual([{ id: 1, title: 'first, edited 🚀', repo: 'acme/api' }]);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 3, pending: 0 });
+    await ctx.close();
+  });
+
+  it('retries with backoff, dead-letters after maxAttempts, and a replay delivers it', async () => {
+    let clock = 1_000_000;
+    const { bus, state } = flakyBus();
+    const ctx = await startService(tmp.dir, { background: false, bus, now: () => clock, dispatcher: { maxAttempts: 3, backoff: { baseMs: 1000, maxMs: 10_000 } } });
+    const d = signedDelivery({ issueId: 9 });
+    await send(ctx.app, d);
+
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
+    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'failed', attempts: 1, error: 'bus unavailable' });
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(0); // not due yet
+    clock += 1300;
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
+    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    clock += 2500;
+    await ctx.service.dispatcher.drainOnce();
+    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'dead', attempts: 3 });
+    clock += 1e9;
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(0); // dead stays dead
+    const health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
+    expect(health.status).toBe('degraded');
+
+    state.down = false;
+    const dead = (await ctx.app.inject({ method: 'GET', url: '/api/deliveries?status=dead', headers: { authorization: 'Bearer test-admin-token' } })).json();
+    expect(dead.deliveries.map((x: { id: string }) => x.id)).toEqual([d.id]);
+    const replay = await ctx.app.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(d.id)}/replay`, headers: { authorization: 'Bearer test-admin-token' } });
+    expect(replay.statusCode).toBe(202);
+    await ctx.service.dispatcher.drainOnce();
+    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'done', error: null });
+    expect(state.published).toEqual([{ stream: 'issues', records: [{ id: 9, title: expect.any(String), repo: 'acme/api' }] }]);
+    expect(ctx.service.store.listRecords('acme', 'issues', 10)).toHaveLength(1);
+    await ctx.close();
+  });
+
+  it('dead-letters a delivery whose mapping fails (no primary key) with the error kept', async () => {
+    const ctx = await startService(tmp.dir, { background: false, dispatcher: { maxAttempts: 1 } });
+    const body = Buffer.from(JSON.stringify({ action: 'opened', issue: { title: 'no id' }, repository: { full_name: 'a/b' } }));
+    await send(ctx.app, signedDelivery({ body }));
+    await ctx.service.dispatcher.drainOnce();
+    const [row] = ctx.service.store.listDeliveries({ limit: 10 });
+    expect(row).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(row!.error).toMatch(/primary key|id/i);
+    await ctx.close();
+  });
+
+  it('resumes after a restart: deliveries accepted before the stop are processed after it', async () => {
+    const first = await startService(tmp.dir, { background: false });
+    const sent: Array<ReturnType<typeof signedDelivery>> = [];
+    for (let i = 0; i < 25; i++) {
+      const d = signedDelivery({ issueId: 1000 + i });
+      sent.push(d);
+      expect((await send(first.app, d)).statusCode).toBe(202);
+    }
+    await first.close();
+
+    const second = await startService(tmp.dir, { dispatcher: { pollMs: 20 } });
+    expect(second.service.getConnection('acme')).toBeDefined();
+    for (let i = 0; i < 200 && second.service.store.deliveryCounts().done < 25; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(second.service.store.deliveryCounts()).toMatchObject({ done: 25, pending: 0 });
+    expect(second.service.store.listRecords('acme', 'issues', 100)).toHaveLength(25);
+    // Sent again after the restart (a provider's manual redelivery): duplicates, stored once.
+    for (const d of sent.slice(0, 5)) expect((await send(second.app, d)).json()).toEqual({ id: d.id, duplicate: true });
+    expect(second.service.store.deliveryCounts().done).toBe(25);
+    await second.close();
+  });
+});
