@@ -106,7 +106,9 @@ function toProblem(error: ErrorObject, path: Path, root: unknown, source: Source
   const where = formatPath(path) || 'the manifest';
   const parent = (error.parentSchema ?? {}) as JsonSchema;
   // The key's own description tells the reader what the value is for: it is the hint.
-  const lastKey = path[path.length - 1];
+  // ...named by its key, unless the key is a free name (a stream name in `streams`).
+  const named = !/\/patternProperties\/[^/]+\/[^/]+$/.test(error.schemaPath);
+  const lastKey = named ? path[path.length - 1] : undefined;
   const description =
     typeof parent['description'] === 'string' ? `${typeof lastKey === 'string' ? `${lastKey}: ` : ''}${parent['description'] as string}` : undefined;
   const at = (p: Path, part: 'key' | 'value' = 'value') => source.locate(root, p, part);
