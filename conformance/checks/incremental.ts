@@ -56,7 +56,7 @@ export async function incrementalChecks(ctx: SuiteContext): Promise<CheckResult[
       if (!final) results.push(r.fail(`incremental.state[${s}]`, 'the read emitted no STATE for the stream', `streams.${s}.incremental`));
       else if (size > MAX_STATE_BYTES || partitions > max) results.push(r.fail(`incremental.state[${s}]`, `final state is ${size} bytes with ${partitions} partitions (bound ${max})`, `streams.${s}.incremental.max_partitions_in_state`));
       else if (stream.partitions && partitions > 1 && states.length < 2) results.push(r.fail(`incremental.state[${s}]`, `${partitions} partitions but only ${states.length} STATE message(s): state is not checkpointed per partition`, `streams.${s}.partitions`));
-      else results.push(r.pass(`incremental.state[${s}]`));
+      else results.push(r.pass(`incremental.state[${s}]`, `${states.length} STATE message(s), final ${size} bytes${partitions ? `, ${partitions} partition(s)` : ''}`));
 
       const saved = final?.stream.stream_state.cursor;
       const secondErrors = errorsFor(second, s);
@@ -69,7 +69,7 @@ export async function incrementalChecks(ctx: SuiteContext): Promise<CheckResult[
         results.push(
           older.length > 0
             ? r.fail(`incremental.from_state[${s}]`, `${older.length} record(s) older than the saved cursor ${String(saved)}, e.g. ${String(getPath(older[0], field.split('.')))}`, `streams.${s}.incremental`)
-            : r.pass(`incremental.from_state[${s}]`),
+            : r.pass(`incremental.from_state[${s}]`, `${second.records.get(s)?.length ?? 0} of ${records.length} records re-read from cursor ${String(saved)}`),
         );
       }
 

@@ -50,7 +50,7 @@ export async function readChecks(ctx: SuiteContext): Promise<{ results: CheckRes
       const failed = errors.length > 0 || first.aborted;
       if (first.aborted) results.push(r.fail(`read.completes[${s}]`, `more than ${records.length} records: pagination never stops`, `streams.${s}.pagination`));
       else if (errors.length > 0) results.push(r.fail(`read.completes[${s}]`, errors[0]!.message, pathForError(s, errors[0]!.code, errors[0]!.message)));
-      else results.push(r.pass(`read.completes[${s}]`));
+      else results.push(r.pass(`read.completes[${s}]`, `${records.length} records`));
 
       if (records.length === 0) results.push(r.skip(`read.schema[${s}]`, failed ? 'the read failed' : 'the source served no records', `streams.${s}.schema`));
       else {
@@ -69,10 +69,10 @@ export async function readChecks(ctx: SuiteContext): Promise<{ results: CheckRes
         else results.push(r.pass(`read.primary_key[${s}]`));
       }
 
-      const pageProblem = paging.get(s);
+      const pageProblem = paging.get(s)?.problem;
       if (failed) results.push(r.skip(`read.pagination[${s}]`, 'the read failed', `streams.${s}.pagination`));
       else if (pageProblem) results.push(r.fail(`read.pagination[${s}]`, pageProblem, `streams.${s}.pagination`));
-      else results.push(r.pass(`read.pagination[${s}]`));
+      else results.push(r.pass(`read.pagination[${s}]`, paging.get(s)?.summary));
 
       if (failed) results.push(r.skip(`read.idempotent[${s}]`, 'the read failed', `streams.${s}`));
       else {

@@ -44,7 +44,7 @@ export async function resilienceChecks(ctx: SuiteContext, clean: ReadOutcome | u
           path = `streams.${s}`;
         }
       }
-      results.push(problems.length > 0 ? r.fail('resilience.faults', `with faults injected (${summary}): ${problems.join('; ')}`, path) : r.pass('resilience.faults'));
+      results.push(problems.length > 0 ? r.fail('resilience.faults', `with faults injected (${summary}): ${problems.join('; ')}`, path) : r.pass('resilience.faults', summary));
     } finally {
       await server.close();
     }

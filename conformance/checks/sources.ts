@@ -44,16 +44,17 @@ export function cassetteSource(manifest: ManifestNode, set: CassetteSet): DataSo
         },
         pagination(stream) {
           const cassette = byStream.get(stream);
-          if (!cassette) return undefined;
+          if (!cassette) return { summary: 'no cassette' };
+          const summary = `${cassette.interactions.length} recorded interactions replayed`;
           const paths = new Set(cassette.interactions.map((i) => i.request.path));
           const misses = server.misses.filter((m) => paths.has(m.split(' ')[1]!.split('?')[0]!));
-          if (misses.length > 0) return `requests not in the cassette: ${misses.slice(0, 3).join(', ')}${misses.length > 3 ? ` (+${misses.length - 3})` : ''}`;
+          if (misses.length > 0) return { summary, problem: `requests not in the cassette: ${misses.slice(0, 3).join(', ')}${misses.length > 3 ? ` (+${misses.length - 3})` : ''}` };
           const unrequested = cassette.interactions.filter((i) => !server.hits.has(i));
           if (unrequested.length > 0) {
             const label = (i: (typeof unrequested)[number]) => `${i.request.method} ${i.request.path}?${normaliseQuery(i.request.query ?? {}).join('&')}`;
-            return `recorded page(s) never requested: ${unrequested.slice(0, 3).map(label).join(', ')}`;
+            return { summary, problem: `recorded page(s) never requested: ${unrequested.slice(0, 3).map(label).join(', ')}` };
           }
-          return undefined;
+          return { summary };
         },
       };
     },
@@ -80,12 +81,14 @@ export function simulatedSource(manifest: ManifestNode, seed: number | string, c
         },
         pagination(stream, recordsRead) {
           const partitions = api.partitions(stream);
-          if (partitions.length === 0) return `no request reached the stream's endpoint${api.unmatched.length ? ` (unmatched: ${api.unmatched.slice(0, 2).join(', ')})` : ''}`;
+          const pages = partitions.reduce((n, p) => n + p.pages, 0);
+          const summary = `${pages} pages over ${partitions.length} partition(s)`;
+          if (partitions.length === 0) return { summary, problem: `no request reached the stream's endpoint${api.unmatched.length ? ` (unmatched: ${api.unmatched.slice(0, 2).join(', ')})` : ''}` };
           const early = partitions.filter((p) => !p.lastPageServed);
-          if (early.length > 0) return `paging stopped before the last page in ${early.length} partition(s), e.g. after ${early[0]!.pages} page(s) of ${early[0]!.key}`;
+          if (early.length > 0) return { summary, problem: `paging stopped before the last page in ${early.length} partition(s), e.g. after ${early[0]!.pages} page(s) of ${early[0]!.key}` };
           const served = partitions.reduce((n, p) => n + p.served, 0);
-          if (recordsRead !== served) return `read ${recordsRead} records but the API served ${served}`;
-          return undefined;
+          if (recordsRead !== served) return { summary, problem: `read ${recordsRead} records but the API served ${served}` };
+          return { summary };
         },
       };
     },

@@ -23,8 +23,8 @@ export type ConnectorFactory = (options: ConnectorOptions) => Connector;
 
 /** A running API the engine is pointed at (cassette replay or simulated). */
 export interface RunningSource extends LocalServer {
-  /** Per-stream problems after a read ("page never requested", "unmatched request"...). */
-  pagination(stream: string, recordsRead: number): string | undefined;
+  /** After a read: a problem ("page never requested", "stopped early"...) or a summary of the pages served. */
+  pagination(stream: string, recordsRead: number): { problem?: string; summary: string };
   /** Requests received, with their arrival time (ms, real clock). */
   readonly requestTimes: readonly number[];
   reset(): void;
@@ -65,7 +65,8 @@ export function resultFor(manifest: LoadedManifest | undefined) {
     }
   };
   return {
-    pass: (name: string): CheckResult => ({ name, status: 'pass' }),
+    /** `detail` says what was measured, e.g. "24 records, 6 pages". */
+    pass: (name: string, detail?: string): CheckResult => ({ name, status: 'pass', ...(detail ? { reason: detail } : {}) }),
     fail: (name: string, reason: string, path?: string): CheckResult => ({ name, status: 'fail', reason, ...at(path) }),
     skip: (name: string, reason: string, path?: string): CheckResult => ({ name, status: 'skip', reason, ...at(path) }),
   };

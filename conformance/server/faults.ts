@@ -18,6 +18,11 @@ export interface FaultOptions {
   /** Send half of the body, then cut the connection. */
   truncated?: number;
   /**
+   * Start with one fault of each configured kind (one request each) before drawing at random, so
+   * that a short run still meets every kind. Default true.
+   */
+  everyKindFirst?: boolean;
+  /**
    * Most faults in a row for one request (method, path, query): after that it goes through, so a
    * client that retries a few times always gets its data. Default 2.
    */
@@ -52,11 +57,14 @@ export function createFaultInjector(options: FaultOptions = {}): FaultInjector {
   const stats: FaultStats = { requests: 0, rateLimited: 0, serverErrors: 0, connectionResets: 0, slow: 0, truncated: 0 };
   const order: Fault[] = ['rateLimited', 'serverErrors', 'connectionResets', 'truncated', 'slow'];
 
+  const queue: Fault[] = options.everyKindFirst === false ? [] : order.filter((f) => (options[f] ?? 0) > 0);
   const choose = (key: string): Fault | undefined => {
     if ((streak.get(key) ?? 0) >= maxConsecutive) {
       streak.set(key, 0);
       return undefined;
     }
+    const first = queue.shift();
+    if (first) return first;
     if (burstLeft > 0) {
       burstLeft--;
       return 'serverErrors';
