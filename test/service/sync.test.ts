@@ -1,0 +1,97 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { auth, startService, tempDir } from './fixtures.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let api: Server;
+let base: string;
+let requests = 0;
+let release: (() => void) | undefined;
+
+beforeEach(async () => {
+  tmp = tempDir();
+  requests = 0;
+  // A local API answering like the provider: GET /issues → a JSON list. `hold` keeps a request open.
+  api = createServer((req, res) => {
+    requests++;
+    const reply = () => {
+      if (res.headersSent) return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify([{ id: 1, title: 'one' }, { id: 2, title: 'two ✨' }]));
+    };
+    if (process.env['HOLD_NEXT'] === '1') {
+      process.env['HOLD_NEXT'] = '0';
+      release = reply;
+      return;
+    }
+    reply();
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  release?.();
+  release = undefined;
+  api.closeAllConnections();
+  await new Promise((resolve) => api.close(resolve));
+  tmp.cleanup();
+});
+
+async function waitRun(ctx: Awaited<ReturnType<typeof startService>>, runId: string) {
+  for (let i = 0; i < 200; i++) {
+    const run = (await ctx.app.inject({ method: 'GET', url: `/api/runs/${runId}`, headers: auth })).json();
+    if (run.status !== 'running') return run;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('run did not finish');
+}
+
+describe('POST /api/connections/:id/sync', () => {
+  it('runs the engine against the API, stores records by primary key, and reports the run and last sync', async () => {
+    const ctx = await startService(tmp.dir, { background: false, urlBaseOverride: () => base });
+    const res = await ctx.app.inject({ method: 'POST', url: '/api/connections/acme/sync', headers: auth });
+    expect(res.statusCode).toBe(202);
+    const run = await waitRun(ctx, res.json().run_id);
+    expect(run).toMatchObject({ status: 'succeeded', records: 2, connection: 'acme', trigger: 'api' });
+    const records = (await ctx.app.inject({ method: 'GET', url: '/api/connections/acme/records/issues', headers: auth })).json();
+    expect(records.records).toEqual([{ id: 1, title: 'one' }, { id: 2, title: 'two ✨' }]);
+    const health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
+    expect(health.connectors.hooks.connections.acme).toMatchObject({ status: 'ok', breaker: 'closed', last_sync: { status: 'succeeded', records: 2 } });
+    const metrics = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('gwi_sync_records_total{connection="acme",stream="issues"} 2');
+    expect(metrics).toContain('gwi_circuit_breaker_state{connection="acme"} 0');
+    await ctx.close();
+  });
+
+  it('never runs two syncs of one connection at once: a second request gets the running run', async () => {
+    const ctx = await startService(tmp.dir, { background: false, urlBaseOverride: () => base });
+    process.env['HOLD_NEXT'] = '1';
+    const first = (await ctx.app.inject({ method: 'POST', url: '/api/connections/acme/sync', headers: auth })).json();
+    const second = (await ctx.app.inject({ method: 'POST', url: '/api/connections/acme/sync', headers: auth })).json();
+    expect(first.started).toBe(true);
+    expect(second).toEqual({ run_id: first.run_id, started: false });
+    for (let i = 0; i < 100 && !release; i++) await new Promise((r) => setTimeout(r, 10));
+    release!();
+    expect(await waitRun(ctx, first.run_id)).toMatchObject({ status: 'succeeded' });
+    expect(requests).toBe(1);
+    await ctx.close();
+  });
+
+  it('records a failed run with its error when the API is unreachable', async () => {
+    const ctx = await startService(tmp.dir, { background: false, urlBaseOverride: () => 'http://127.0.0.1:9' });
+    const { run_id } = (await ctx.app.inject({ method: 'POST', url: '/api/connections/acme/sync', headers: auth })).json();
+    const run = await waitRun(ctx, run_id);
+    expect(run.status).toBe('failed');
+    expect(run.error).toBeTruthy();
+    expect(run.error).not.toContain('tok_abcdef');
+    expect((await ctx.app.inject({ method: 'GET', url: '/health' })).json().connectors.hooks.connections.acme.status).not.toBe('ok');
+    await ctx.close();
+  });
+
+  it('answers 404 for an unknown connection', async () => {
+    const ctx = await startService(tmp.dir, { background: false });
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/connections/nope/sync', headers: auth })).statusCode).toBe(404);
+    await ctx.close();
+  });
+});
