@@ -1,28 +1,34 @@
 import jsonata from 'jsonata';
+import { compileExpression } from '../expressions/index.js';
+import { splitObjectFields } from './split-object.js';
 
 /**
- * A native evaluator for the commonest shapes of `records` and `map`: a path of plain field names
- * (`data.items`, `$partition.repo`) and an object constructor of such paths and literals
- * (`{ "id": id, "user": user.login, "repo": $partition.repo }`). JSONata costs ~15 µs per record;
- * this costs well under 1 µs, so mapping stops being the bottleneck of a sync (see docs/performance.md).
+ * A native evaluator for the commonest shapes of `records` and `map`: paths of plain field names
+ * (`data.items`, `$partition.repo`), array constructors of such paths (`[labels.name]`), literals,
+ * and object constructors of those. An object constructor whose other fields need JSONata
+ * (`$lowercase(state)`) evaluates those fields one by one with JSONata and the rest natively.
+ * JSONata costs ~15 µs per call and ~10 µs per field of a map; a native field costs well under
+ * 1 µs, so mapping stops being the bottleneck of a sync (see docs/performance.md).
  *
  * It returns FALLBACK whenever the data leaves the subset whose meaning it reproduces exactly (an
- * array in the middle of a path, where JSONata would map and flatten): the caller then evaluates
- * the real JSONata expression, so results are always JSONata's.
+ * array in the middle of a plain path, where JSONata would map and flatten): the caller then
+ * evaluates the whole JSONata expression, so results are always JSONata's.
  */
 export const FALLBACK: unique symbol = Symbol('fallback');
-export type FastEvaluator = (input: unknown, bindings: Readonly<Record<string, unknown>>) => unknown | typeof FALLBACK;
+type Bindings = Readonly<Record<string, unknown>>;
+export type FastEvaluator = (input: unknown, bindings: Bindings) => unknown;
 
 interface AstNode {
   type: string;
   value?: unknown;
   steps?: AstNode[];
   lhs?: unknown;
+  expressions?: AstNode[];
   [key: string]: unknown;
 }
 
 /** Keys a plain AST node may carry; anything else (predicates, stages, focus, grouping) is out of the subset. */
-const PLAIN_KEYS = new Set(['type', 'value', 'position', 'steps', 'lhs']);
+const PLAIN_KEYS = new Set(['type', 'value', 'position', 'steps', 'lhs', 'expressions']);
 
 export function compileFast(source: string): FastEvaluator | undefined {
   let ast: AstNode;
@@ -31,6 +37,7 @@ export function compileFast(source: string): FastEvaluator | undefined {
   } catch {
     return undefined;
   }
+  if (ast.type === 'unary' && ast.value === '{' && isPlain(ast)) return compileObject(ast.lhs, source);
   return compileNode(ast);
 }
 
@@ -48,22 +55,34 @@ function compileNode(node: AstNode): FastEvaluator | undefined {
       return () => value;
     }
     case 'variable':
-      // `$` is the input; other variables are bindings (`$partition`).
+      // `$` is the input; other variables alone are left to JSONata.
       return node.value === '' ? (input) => input : undefined;
-    case 'path':
-      return compilePath(node.steps ?? []);
-    case 'unary':
-      return node.value === '{' ? compileObject(node.lhs) : undefined;
+    case 'path': {
+      const path = compilePath(node.steps ?? []);
+      return path && ((input, bindings) => followSingle(path.root(input, bindings), path.names));
+    }
+    case 'unary': {
+      if (node.value !== '[' || node.expressions?.length !== 1) return undefined;
+      const inner = node.expressions[0]!;
+      if (inner.type !== 'path' || !isPlain(inner)) return undefined;
+      const path = compilePath(inner.steps ?? []);
+      return path && ((input, bindings) => followFlat(path.root(input, bindings), path.names));
+    }
     default:
       return undefined;
   }
 }
 
-function compilePath(steps: AstNode[]): FastEvaluator | undefined {
+interface CompiledPath {
+  root: (input: unknown, bindings: Bindings) => unknown;
+  names: string[];
+}
+
+function compilePath(steps: AstNode[]): CompiledPath | undefined {
   if (steps.length === 0 || !steps.every(isPlain)) return undefined;
   const [head, ...rest] = steps;
   if (!head) return undefined;
-  let root: FastEvaluator;
+  let root: CompiledPath['root'];
   const names: string[] = [];
   if (head.type === 'variable' && typeof head.value === 'string') {
     const variable = head.value;
@@ -76,40 +95,107 @@ function compilePath(steps: AstNode[]): FastEvaluator | undefined {
     if (step.type !== 'name' || typeof step.value !== 'string') return undefined;
     names.push(step.value);
   }
-  return (input, bindings) => {
-    let current = root(input, bindings);
-    for (const name of names) {
-      if (current === undefined || current === null) return undefined;
-      if (Array.isArray(current)) return FALLBACK;
-      if (typeof current !== 'object') return undefined;
-      current = Object.hasOwn(current, name) ? (current as Record<string, unknown>)[name] : undefined;
+  return { root, names };
+}
+
+function field(value: unknown, name: string): unknown {
+  return value !== null && typeof value === 'object' && Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+/** A plain path: the value as it is in the input; an array before the last step is JSONata's business. */
+function followSingle(start: unknown, names: readonly string[]): unknown {
+  let current = start;
+  for (const name of names) {
+    if (current === undefined || current === null) return undefined;
+    if (Array.isArray(current)) return FALLBACK;
+    current = field(current, name);
+  }
+  return current;
+}
+
+/** `[a.b.c]`: every value the path reaches, arrays flattened one level per step, always an array. */
+function followFlat(start: unknown, names: readonly string[]): unknown {
+  if (Array.isArray(start)) return FALLBACK;
+  let sequence: unknown[] = start === undefined ? [] : [start];
+  for (const name of names) {
+    const next: unknown[] = [];
+    for (const item of sequence) {
+      if (Array.isArray(item)) return FALLBACK; // nested arrays: JSONata flattens deeper
+      const value = field(item, name);
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const element of value) next.push(element);
+      else next.push(value);
     }
-    return current;
+    sequence = next;
+  }
+  for (const item of sequence) if (Array.isArray(item)) return FALLBACK;
+  return sequence;
+}
+
+/**
+ * `{ "k": expr, ... }`: native fields natively; other fields through JSONata one at a time, when
+ * the object's source splits into fields whose ASTs match the whole parse exactly.
+ */
+function compileObject(lhs: unknown, source: string): FastEvaluator | undefined {
+  if (!Array.isArray(lhs)) return undefined;
+  const pairs = lhs as unknown[];
+  const keys: string[] = [];
+  const natives: Array<FastEvaluator | undefined> = [];
+  for (const pair of pairs) {
+    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
+    const [key, value] = pair as [AstNode, AstNode];
+    if (key.type !== 'string' || typeof key.value !== 'string' || keys.includes(key.value)) return undefined;
+    keys.push(key.value);
+    natives.push(compileNode(value));
+  }
+  const slow = natives.some((native) => !native);
+  const fields: Array<{ key: string; native?: FastEvaluator; expression?: ReturnType<typeof compileExpression> }> = [];
+  if (slow) {
+    const split = splitObjectFields(source, pairs.map((pair) => stripPositions((pair as [AstNode, AstNode])[1])));
+    if (!split) return undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const native = natives[i];
+      fields.push(native ? { key: keys[i]!, native } : { key: keys[i]!, expression: compileExpression(split[i]!) });
+    }
+  } else {
+    for (let i = 0; i < keys.length; i++) fields.push({ key: keys[i]!, native: natives[i]! });
+  }
+  if (!slow) {
+    return (input, bindings) => {
+      // JSONata maps an object constructor over an array input: leave that to JSONata.
+      if (Array.isArray(input)) return FALLBACK;
+      const out: Record<string, unknown> = {};
+      for (const { key, native } of fields) {
+        const value = native!(input, bindings);
+        if (value === FALLBACK) return FALLBACK;
+        if (value !== undefined) out[key] = value;
+      }
+      return out;
+    };
+  }
+  return (input, bindings) => {
+    if (Array.isArray(input)) return FALLBACK;
+    const values: unknown[] = [];
+    // Native fields first: a FALLBACK must not leave JSONata evaluations running unobserved.
+    for (const { native } of fields) {
+      const value = native ? native(input, bindings) : undefined;
+      if (value === FALLBACK) return FALLBACK;
+      values.push(value);
+    }
+    fields.forEach(({ expression }, i) => {
+      if (expression) values[i] = expression.evaluate(input, bindings);
+    });
+    return Promise.all(values).then((resolved) => {
+      const out: Record<string, unknown> = {};
+      resolved.forEach((value, i) => {
+        if (value !== undefined) out[fields[i]!.key] = value;
+      });
+      return out;
+    });
   };
 }
 
-function compileObject(lhs: unknown): FastEvaluator | undefined {
-  if (!Array.isArray(lhs)) return undefined;
-  const fields: Array<[string, FastEvaluator]> = [];
-  const seen = new Set<string>();
-  for (const pair of lhs as unknown[]) {
-    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
-    const [key, value] = pair as [AstNode, AstNode];
-    if (key.type !== 'string' || typeof key.value !== 'string' || seen.has(key.value)) return undefined;
-    const evaluate = compileNode(value);
-    if (!evaluate) return undefined;
-    seen.add(key.value);
-    fields.push([key.value, evaluate]);
-  }
-  return (input, bindings) => {
-    // JSONata maps an object constructor over an array input: leave that to JSONata.
-    if (Array.isArray(input)) return FALLBACK;
-    const out: Record<string, unknown> = {};
-    for (const [key, evaluate] of fields) {
-      const value = evaluate(input, bindings);
-      if (value === FALLBACK) return FALLBACK;
-      if (value !== undefined) out[key] = value;
-    }
-    return out;
-  };
+/** An AST without `position` keys, for comparing the parse of a field alone with its parse in the whole. */
+export function stripPositions(node: unknown): string {
+  return JSON.stringify(node, (key, value: unknown) => (key === 'position' ? undefined : value));
 }

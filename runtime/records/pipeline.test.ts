@@ -60,3 +60,45 @@ describe('createRecordPipeline', () => {
     await expect(pipeline.extract([{ id: 1 }], {})).rejects.toMatchObject({ code: 'MAPPING_FAILED', message: expect.stringContaining('issues') });
   });
 });
+
+describe('compileFast beyond plain paths', () => {
+  const bindings = { partition: { repo: 'o/r' } };
+  const agree = async (source: string, input: unknown) => {
+    const fast = compileFast(source);
+    expect(fast, source).toBeDefined();
+    const value = await fast!(input, bindings);
+    const expected = await compileExpression(source).evaluate(input, bindings);
+    if (value === FALLBACK) return 'fallback';
+    expect(JSON.parse(JSON.stringify(value ?? null)), `${source} on ${JSON.stringify(input)}`).toEqual(JSON.parse(JSON.stringify(expected ?? null)));
+    return 'native';
+  };
+
+  it('[path] flattens like JSONata over many shapes', async () => {
+    const inputs = [
+      { labels: [{ name: 'bug' }, { name: 'ui' }] }, { labels: [{ name: 'bug' }] }, { labels: [] }, {}, { labels: { name: 'a' } },
+      { labels: [{ name: ['x', 'y'] }, { name: 'z' }] }, { labels: [{ other: 1 }, { name: null }] }, { labels: [[{ name: 1 }], { name: 2 }] },
+      { labels: 'text' }, { labels: [{ name: { deep: 1 } }] },
+    ];
+    for (const input of inputs) await agree('[labels.name]', input);
+    for (const input of inputs) await agree('[labels]', input);
+  });
+
+  it('objects mixing native fields and JSONata fields give JSONata’s result, keys in order', async () => {
+    const source = `{
+      "id": id,
+      "state": $lowercase(state),
+      "labels": [labels.($type($) = 'string' ? $ : name)],
+      "names": [labels.name],
+      "issue": $number($split(issue_url, '/')[-1]),
+      "note": "a, b: {c}",
+      "repo": $partition.repo
+    }`;
+    expect(await agree(source, { id: 1, state: 'OPEN', labels: [{ name: 'bug' }, 'raw'], issue_url: 'https://x/issues/33' })).toBe('native');
+    const fast = compileFast(source)!;
+    expect(Object.keys((await fast({ id: 1, state: 'A', labels: [], issue_url: 'x/1' }, bindings)) as object)).toEqual(['id', 'state', 'labels', 'names', 'issue', 'note', 'repo']);
+  });
+
+  it('declines objects whose fields assign variables', () => {
+    expect(compileFast('{ "a": ($x := 1; $x), "b": $x }')).toBeUndefined();
+  });
+});
