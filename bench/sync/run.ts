@@ -1,7 +1,10 @@
 /**
  * bench/sync: the engine's `read` against a hand-written baseline, in the same run, on the same
- * loopback server. Usage: `npm run bench:sync -- [--records N] [--repeat R] [--engine cli|stub]
+ * loopback server. Usage: `npm run bench:sync -- [--records N] [--repeat R] [--engine cli|api|stub]
  * [--cpu-prof] [--no-build] [--verify N] [--markdown]`.
+ *
+ * --engine: cli (default) runs `node dist/runtime/cli/main.js read`; api runs the engine's library API
+ * (engine-api.ts); stub is a per-record-JSONata stand-in (stub-engine.ts) used before the engine existed.
  *
  * Every client is a separate `node` process (stdout → /dev/null) measured for wall time, CPU time and
  * peak RSS; the server is another process, so on 2 cores client and server each get one.
@@ -16,7 +19,7 @@ import { topSelfTime, selfTimeByFile } from '../support/cpuprofile.js';
 import { formatInt, formatMb, formatSeconds, markdownTable, table } from '../support/format.js';
 import { measureChild, type ChildMeasurement } from '../support/measure.js';
 import { transpileForNode } from '../support/transpile.js';
-import { ISSUES_PATH, PAGE_SIZE, pageCount } from './issues.js';
+import { ISSUES_PATH, OWNER_REPO, PAGE_SIZE, pageCount } from './issues.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const workDir = join(repoRoot, '.bench/sync');
@@ -41,7 +44,7 @@ const records = Number(options.records);
 const repeat = Number(options.repeat);
 const verifyRecords = Number(options.verify);
 if (!Number.isInteger(records) || records < 1) throw new Error('--records must be a positive integer');
-if (options.engine !== 'cli' && options.engine !== 'stub') throw new Error('--engine must be cli or stub');
+if (!['cli', 'api', 'stub'].includes(options.engine ?? '')) throw new Error('--engine must be cli, api or stub');
 
 interface ServerStats { requests: number; bytes: number; cpuMs: number; eventLoopUtilization: number }
 interface Server { url: string; stats(): Promise<ServerStats>; stop(): void }
@@ -50,23 +53,26 @@ interface Run { name: string; measurement: ChildMeasurement; server: ServerStats
 // ---------------------------------------------------------------------------------------------------
 
 mkdirSync(workDir, { recursive: true });
-if (options.engine === 'cli' && !options['no-build']) build();
+if (options.engine !== 'stub' && !options['no-build']) build();
 const scripts = transpileForNode(repoRoot, join(workDir, 'build'), [
   'bench/sync/issues.ts',
   'bench/sync/server.ts',
   'bench/sync/baseline.ts',
   'bench/sync/drain.ts',
   'bench/sync/stub-engine.ts',
+  'bench/sync/engine-api.ts',
 ]);
 const script = (name: string) => scripts.get(`bench/sync/${name}.ts`) as string;
 
 const clients: Record<string, (url: string, base: string, extraNodeArgs?: string[]) => { command: string; args: string[] }> = {
   drain: (url) => ({ command: process.execPath, args: [script('drain'), url] }),
-  baseline: (url) => ({ command: process.execPath, args: [script('baseline'), url] }),
+  baseline: (url, _base, extra = []) => ({ command: process.execPath, args: [...extra, script('baseline'), url] }),
   engine: (url, base, extra = []) =>
     options.engine === 'stub'
       ? { command: process.execPath, args: [...extra, script('stub-engine'), manifestFile, url] }
-      : { command: process.execPath, args: [...extra, cliFile, 'read', manifestFile, '--config', writeConfig(base)] },
+      : options.engine === 'api'
+        ? { command: process.execPath, args: [...extra, script('engine-api'), repoRoot, manifestFile, writeConfig(base)] }
+        : { command: process.execPath, args: [...extra, cliFile, 'read', manifestFile, '--config', writeConfig(base)] },
 };
 
 console.log(`bench/sync: ${formatInt(records)} records (~${formatInt(pageCount(records))} pages of ${PAGE_SIZE}), engine=${options.engine}, ` +
@@ -80,7 +86,7 @@ try {
   for (let i = 0; i < repeat; i++) {
     for (const name of ['drain', 'baseline', 'engine']) runs.push(await measure(server, name));
   }
-  if (options['cpu-prof']) await profileEngine(server);
+  if (options['cpu-prof']) for (const name of ['baseline', 'engine']) await profile(server, name);
 } finally {
   server.stop();
 }
@@ -98,7 +104,7 @@ function build(): void {
 
 function writeConfig(base: string): string {
   const file = join(workDir, 'config.json');
-  writeFileSync(file, `${JSON.stringify({ base_url: base }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ base_url: base, repository: OWNER_REPO }, null, 2)}\n`);
   return file;
 }
 
@@ -175,35 +181,38 @@ async function verify(total: number): Promise<void> {
   }
 }
 
-async function profileEngine(srv: Server): Promise<void> {
-  const dir = join(workDir, 'prof');
+/** Run one client under `node --cpu-prof` and print where its CPU time went. */
+async function profile(srv: Server, name: string): Promise<void> {
+  const dir = join(workDir, 'prof', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  console.log(`\nprofiling the engine (node --cpu-prof → ${dir})`);
-  await measure(srv, 'engine', '/dev/null', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  console.log(`\nprofiling ${name} (node --cpu-prof → ${dir})`);
+  await measure(srv, name, '/dev/null', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return console.log('no profile written');
   const { totalMs, spots } = topSelfTime(join(dir, file), repoRoot, 25);
-  console.log(`\nTop self time (of ${formatSeconds(totalMs)} sampled):`);
+  console.log(`\n${name}: top self time (of ${formatSeconds(totalMs)} sampled; builtins such as JSON.parse count in their caller):`);
   console.log(table([['function (file:line)', 'self ms', 'share'], ...spots.map((s) => [s.frame, formatInt(s.selfMs), `${(s.selfShare * 100).toFixed(1)}%`])]));
-  console.log('\nSelf time by file/package:');
+  console.log(`\n${name}: self time by file/package:`);
   console.log(table([['file', 'self ms', 'share'], ...selfTimeByFile(join(dir, file), repoRoot).map((s) => [s.file, formatInt(s.selfMs), `${(s.share * 100).toFixed(1)}%`])]));
 }
 
 function report(all: Run[]): void {
-  const best = (name: string) =>
-    all.filter((r) => r.name === name && r.measurement.exitCode === 0).sort((a, b) => a.measurement.wallMs - b.measurement.wallMs)[0];
   const expectedPages = pageCount(records);
+  // A run that did not fetch every page (an error reported as a TRACE message, exit code 0) is no result.
+  const best = (name: string) =>
+    all.filter((r) => r.name === name && r.measurement.exitCode === 0 && r.server.requests === expectedPages).sort((a, b) => a.measurement.wallMs - b.measurement.wallMs)[0];
   const rows: string[][] = [['client', 'wall', 'records/s', 'client CPU', 'records/CPU-s', 'peak RSS', 'server CPU', 'server ELU', 'pages served']];
   for (const name of ['drain', 'baseline', 'engine']) {
     const run = best(name);
     if (!run) {
-      rows.push([name, 'failed', '', '', '', '', '', '', '']);
+      const failed = all.find((r) => r.name === name);
+      rows.push([name, failed ? `failed: exit ${failed.measurement.exitCode}, ${failed.server.requests}/${expectedPages} pages` : 'not run', '', '', '', '', '', '', '']);
       continue;
     }
     const m = run.measurement;
     rows.push([
-      name === 'engine' && options.engine === 'stub' ? 'engine (STUB)' : name,
+      name === 'engine' ? `engine (${options.engine})` : name,
       formatSeconds(m.wallMs),
       formatInt(rate(m)),
       m.cpuMs === undefined ? '?' : `${formatSeconds(m.cpuMs)} (${formatInt((100 * m.cpuMs) / m.wallMs)}%)`,
