@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { verify as verifySignature } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DataBuilder, iso, type RepoData, type RepoSpec } from './data.js';
 import type { Json } from './examples.js';
@@ -24,6 +25,10 @@ export interface FakeGitHubOptions {
   /** Scopes reported in `x-oauth-scopes`. Default "repo, read:org". */
   scopes?: string;
   fault?: FaultOptions;
+  /** OAuth app credentials accepted by POST /login/oauth/access_token (refresh_token grant). */
+  oauth?: { clientId: string; clientSecret: string; refreshToken: string };
+  /** GitHub App: its id and public key (PEM); installation tokens are minted for JWTs it signed. */
+  app?: { appId: string; publicKey: string; installationId: string };
 }
 
 export type FaultKind = 'primary_rate_limit' | 'secondary_rate_limit' | 'secondary_rate_limit_429' | 'unauthorized' | 'server_error';
@@ -63,6 +68,7 @@ export type TouchKind = 'pulls' | 'issues' | 'issueComments' | 'reviewComments' 
 type Handler = (ctx: Context) => Reply | Promise<Reply>;
 interface Context {
   params: Record<string, string>;
+  headers: Record<string, string>;
   query: URLSearchParams;
   url: URL;
   body: unknown;
@@ -94,7 +100,20 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const routes: Array<[string, RegExp, Handler]> = [
     ['GET', /^\/user$/, () => ({ body: builder.user() })],
     ['GET', /^\/rate_limit$/, () => ({ body: rateLimitBody(limit, restRemaining, graphqlBudget) })],
-    ['POST', /^\/app\/installations\/(?<id>[^/]+)\/access_tokens$/, () => ({ status: 201, body: { token, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} } })],
+    ['POST', /^\/app\/installations\/(?<id>[^/]+)\/access_tokens$/, ({ params, headers }) => {
+      const app = options.app;
+      if (!app || params.id !== app.installationId) return notFound();
+      if (!validAppJwt(headers.authorization, app)) return { status: 401, body: { message: 'A JSON web token could not be decoded', documentation_url: 'https://docs.github.com/rest' } };
+      return { status: 201, body: { token, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: { metadata: 'read', pull_requests: 'read' }, repository_selection: 'all' } };
+    }],
+    // github.com/login/oauth/access_token (served here too, so tests point `token_url` at the fake).
+    ['POST', /^\/login\/oauth\/access_token$/, ({ body }) => {
+      const form = new URLSearchParams(typeof body === 'string' ? body : '');
+      const oauth = options.oauth;
+      const ok = oauth && form.get('grant_type') === 'refresh_token' && form.get('client_id') === oauth.clientId && form.get('client_secret') === oauth.clientSecret && form.get('refresh_token') === oauth.refreshToken;
+      if (!ok) return { status: 400, body: { error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.' } };
+      return { body: { access_token: token, expires_in: 28800, refresh_token: `${oauth.refreshToken}-rotated`, refresh_token_expires_in: 15811200, token_type: 'bearer', scope: '' } };
+    }],
     ['GET', /^\/orgs\/(?<org>[^/]+)\/repos$/, ({ params, query }) => {
       const names = orgs[params.org ?? ''];
       if (!names) return notFound();
@@ -201,7 +220,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       reply(status, payload, headers);
       return;
     }
-    const isTokenMint = /^\/app\/installations\/[^/]+\/access_tokens$/.test(url.pathname);
+    const isTokenMint = /^\/app\/installations\/[^/]+\/access_tokens$|^\/login\/oauth\/access_token$/.test(url.pathname);
     if (!isTokenMint && !authorised(entry.headers.authorization)) {
       reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
       return;
@@ -211,7 +230,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     for (const [method, pattern, handler] of routes) {
       const match = pattern.exec(url.pathname);
       if (!match || method !== req.method) continue;
-      const result = await handler({ params: { ...match.groups }, query: url.searchParams, url, body });
+      const result = await handler({ params: { ...match.groups }, headers: entry.headers, query: url.searchParams, url, body });
       if (!result.list) {
         reply(result.status ?? 200, result.body);
         return;
@@ -307,6 +326,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** An App JWT (RS256) signed by the App's private key, issued by the App, not expired. */
+function validAppJwt(authorization: string | undefined, app: { appId: string; publicKey: string }): boolean {
+  const jwt = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+  const [header, payload, signature] = jwt?.split('.') ?? [];
+  if (!header || !payload || !signature) return false;
+  const signed = verifySignature('RSA-SHA256', Buffer.from(`${header}.${payload}`), app.publicKey, Buffer.from(signature, 'base64url'));
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown; exp?: number };
+  return signed && String(claims.iss) === app.appId && (claims.exp ?? 0) * 1000 > Date.now();
 }
 
 function faultReply(fault: FaultOptions): [number, unknown, Record<string, string>] {
