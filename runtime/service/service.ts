@@ -189,7 +189,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       logger?.error({ connection: row.id, err: error instanceof Error ? error.message : String(error) }, 'stored connection skipped');
     }
   }
-  if (options.connectionsFile) for (const input of readConnectionsFile(options.connectionsFile)) putConnection(input, 'file');
+  try {
+    if (options.connectionsFile) for (const input of readConnectionsFile(options.connectionsFile)) putConnection(input, 'file');
+  } catch (error) {
+    // A bad connections file stops the start-up: release the database and the timers first.
+    await scheduler.stop();
+    await store.close();
+    throw error;
+  }
   const interrupted = store.failInterruptedRuns(now());
   if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
 
