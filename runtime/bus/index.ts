@@ -5,3 +5,4 @@ export { subscribeDeliveries, type DeliverySubscription, type ReceivedDelivery, 
 export { createFileBodyStore } from './file-body-store.js';
 export { decodeDeliveryData, encodeDeliveryData, DELIVERY_FORMAT } from './delivery-codec.js';
 export { ATTR, recordsTopicName, webhooksTopicName } from './topic-names.js';
+export { createBus, type BusKind, type BusSettings } from './create-bus.js';

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { createBus } from './index.js';
+
+describe('createBus', () => {
+  it('is local by default and from GWI_BUS=local', async () => {
+    expect(createBus({ dataDir: '/tmp/x', env: {} }).kind).toBe('local');
+    expect(createBus({ dataDir: '/tmp/x', env: { GWI_BUS: 'local' } }).kind).toBe('local');
+  });
+
+  it('builds the Pub/Sub bus from --bus/GWI_BUS with a project id (no network until the first publish)', async () => {
+    const bus = createBus({ kind: 'pubsub', dataDir: '/tmp/x', env: { GWI_PUBSUB_PROJECT: 'p1' } });
+    expect(bus.kind).toBe('pubsub');
+    await bus.close();
+  });
+
+  it('names the missing project id and unknown bus kinds with BUS_CONFIG', () => {
+    expect(() => createBus({ kind: 'pubsub', dataDir: '/tmp/x', env: {} })).toThrow(expect.objectContaining({ code: 'BUS_CONFIG', message: expect.stringContaining('project id') }));
+    expect(() => createBus({ kind: 'kafka', dataDir: '/tmp/x', env: {} })).toThrow(expect.objectContaining({ code: 'BUS_CONFIG', message: expect.stringContaining('"kafka"') }));
+  });
+});

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { ConnectorError } from '../errors/index.js';
+import type { Bus } from './bus.js';
+import { createFileBodyStore } from './file-body-store.js';
+import { createLocalBus } from './local-bus.js';
+import { createPubSubBus } from './pubsub-bus.js';
+
+export type BusKind = Bus['kind'];
+
+export interface BusSettings {
+  /** `--bus`, else `GWI_BUS`, else "local". */
+  kind?: string;
+  /** `--bus-project`, else `GWI_PUBSUB_PROJECT`, else `GOOGLE_CLOUD_PROJECT`. */
+  projectId?: string;
+  /** Shared directory for bodies over the Pub/Sub message limit: `GWI_PUBSUB_BODY_DIR`, else `<dataDir>/bodies`. */
+  bodyDir?: string;
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const FACTORIES: { [K in BusKind]: (settings: BusSettings, env: NodeJS.ProcessEnv) => Bus } = {
+  local: () => createLocalBus(),
+  pubsub: (settings, env) => {
+    const projectId = settings.projectId ?? env['GWI_PUBSUB_PROJECT'] ?? env['GOOGLE_CLOUD_PROJECT'];
+    if (!projectId) {
+      throw new ConnectorError('BUS_CONFIG', 'The Pub/Sub bus needs a Google Cloud project id.', {
+        hint: 'Set GWI_PUBSUB_PROJECT (any id works with PUBSUB_EMULATOR_HOST).',
+      });
+    }
+    const bodyDir = settings.bodyDir ?? env['GWI_PUBSUB_BODY_DIR'] ?? join(settings.dataDir, 'bodies');
+    return createPubSubBus({ projectId, bodyStore: createFileBodyStore(bodyDir) });
+  },
+};
+
+/** The bus `serve` runs with, from flags and environment. */
+export function createBus(settings: BusSettings): Bus {
+  const env = settings.env ?? process.env;
+  const kind = settings.kind ?? env['GWI_BUS'] ?? 'local';
+  if (!(kind in FACTORIES)) {
+    throw new ConnectorError('BUS_CONFIG', `Unknown bus "${kind}".`, { hint: `Use one of: ${Object.keys(FACTORIES).join(', ')}.` });
+  }
+  return FACTORIES[kind as BusKind](settings, env);
+}
