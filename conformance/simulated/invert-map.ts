@@ -99,3 +99,22 @@ function assign(raw: Record<string, unknown>, path: readonly string[], value: un
   raw[head] = target;
   assign(target, rest, value);
 }
+
+/**
+ * A value shaped like an object-constructor expression's result, every leaf set to `leaf`
+ * (`{ 'branch': { 'repo': x, 'ref': y } }` → `{ branch: { repo: leaf, ref: leaf } }`).
+ */
+export function shapeOf(source: string, leaf: unknown): Record<string, unknown> | undefined {
+  let root: AstNode;
+  try {
+    root = parseAst(source);
+  } catch {
+    return undefined;
+  }
+  const build = (node: AstNode): unknown => {
+    if (node.type !== 'unary' || node.value !== '{' || !Array.isArray(node.lhs)) return leaf;
+    return Object.fromEntries(node.lhs.map(([k, v]) => [String(k.value), build(v)]));
+  };
+  const shape = build(root);
+  return shape && typeof shape === 'object' ? (shape as Record<string, unknown>) : undefined;
+}

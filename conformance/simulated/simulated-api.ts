@@ -33,6 +33,18 @@ export function createSimulatedApi(manifest: ManifestNode, options: SimulatedApi
     if ('skip' in sim) skipped.set(name, sim.skip);
     else streams.set(name, sim);
   }
+  // A substream needs its parent: when the parent cannot be simulated, neither can the child.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, stream] of Object.entries(manifest.streams)) {
+      const parent = stream.partitions && 'parent' in stream.partitions ? stream.partitions.parent : undefined;
+      if (parent && skipped.has(parent) && !skipped.has(name)) {
+        skipped.set(name, `its parent stream ${parent} cannot be simulated (${skipped.get(parent)})`);
+        streams.delete(name);
+        changed = true;
+      }
+    }
+  }
   const unmatched: string[] = [];
   // `check.path` (e.g. /user) is not a stream: it only has to answer 2xx.
   const checkRoute = manifest.check?.path ? templateRegex(manifest.check.path) : undefined;

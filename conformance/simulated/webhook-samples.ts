@@ -1,7 +1,7 @@
 import type { ManifestNode } from '../../runtime/manifest/schema.js';
 import type { WebhookSample } from '../cassettes/format.js';
 import { setPath, simplePathOf } from './ast.js';
-import { invertMap } from './invert-map.js';
+import { invertMap, shapeOf } from './invert-map.js';
 import { generateRecords } from './records.js';
 import type { SimulatedApi } from './simulated-api.js';
 
@@ -34,8 +34,7 @@ export function generateWebhookSamples(manifest: ManifestNode, api: Pick<Simulat
       if ('skip' in invertPartition) continue;
       const list = Object.values(config).find(Array.isArray) as unknown[] | undefined;
       const value = typeof list?.[0] === 'string' ? list[0] : 'example-1/item-1';
-      const names = (route.partition.match(/["']([A-Za-z_]\w*)["']\s*:/g) ?? []).map((m) => m.replace(/["'\s:]/g, ''));
-      body = deepMerge(invertPartition(Object.fromEntries(names.map((k) => [k, value]))), body);
+      body = deepMerge(invertPartition(shapeOf(route.partition, value) ?? {}), body);
     }
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     n++;
