@@ -24,7 +24,10 @@ function exprValidator(kind: unknown, data: unknown): boolean {
     return true;
   } catch (error) {
     const message = isConnectorError(error) || error instanceof Error ? error.message : String(error);
-    self.errors = [{ keyword: EXPR_KEYWORD, message, params: { kind } }];
+    // JSONata errors carry the (1-based) position of the offending token: the loader points at it.
+    const cause = isConnectorError(error) ? (error.cause as { position?: unknown } | undefined) : undefined;
+    const position = typeof cause?.position === 'number' ? cause.position : undefined;
+    self.errors = [{ keyword: EXPR_KEYWORD, message, params: { kind, position } }];
     return false;
   }
 }

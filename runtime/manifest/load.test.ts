@@ -114,7 +114,15 @@ describe('parseManifest() problems', () => {
     const problem = only(edit(`map: '{ "id": id, "title": title, "updated_at": updated_at }'`, `map: '{ "id": id, '`));
     expect(problem.code).toBe('MANIFEST_EXPRESSION');
     expect(problem.message).toMatch(/^streams\.issues\.map: invalid JSONata expression/);
-    expect(at(problem)).toBe('44:10');
+    expect(at(problem)).toBe('44:22'); // the end of the expression, where JSONata gave up
+  });
+
+  it('a bad expression in a literal block points at the line and column inside the block', () => {
+    const problem = only(
+      edit(`    map: '{ "id": id, "title": title, "updated_at": updated_at }'`, '    map: |\n      {\n        "id": id,\n        "title": $uppercase(title,\n      }'),
+    );
+    expect(problem.code).toBe('MANIFEST_EXPRESSION');
+    expect(at(problem)).toBe('48:7');
   });
 
   it('a bad template is reported at its node', () => {

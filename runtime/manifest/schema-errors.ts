@@ -155,11 +155,15 @@ function toProblem(error: ErrorObject, path: Path, root: unknown, source: Source
     }
     case 'pattern':
       return schemaError(`${where} must match ${String(error.params['pattern'])}, got ${describe(error.data)}`);
-    case EXPR_KEYWORD:
+    case EXPR_KEYWORD: {
+      // Bare expressions: point at the offending character (templates: at the string).
+      const position = error.params['position'];
+      const exact = error.params['kind'] === 'expression' && typeof position === 'number';
       return new ConnectorError('MANIFEST_EXPRESSION', `${where}: ${error.message ?? 'invalid expression'}`, {
-        location: at(path),
+        location: exact ? source.locateWithin(root, path, Math.max(0, position - 1)) : at(path),
         hint: 'Fix the expression (JSONata: https://docs.jsonata.org; try it at https://try.jsonata.org).',
       });
+    }
     default:
       return schemaError(`${where} ${error.message ?? 'is invalid'}, got ${describe(error.data)}`);
   }

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConnectorError, type SourceLocation } from '../errors/index.js';
+import { scalarOffset, type ScalarStyle } from './scalar-offset.js';
 
 /**
  * YAML → plain JS values, remembering where every key and value came from. Positions are kept per
@@ -13,6 +14,8 @@ export type Path = ReadonlyArray<string | number>;
 export interface Span {
   key?: number;
   value: number;
+  /** For scalar values: how the scalar is written (plain, quoted, block). */
+  style?: ScalarStyle;
 }
 
 export interface ContainerInfo {
@@ -25,10 +28,12 @@ export class SourceMap {
   readonly #info = new WeakMap<object, ContainerInfo>();
   readonly #lines: LineCounter;
   readonly file: string;
+  readonly #text: string;
 
-  constructor(file: string, lines: LineCounter) {
+  constructor(file: string, lines: LineCounter, text: string) {
     this.file = file;
     this.#lines = lines;
+    this.#text = text;
   }
 
   set(container: object, info: ContainerInfo): void {
@@ -52,6 +57,22 @@ export class SourceMap {
       current = (current as Record<string | number, unknown>)[segment];
     }
     return { ...this.position(offset), path: formatPath(path) };
+  }
+
+  /** Where character `index` of the string at `path` is, when the scalar's form allows; else the scalar's start. */
+  locateWithin(root: unknown, path: Path, index: number): SourceLocation {
+    const location = this.locate(root, path);
+    let container: unknown = root;
+    for (const segment of path.slice(0, -1)) {
+      container = typeof container === 'object' && container !== null ? (container as Record<string | number, unknown>)[segment] : undefined;
+    }
+    const last = path[path.length - 1];
+    if (typeof container !== 'object' || container === null || last === undefined) return location;
+    const span = this.#info.get(container)?.children.get(last);
+    const value = (container as Record<string | number, unknown>)[last];
+    if (!span || typeof value !== 'string') return location;
+    const offset = scalarOffset(this.#text, span.value, span.style, value, index);
+    return offset === undefined ? location : { ...this.position(offset), path: location.path };
   }
 
   position(offset: number | undefined): SourceLocation {
@@ -80,7 +101,7 @@ export interface ParsedYaml {
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const source = new SourceMap(file, lines);
+  const source = new SourceMap(file, lines, text);
   const problems = [...document.errors, ...document.warnings].map(
     (error) =>
       new ConnectorError('MANIFEST_YAML_SYNTAX', firstLine(error.message), {
@@ -110,7 +131,9 @@ function convert(node: Node | null, document: Document, source: SourceMap): unkn
       out[key] = convert(valueNode, document, source);
       const keyOffset = keyNode?.range?.[0];
       const valueOffset = valueNode?.range?.[0] ?? keyOffset ?? node.range?.[0] ?? 0;
-      children.set(key, keyOffset === undefined ? { value: valueOffset } : { key: keyOffset, value: valueOffset });
+      const span: Span = keyOffset === undefined ? { value: valueOffset } : { key: keyOffset, value: valueOffset };
+      if (isScalar(valueNode) && valueNode.type) span.style = valueNode.type;
+      children.set(key, span);
     }
     source.set(out, { start: node.range?.[0] ?? 0, children });
     return out;
@@ -121,7 +144,9 @@ function convert(node: Node | null, document: Document, source: SourceMap): unkn
     node.items.forEach((item, index) => {
       const itemNode = item as Node | null;
       out.push(convert(itemNode, document, source));
-      children.set(index, { value: itemNode?.range?.[0] ?? node.range?.[0] ?? 0 });
+      const span: Span = { value: itemNode?.range?.[0] ?? node.range?.[0] ?? 0 };
+      if (isScalar(itemNode) && itemNode.type) span.style = itemNode.type;
+      children.set(index, span);
     });
     source.set(out, { start: node.range?.[0] ?? 0, children });
     return out;
