@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createFileTokenStore } from '../../auth/index.js';
 import { readJsonFile, resolveConfig } from '../../config/index.js';
-import { ConnectorError } from '../../errors/index.js';
-import type { AirbyteMessage, ConfiguredCatalog, StreamState } from '../../protocol/messages.js';
+import { normaliseStateInput, type AirbyteMessage, type ConfiguredCatalog, type StreamState } from '../../protocol/index.js';
 import { createConnector, type Connector, type ConnectorOptions } from '../../sync/index.js';
 import { createProgress } from '../progress.js';
 import { errorLines, resolveManifestArg } from '../resolve-manifest.js';
@@ -59,21 +58,9 @@ export async function reportSetupError(error: unknown): Promise<number> {
   return 1;
 }
 
-/** A state file: an array of STATE messages or of their `state` objects (or one of either). */
+/** A state file: an array of STATE messages or of their `state` objects (see normaliseStateInput). */
 export function readStateFile(path: string): StreamState[] {
-  const raw = readJsonFile(path, 'state');
-  const entries = Array.isArray(raw) ? raw : [raw];
-  return entries.map((entry, index) => {
-    const value = entry as { type?: string; state?: unknown };
-    const state = value?.type === 'STATE' ? value.state : value;
-    if (!state || typeof state !== 'object' || (state as { type?: unknown }).type !== 'STREAM') {
-      throw new ConnectorError('STATE_INVALID', `state ${path}: entry ${index} is neither a STATE message nor a per-stream state`, {
-        location: { file: path },
-        hint: 'Pass the STATE messages emitted by `read` (or their `state` objects) as a JSON array.',
-      });
-    }
-    return state as StreamState;
-  });
+  return normaliseStateInput(readJsonFile(path, 'state'), `state ${path}`);
 }
 
 export async function runRead(manifestArg: string, options: ConnectorArgs & { catalog?: string; state?: string }): Promise<number> {

@@ -1,0 +1,2 @@
+export type * from './messages.js';
+export { normaliseStateInput } from './state-input.js';
