@@ -68,5 +68,17 @@ export function loadTemplates(): Record<keyof typeof EXAMPLE_NAMES, Json> {
   // The paginated examples wrap their items: keep one item.
   out.workflowRuns = (out.workflowRuns.workflow_runs as Json[])[0] as Json;
   out.checkRuns = (out.checkRuns.check_runs as Json[])[0] as Json;
+  conformToSchemas(out);
   return out;
+}
+
+/**
+ * A few of GitHub's own examples omit properties their schemas require (found by
+ * test/fakes/github/fake.test.ts); fill them in so every served record validates.
+ */
+function conformToSchemas(templates: Record<keyof typeof EXAMPLE_NAMES, Json>): void {
+  for (const repo of [templates.fullRepository, templates.fullRepository.source, templates.fullRepository.parent] as Array<Json | undefined>) {
+    if (repo && !('language' in repo)) repo.language = null;
+  }
+  for (const team of (templates.pullRequest.requested_teams as Json[] | undefined) ?? []) team.type ??= 'organization';
 }
