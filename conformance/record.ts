@@ -5,8 +5,11 @@ import { createConnector } from '../runtime/sync/index.js';
 import { buildCatalog } from './builders.js';
 import { startRecordingProxy } from './cassettes/recorder.js';
 import { createScrubber } from './cassettes/scrub.js';
-import { saveCassette } from './cassettes/store.js';
+import { saveCassette, saveRecordedConfig } from './cassettes/store.js';
+import { secretFields } from './builders.js';
 import type { ConnectorFactory } from './checks/types.js';
+import type { Interaction } from './cassettes/format.js';
+import { normaliseQuery, stableJson } from './cassettes/match.js';
 
 export interface RecordOptions {
   manifest: LoadedManifest;
@@ -34,10 +37,15 @@ export interface RecordOptions {
 export async function recordCassettes(options: RecordOptions): Promise<string[]> {
   const { manifest, config } = options;
   const target = options.target ?? String(await compileTemplate(manifest.node.requester.url_base).render({ config }));
-  const scrubber = createScrubber({ secrets: secretValues(manifest.node.spec, config), ...(options.personalFields ? { personalFields: options.personalFields } : {}) });
+  const scrubber = createScrubber({
+    secrets: secretValues(manifest.node.spec, config),
+    keep: keptValues(publicConfig(manifest.node.spec, config)),
+    ...(options.personalFields ? { personalFields: options.personalFields } : {}),
+  });
   const proxy = await startRecordingProxy({ target, scrubber, ...(options.fetchImpl ? { fetchImpl: options.fetchImpl } : {}) });
   const make = options.createConnector ?? createConnector;
   const files: string[] = [];
+  const seen = new Set<string>();
   try {
     const checker = make({ manifest, config, urlBaseOverride: proxy.url, connectionId: 'conformance-record' });
     const status = await checker.check();
@@ -45,7 +53,10 @@ export async function recordCassettes(options: RecordOptions): Promise<string[]>
     if (status.type === 'CONNECTION_STATUS' && status.connectionStatus.status === 'FAILED') {
       options.log?.(`check failed while recording: ${status.connectionStatus.message ?? ''}`);
     }
-    files.push(saveCassette(options.dir, proxy.take('_check')));
+    const check = proxy.take('_check');
+    for (const i of check.interactions) seen.add(requestKey(i));
+    files.push(saveCassette(options.dir, check));
+    files.push(saveRecordedConfig(options.dir, publicConfig(manifest.node.spec, config)));
     for (const stream of options.streams ?? Object.keys(manifest.node.streams)) {
       const connector = make({ manifest, config, urlBaseOverride: proxy.url, connectionId: 'conformance-record' });
       let records = 0;
@@ -54,7 +65,10 @@ export async function recordCassettes(options: RecordOptions): Promise<string[]>
         if (message.type === 'TRACE' && message.trace.type === 'ERROR') options.log?.(`${stream}: ${message.trace.error.message}`);
       }
       await connector.close();
-      const cassette = proxy.take(stream);
+      // A parent's pages (repositories → pull requests → reviews) are recorded once, in the first
+      // cassette that needed them: replay serves every cassette of the connector together.
+      const taken = proxy.take(stream);
+      const cassette = { ...taken, interactions: taken.interactions.filter((i) => !seen.has(requestKey(i)) && seen.add(requestKey(i))) };
       files.push(saveCassette(options.dir, cassette));
       options.log?.(`recorded ${stream}: ${cassette.interactions.length} interactions, ${records} records`);
     }
@@ -62,4 +76,32 @@ export async function recordCassettes(options: RecordOptions): Promise<string[]>
     await proxy.close();
   }
   return files;
+}
+
+/** The config without its secrets (nor the URL base, which replay overrides). */
+function publicConfig(spec: unknown, config: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const secrets = new Set(secretFields(spec).map((f) => f.split('.')[0]!));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const props = ((spec as { properties?: Record<string, { secret?: boolean; properties?: unknown }> })?.properties ?? {})[key];
+    if (secrets.has(key) || props?.secret || (value && typeof value === 'object' && !Array.isArray(value) && secretFields(props).length > 0)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+function requestKey(i: Interaction): string {
+  return `${i.request.method} ${i.request.path}?${normaliseQuery(i.request.query).join('&')} ${i.request.body === undefined ? '' : stableJson(i.request.body)}`;
+}
+
+/** Every string of the public config, and its "/"-separated parts ("octo-org/hello-world" → both names). */
+function keptValues(config: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const walk = (value: unknown) => {
+    if (typeof value === 'string') out.push(value, ...value.split('/'));
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(config);
+  return out.filter((v) => v !== '');
 }

@@ -4,7 +4,7 @@ import { resolveConfig } from '../runtime/config/index.js';
 import { isConnectorError } from '../runtime/errors/index.js';
 import { createConnector } from '../runtime/sync/index.js';
 import { buildConfig } from './builders.js';
-import { loadCassettes } from './cassettes/store.js';
+import { loadCassettes, loadRecordedConfig } from './cassettes/store.js';
 import { createVirtualClock } from './checks/clock.js';
 import { incrementalChecks } from './checks/incremental.js';
 import { manifestChecks } from './checks/manifest.js';
@@ -66,7 +66,10 @@ export async function runConformance(options: SuiteOptions): Promise<SuiteReport
   }
   const node = manifest.node;
   const seed = options.seed ?? 1;
-  const rawConfig = buildConfig(node, { overrides: options.config ?? {} });
+  const cassetteDir = options.simulate ? undefined : findCassettes(options, manifest.file, node.name);
+  // A recording's own (non-secret) config values make replayed request paths match.
+  const recorded = cassetteDir ? loadRecordedConfig(cassetteDir) : undefined;
+  const rawConfig = buildConfig(node, { overrides: { ...recorded, ...options.config } });
   if (node.webhooks) {
     const key = secretConfigKey(node.webhooks.signature);
     if (key && !options.config?.[key]) rawConfig[key] = testSecretFor(node.webhooks.signature);
@@ -78,7 +81,6 @@ export async function runConformance(options: SuiteOptions): Promise<SuiteReport
     emit([resultFor(manifest).fail('config', `the suite cannot build a test config from the spec: ${isConnectorError(error) ? error.format() : String(error)}`, 'spec')]);
     return summarise(manifest.file, 'none', results);
   }
-  const cassetteDir = options.simulate ? undefined : findCassettes(options, manifest.file, node.name);
   const source = cassetteDir ? cassetteSource(node, loadCassettes(cassetteDir, node.name)) : simulatedSource(node, seed, rawConfig);
   const ctx: SuiteContext = {
     manifest,

@@ -8,6 +8,11 @@ export interface ScrubOptions {
   personalFields?: readonly string[];
   /** Response headers dropped from recordings. Default: cookies and credential headers. */
   dropHeaders?: readonly string[];
+  /**
+   * Values never pseudonymised: the recording's own config values (a repository name in
+   * `repositories` is in request paths, and replay must request the same paths).
+   */
+  keep?: readonly string[];
 }
 
 export const PERSONAL_FIELDS = ['email', 'name', 'login', 'avatar_url', 'gravatar_id', 'company', 'location', 'bio', 'blog', 'twitter_username', 'display_name', 'full_name', 'real_name'];
@@ -24,6 +29,7 @@ export function createScrubber(options: ScrubOptions) {
   const drop = new Set((options.dropHeaders ?? DROP_HEADERS).map((h) => h.toLowerCase()));
   const secrets = options.secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   const pseudonyms = new Map<string, string>();
+  const keep = new Set(options.keep ?? []);
 
   const pseudonym = (field: string, value: string): string => {
     const known = pseudonyms.get(value);
@@ -41,7 +47,7 @@ export function createScrubber(options: ScrubOptions) {
   };
 
   const walk = (value: unknown, field = ''): unknown => {
-    if (typeof value === 'string') return personal.has(field.toLowerCase()) && value !== '' ? pseudonym(field, value) : text(value);
+    if (typeof value === 'string') return personal.has(field.toLowerCase()) && value !== '' && !keep.has(value) ? pseudonym(field, value) : text(value);
     if (Array.isArray(value)) return value.map((item) => walk(item, field));
     if (value && typeof value === 'object') {
       return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, walk(v, k)]));

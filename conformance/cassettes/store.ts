@@ -7,10 +7,10 @@ import type { Cassette, CassetteSet, WebhookSample } from './format.js';
 export function loadCassettes(dir: string, connector: string): CassetteSet {
   const set: CassetteSet = { connector, cassettes: [], webhooks: [] };
   if (!existsSync(dir)) return set;
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && f !== CONFIG_FILE).sort()) {
     const cassette = readJson(join(dir, file)) as Cassette;
     if (!Array.isArray(cassette.interactions)) throw invalid(join(dir, file), 'has no "interactions" list');
-    set.cassettes.push({ stream: cassette.stream ?? file.replace(/\.json$/, ''), interactions: cassette.interactions });
+    set.cassettes.push({ stream: cassette.stream ?? file.replace(/\.json$/, ''), ...(cassette.base ? { base: cassette.base } : {}), interactions: cassette.interactions });
   }
   const hooks = join(dir, 'webhooks');
   if (existsSync(hooks)) {
@@ -23,10 +23,28 @@ export function loadCassettes(dir: string, connector: string): CassetteSet {
   return set;
 }
 
+/** The non-secret config values a recording was made with: replay uses them so request paths match. */
+export const CONFIG_FILE = '_config.json';
+
+export function loadRecordedConfig(dir: string): Record<string, unknown> | undefined {
+  const file = join(dir, CONFIG_FILE);
+  return existsSync(file) ? (readJson(file) as Record<string, unknown>) : undefined;
+}
+
+export function saveRecordedConfig(dir: string, config: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, CONFIG_FILE);
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
 export function saveCassette(dir: string, cassette: Cassette): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${cassette.stream}.json`);
-  writeFileSync(file, `${JSON.stringify(cassette, null, 2)}\n`);
+  // One interaction per line: compact for large bodies, still line-diffable.
+  const head = JSON.stringify({ stream: cassette.stream, ...(cassette.base ? { base: cassette.base } : {}) }).slice(0, -1);
+  const lines = cassette.interactions.map((i) => `    ${JSON.stringify(i)}`).join(',\n');
+  writeFileSync(file, `${head},\n  "interactions": [\n${lines}${lines ? '\n' : ''}  ]\n}\n`);
   return file;
 }
 
