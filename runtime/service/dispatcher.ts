@@ -2,7 +2,7 @@ import type { Bus } from '../bus/bus.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import type { RecordPipeline } from '../records/types.js';
 import type { Logger } from '../sync/types.js';
-import type { RecordBatch, Store, StoredDelivery } from '../store/types.js';
+import type { DeliveryOutcome, RecordBatch, Store, StoredDelivery } from '../store/types.js';
 import { mapDelivery, parseBody } from '../webhooks/index.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   /** How often to look for due retries when idle. Default 500 ms. */
   pollMs?: number;
   batchSize?: number;
+  /** Delay between a wake-up and the drain, so bursts are settled in batches. Default 10 ms. */
+  wakeDelayMs?: number;
   now?: () => number;
 }
 
@@ -50,14 +52,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const now = options.now ?? Date.now;
   const maxAttempts = options.maxAttempts ?? 5;
   const pollMs = options.pollMs ?? 500;
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? 200;
+  const wakeDelayMs = options.wakeDelayMs ?? 10;
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let woken = false;
 
-  async function handle(delivery: StoredDelivery): Promise<void> {
+  /** Map one delivery and publish its records; the outcome is written with the rest of the batch. */
+  async function handle(delivery: StoredDelivery): Promise<DeliveryOutcome> {
     try {
       const target = options.target(delivery.connection);
       if (!target) throw new Error(`connection ${delivery.connection} is not configured any more`);
@@ -73,15 +77,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       // Publish before marking done: a crash in between republishes (at least once), never loses.
       for (const { stream, records } of mapped) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
-      store.completeDelivery(delivery.seq, delivery.connection, batches);
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: 'done' });
+      return { seq: delivery.seq, connection: delivery.connection, done: true, batches };
     } catch (error) {
       const attempts = delivery.attempts + 1;
       const message = error instanceof Error ? error.message : String(error);
       const dead = attempts >= maxAttempts;
-      store.failDelivery(delivery.seq, message, dead ? null : now() + retryDelay(attempts, options.backoff));
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: dead ? 'dead' : 'retry' });
       options.logger?.warn({ connection: delivery.connection, delivery: delivery.id, attempts, dead, err: message }, dead ? 'delivery dead-lettered' : 'delivery failed; will retry');
+      return { seq: delivery.seq, done: false, error: message, nextAttemptAt: dead ? null : now() + retryDelay(attempts, options.backoff) };
     }
   }
 
@@ -89,9 +93,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     let handled = 0;
     for (;;) {
       const due = store.dueDeliveries(now(), batchSize);
-      for (const delivery of due) await handle(delivery);
+      const outcomes: DeliveryOutcome[] = [];
+      for (const delivery of due) outcomes.push(await handle(delivery));
+      // One transaction (one fsync) per batch: settling deliveries one by one would compete with
+      // the webhook inbox for the disk.
+      if (outcomes.length > 0) store.settleDeliveries(outcomes);
       handled += due.length;
       if (due.length < batchSize || !running) return handled;
+      // Let waiting webhook requests in between batches: ingest comes first.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -120,8 +130,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       loop = run();
     },
     wake() {
+      // Coalesce: under load, one drain per `wakeDelayMs` handles a batch instead of one delivery.
+      if (woken) return;
       woken = true;
-      wakeUp?.();
+      if (wakeDelayMs === 0) wakeUp?.();
+      else setTimeout(() => wakeUp?.(), wakeDelayMs).unref?.();
     },
     drainOnce,
     async stop() {

@@ -9,7 +9,7 @@ import type { StreamState } from '../protocol/messages.js';
 import { createGroupCommitter } from './group-commit.js';
 import { MIGRATIONS } from './migrations.js';
 import { openFields, sealFields } from './sealing.js';
-import type { ConnectionRow, DeliveryStatus, DeliverySummary, InsertResult, NewDelivery, RecordBatch, RunRow, Store, StoredDelivery } from './types.js';
+import type { ConnectionRow, DeliveryOutcome, DeliveryStatus, DeliverySummary, InsertResult, NewDelivery, RecordBatch, RunRow, Store, StoredDelivery } from './types.js';
 
 export interface SqliteStoreOptions {
   /** The database file, e.g. `<data>/gwi.db`. */
@@ -37,6 +37,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  // Checkpoints copy the WAL into the database file; bigger, rarer checkpoints cost less per write.
+  db.pragma('wal_autocheckpoint = 4000');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
@@ -69,11 +71,36 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     return count;
   };
+  /**
+   * Writes that can be redone (records, delivery status: the dispatcher reprocesses a delivery whose
+   * "done" was lost, and upserts are idempotent) commit without their own fsync; the next FULL commit
+   * (an inbox batch) or checkpoint makes them durable. Only the inbox needs a fsync per commit.
+   */
+  const synchronous = options.synchronous ?? 'FULL';
+  const relaxed = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
+    if (synchronous === 'NORMAL') return fn(...args);
+    db.pragma('synchronous = NORMAL');
+    try {
+      return fn(...args);
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
+  };
   const completeTx = db.transaction((seq: number, connection: string, batches: readonly RecordBatch[]) => {
     upsertRecords(connection, batches);
     doneStmt.run(seq);
   });
   const upsertTx = db.transaction(upsertRecords);
+  const settleTx = db.transaction((outcomes: readonly DeliveryOutcome[]) => {
+    for (const outcome of outcomes) {
+      if (outcome.done) {
+        upsertRecords(outcome.connection, outcome.batches);
+        doneStmt.run(outcome.seq);
+      } else {
+        failStmt.run(outcome.nextAttemptAt === null ? 'dead' : 'failed', outcome.error.slice(0, 2000), outcome.nextAttemptAt, outcome.seq);
+      }
+    }
+  });
 
   const store: Store = {
     async insertDelivery(delivery) {
@@ -90,9 +117,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = dueStmt.all(now, limit + (exclude?.size ?? 0)) as DeliveryDbRow[];
       return rows.filter((row) => !exclude?.has(row.seq)).slice(0, limit).map(toStored);
     },
-    completeDelivery(seq, connection, batches) {
+    completeDelivery: relaxed((seq: number, connection: string, batches: readonly RecordBatch[]) => {
       completeTx(seq, connection, batches);
-    },
+    }),
+    settleDeliveries: relaxed((outcomes: readonly DeliveryOutcome[]) => {
+      settleTx(outcomes);
+    }),
     failDelivery(seq, error, nextAttemptAt) {
       failStmt.run(nextAttemptAt === null ? 'dead' : 'failed', error.slice(0, 2000), nextAttemptAt, seq);
     },
@@ -133,9 +163,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return (db.prepare('SELECT * FROM connections ORDER BY id').all() as ConnectionDbRow[]).map((row) => toConnection(row, box));
     },
 
-    upsertRecords(connection, batches) {
-      return upsertTx(connection, batches);
-    },
+    upsertRecords: relaxed((connection: string, batches: readonly RecordBatch[]) => upsertTx(connection, batches)),
     listRecords(connection, stream, limit, after) {
       const rows = db.prepare('SELECT seq, pk, data, updated_at FROM records WHERE connection = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT ?')
         .all(connection, stream, after ?? 0, limit) as Array<{ seq: number; pk: string; data: string; updated_at: number }>;

@@ -81,6 +81,10 @@ export interface RunRow {
   error: string | null;
 }
 
+export type DeliveryOutcome =
+  | { seq: number; connection: string; done: true; batches: readonly RecordBatch[] }
+  | { seq: number; done: false; error: string; nextAttemptAt: number | null };
+
 export interface RecordBatch {
   stream: string;
   records: ReadonlyArray<{ key: string; data: Record<string, unknown> }>;
@@ -96,6 +100,11 @@ export interface Store {
   dueDeliveries(now: number, limit: number, exclude?: ReadonlySet<number>): StoredDelivery[];
   /** Store the mapped records and mark the delivery done in one transaction. */
   completeDelivery(seq: number, connection: string, batches: readonly RecordBatch[]): void;
+  /**
+   * Settle many deliveries in one transaction (one fsync): the dispatcher's batch. Done ones have their
+   * records upserted; failed ones get `nextAttemptAt` (null: dead).
+   */
+  settleDeliveries(outcomes: readonly DeliveryOutcome[]): void;
   failDelivery(seq: number, error: string, nextAttemptAt: number | null): void;
   /** Back to pending with attempts reset; returns how many rows changed. */
   replayDelivery(seq: number, now: number): boolean;

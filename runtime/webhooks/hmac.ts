@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHmac } from 'node:crypto';
 import { verify as octokitVerify } from '@octokit/webhooks-methods';
 import { compileTemplate } from '../expressions/index.js';
@@ -47,5 +48,5 @@ export const verifyHmac: Verifier<'hmac'> = async ({ rule, rawBody, headers, sec
 function usesGitHubScheme(rule: Parameters<Verifier<'hmac'>>[0]['rule'], content: Buffer): boolean {
   if (rule.signed_content || (rule.algorithm ?? 'sha256') !== 'sha256' || rule.prefix !== 'sha256=' || (rule.encoding ?? 'hex') !== 'hex') return false;
   if (content.length === 0) return false;
-  return Buffer.from(content.toString('utf8'), 'utf8').equals(content);
+  return isUtf8(content);
 }

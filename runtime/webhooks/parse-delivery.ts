@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors/index.js';
-import { compileTemplate } from '../expressions/index.js';
 import { normaliseHeaders } from './headers.js';
+import { compileKeyTemplate } from './key-template.js';
 import type { WebhooksNode } from './schema.js';
 import type { RawHeaders } from './types.js';
 
@@ -50,7 +50,7 @@ function parseJson(text: string, what: string): unknown {
 async function renderKey(source: string, scope: Record<string, unknown>, key: 'delivery_id' | 'event'): Promise<string> {
   let value: unknown;
   try {
-    value = await compileTemplate(source).render(scope);
+    value = await compileKeyTemplate(source)(scope);
   } catch (cause) {
     throw new ConnectorError('WEBHOOK_BODY', `webhooks.${key} could not be computed for this delivery`, { cause, context: { key } });
   }
