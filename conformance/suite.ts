@@ -81,7 +81,9 @@ export async function runConformance(options: SuiteOptions): Promise<SuiteReport
     emit([resultFor(manifest).fail('config', `the suite cannot build a test config from the spec: ${isConnectorError(error) ? error.format() : String(error)}`, 'spec')]);
     return summarise(manifest.file, 'none', results);
   }
-  const source = cassetteDir ? cassetteSource(node, loadCassettes(cassetteDir, node.name)) : simulatedSource(node, seed, rawConfig);
+  // Stream cassettes replace the simulated API; a directory with only webhook samples adds them to it.
+  const set = cassetteDir ? loadCassettes(cassetteDir, node.name) : undefined;
+  const source = set && set.cassettes.length > 0 ? cassetteSource(node, set) : simulatedSource(node, seed, rawConfig, set?.webhooks);
   const ctx: SuiteContext = {
     manifest,
     rawConfig,

@@ -58,7 +58,9 @@ export async function readChecks(ctx: SuiteContext): Promise<{ results: CheckRes
         results.push(problem ? r.fail(`read.schema[${s}]`, problem, stream.map ? `streams.${s}.map` : `streams.${s}.schema`) : r.pass(`read.schema[${s}]`));
       }
 
-      if (records.length === 0) results.push(r.skip(`read.primary_key[${s}]`, failed ? 'the read failed' : 'no records', `streams.${s}.primary_key`));
+      const keyError = errors.find((e) => e.code === 'RECORD_PRIMARY_KEY');
+      if (keyError) results.push(r.fail(`read.primary_key[${s}]`, keyError.message, `streams.${s}.primary_key`));
+      else if (records.length === 0) results.push(r.skip(`read.primary_key[${s}]`, failed ? 'the read failed' : 'no records', `streams.${s}.primary_key`));
       else {
         const keys = records.map((rec) => keyText(stream, rec));
         const missing = keys.findIndex((k) => k === undefined);

@@ -3,8 +3,7 @@ import { startCassetteServer } from '../cassettes/cassette-server.js';
 import type { CassetteSet } from '../cassettes/format.js';
 import { normaliseQuery } from '../cassettes/match.js';
 import type { Handler } from '../server/serve.js';
-import { startSimulatedApi } from '../simulated/simulated-api.js';
-import { createSimulatedApi } from '../simulated/simulated-api.js';
+import { createSimulatedApi, startSimulatedApi } from '../simulated/simulated-api.js';
 import { generateWebhookSamples } from '../simulated/webhook-samples.js';
 import type { DataSource, RunningSource } from './types.js';
 
@@ -62,12 +61,12 @@ export function cassetteSource(manifest: ManifestNode, set: CassetteSet): DataSo
 }
 
 /** A simulated API derived from the manifest; streams it cannot simulate are unavailable with the reason. */
-export function simulatedSource(manifest: ManifestNode, seed: number | string, config: Record<string, unknown>): DataSource {
+export function simulatedSource(manifest: ManifestNode, seed: number | string, config: Record<string, unknown>, samples?: DataSource['webhookSamples']): DataSource {
   const probe = createSimulatedApi(manifest, { seed });
   return {
     kind: 'simulated',
     unavailable: probe.skipped,
-    webhookSamples: generateWebhookSamples(manifest, probe, config),
+    webhookSamples: samples && samples.length > 0 ? samples : generateWebhookSamples(manifest, probe, config),
     async start(wrap) {
       const times: number[] = [];
       const api = await startSimulatedApi(manifest, { seed, wrap: (h) => timed(wrap ? wrap(h) : h, times) });

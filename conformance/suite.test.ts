@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckResult } from './checks/types.js';
+import { runConformance } from './suite.js';
+
+const fixture = (name: string) => `conformance/fixtures/${name}/manifest.yaml`;
+const failures = (results: CheckResult[]) => results.filter((r) => r.status === 'fail');
+
+describe('runConformance on fixture manifests', () => {
+  it('passes every check of the good fixture against its simulated API, skipping none', async () => {
+    const report = await runConformance({ manifest: fixture('good') });
+    expect(failures(report.results)).toEqual([]);
+    expect(report.skipped).toBe(0);
+    expect(report.source).toBe('simulated');
+    const names = report.results.map((r) => r.name);
+    for (const expected of ['manifest.spec_secrets', 'discover', 'read.pagination[tickets]', 'incremental.future_state[tickets]', 'resilience.faults', 'resilience.auth_401', 'resilience.circuit_breaker', 'ratelimit.budget', 'webhooks.dedupe[ticket#1]', 'webhooks.maps[ticket#1]']) {
+      expect(names).toContain(expected);
+    }
+    // The faults run met every kind of fault.
+    expect(report.results.find((r) => r.name === 'resilience.faults')?.reason).toMatch(/[1-9]\d* 429s, [1-9]\d* 5xx, [1-9]\d* resets, [1-9]\d* truncated/);
+  });
+
+  it('a pagination loop fails read.completes at streams.items.pagination (PAGINATION_LOOP)', async () => {
+    const report = await runConformance({ manifest: fixture('pagination-loop') });
+    const failed = failures(report.results);
+    expect(report.source).toBe('cassettes');
+    expect(failed.find((r) => r.name === 'read.completes[items]')).toMatchObject({ path: 'streams.items.pagination', reason: expect.stringContaining('PAGINATION_LOOP') });
+  });
+
+  it('a cursor field the map drops fails incremental.cursor_present at streams.events.cursor_field', async () => {
+    const report = await runConformance({ manifest: fixture('cursor-missing') });
+    expect(failures(report.results)).toEqual([
+      expect.objectContaining({ name: 'incremental.cursor_present[events]', path: 'streams.events.cursor_field', where: expect.stringMatching(/manifest\.yaml:\d+:\d+$/) }),
+    ]);
+  });
+
+  it('a map that drops the primary key fails read.primary_key at streams.tickets.primary_key', async () => {
+    const report = await runConformance({ manifest: fixture('pk-dropped') });
+    expect(failures(report.results)).toEqual([
+      expect.objectContaining({ name: 'read.primary_key[tickets]', path: 'streams.tickets.primary_key', reason: expect.stringContaining('no value for primary key id') }),
+    ]);
+  });
+
+  it('a signature prefix that differs from what the provider sends fails webhooks.valid_signature at webhooks.signature.prefix', async () => {
+    const report = await runConformance({ manifest: fixture('wrong-signature-prefix') });
+    expect(failures(report.results)).toEqual([
+      expect.objectContaining({ name: 'webhooks.valid_signature[ticket#1]', path: 'webhooks.signature.prefix', reason: expect.stringContaining('the provider sends the prefix "sha256="') }),
+    ]);
+  });
+
+  it('a manifest that does not load fails manifest.schema with file:line:col and runs nothing else', async () => {
+    const report = await runConformance({ manifest: 'conformance/fixtures/invalid/manifest.yaml' });
+    expect(report.results[0]).toMatchObject({ name: 'manifest.schema', status: 'fail', where: expect.stringMatching(/invalid\/manifest\.yaml:\d+:\d+/) });
+    expect(report.results.find((r) => r.name === 'manifest.expressions')).toMatchObject({ status: 'fail' });
+    expect(report.results.at(-1)).toMatchObject({ name: 'engine', status: 'skip' });
+  });
+
+  it('passes every check of manifests/github.yaml against the recorded GitHub cassettes', async () => {
+    const report = await runConformance({ manifest: 'github' });
+    expect(report.source).toBe('cassettes');
+    expect(failures(report.results)).toEqual([]);
+    expect(report.skipped).toBe(0);
+    expect(report.results.filter((r) => r.name.startsWith('webhooks.maps')).length).toBeGreaterThanOrEqual(8);
+  });
+});
