@@ -20,6 +20,8 @@ export interface FakeGitHubOptions {
   orgs?: Record<string, string[]>;
   /** Timestamp of record 1 (ISO). Default 2024-01-01T00:00:00Z. */
   epoch?: string;
+  /** Port on 127.0.0.1. Default 0 (any free port). */
+  port?: number;
   /** REST and GraphQL budget per hour. Default 5000. */
   rateLimit?: number;
   /** Scopes reported in `x-oauth-scopes`. Default "repo, read:org". */
@@ -288,7 +290,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return links.length ? { page, links: links.join(', ') } : { page };
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Records embed their API URLs, so they are built once the port is known.
   (options.repos ?? [{ full_name: 'octo-org/hello-world' }]).forEach((spec, i) => repos.set(spec.full_name, builder.repo(spec, i)));
