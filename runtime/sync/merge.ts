@@ -1,23 +1,26 @@
 /**
  * Run `work(item)` for the items of `source`, at most `concurrency` at a time, and yield their
- * outputs as they come. Outputs of one item keep their order. Back-pressure: a worker waits until
- * its output is taken before producing more, so at most `concurrency` outputs are ever buffered
- * and memory stays flat however large the stream. The first error stops every worker and is
- * rethrown after the outputs already produced.
+ * outputs as they come. Outputs of one item keep their order. Back-pressure: a worker hands over
+ * one output and waits until the consumer has taken it before producing the next, so at most one
+ * output per worker is ever buffered and memory stays flat however large the stream. The first
+ * error stops every worker and is rethrown after the outputs already produced.
  */
 export async function* mergeBounded<T, R>(source: AsyncIterable<T>, concurrency: number, work: (item: T) => AsyncIterable<R>): AsyncGenerator<R> {
   const items = source[Symbol.asyncIterator]();
-  const queue: R[] = [];
+  const queue: Array<{ output: R; taken: () => void }> = [];
   let wakeConsumer: (() => void) | undefined;
-  const spaceWaiters: Array<() => void> = [];
   let failure: { error: unknown } | undefined;
   let stopped = false;
-  let active = 0;
+  const handedOver = new Set<() => void>();
 
   const wake = () => {
     const resolve = wakeConsumer;
     wakeConsumer = undefined;
     resolve?.();
+  };
+  const releaseAll = () => {
+    for (const taken of handedOver) taken();
+    handedOver.clear();
   };
   // Pulls from the shared source are serialised: async iterators must not be called concurrently.
   let pulling: Promise<unknown> = Promise.resolve();
@@ -27,6 +30,7 @@ export async function* mergeBounded<T, R>(source: AsyncIterable<T>, concurrency:
     return next;
   };
 
+  let active = Math.max(1, concurrency);
   const worker = async () => {
     try {
       for (;;) {
@@ -34,29 +38,34 @@ export async function* mergeBounded<T, R>(source: AsyncIterable<T>, concurrency:
         const next = await pull();
         if (next.done || stopped) return;
         for await (const output of work(next.value)) {
-          while (queue.length >= concurrency && !stopped) await new Promise<void>((resolve) => spaceWaiters.push(resolve));
           if (stopped) return;
-          queue.push(output);
-          wake();
+          await new Promise<void>((resolve) => {
+            const taken = () => {
+              handedOver.delete(taken);
+              resolve();
+            };
+            handedOver.add(taken);
+            queue.push({ output, taken });
+            wake();
+          });
         }
       }
     } catch (error) {
       if (!failure) failure = { error };
       stopped = true;
-      for (const resolve of spaceWaiters.splice(0)) resolve();
+      releaseAll();
     } finally {
       active--;
       wake();
     }
   };
 
-  active = Math.max(1, concurrency);
   const workers = Array.from({ length: active }, () => worker());
   try {
     for (;;) {
       while (queue.length > 0) {
-        const output = queue.shift() as R;
-        spaceWaiters.shift()?.();
+        const { output, taken } = queue.shift()!;
+        taken();
         yield output;
       }
       if (failure) throw failure.error;
@@ -69,7 +78,7 @@ export async function* mergeBounded<T, R>(source: AsyncIterable<T>, concurrency:
   } finally {
     // The consumer stopped early (or failed): let the workers wind down.
     stopped = true;
-    for (const resolve of spaceWaiters.splice(0)) resolve();
+    releaseAll();
     await Promise.allSettled(workers);
     await items.return?.();
   }

@@ -1,5 +1,5 @@
 import type { Scope } from '../expressions/index.js';
-import { buildRequest, type Requester } from '../http/index.js';
+import { buildRequest, type HttpResponse, type PreparedRequest, type Requester } from '../http/index.js';
 import { planPartition, type CursorValue, maxCursor } from '../incremental/index.js';
 import type { ManifestNode, StreamNode } from '../manifest/schema.js';
 import { applyPatch, createPaginator } from '../pagination/index.js';
@@ -54,8 +54,9 @@ export async function* readPartition(context: PartitionReadContext, partition: P
     const base = applyPatch({ ...built, label: streamName }, { inject: slice.inject });
     const paginator = createPaginator(stream.pagination, { stream: streamName, ...(partitionKey === undefined ? {} : { partition: partitionKey }), ...(context.location ? { location: context.location } : {}) });
     let request = applyPatch(base, paginator.first());
+    let pending = sendQuietly(requester, request);
     for (;;) {
-      const response = await requester.send(request);
+      const response = await pending;
       const page = await pipeline.extractPage(response.ignored ? undefined : response.body, { ...sliceScope, headers: response.headers });
       const kept: DataRecord[] = [];
       let reachedBound = false;
@@ -65,13 +66,37 @@ export async function* readPartition(context: PartitionReadContext, partition: P
         highest = maxCursor(highest, plan.cursorOf(record));
         kept.push(record);
       }
+      // Ask for the next page BEFORE handing this one over, so the network works while the consumer
+      // writes records (one page ahead at most). A paging error surfaces after this page's records.
+      let more = false;
+      let failure: { error: unknown } | undefined;
+      if (!reachedBound) {
+        try {
+          const patch = await paginator.next({ request, response, recordCount: page.selected });
+          if (patch) {
+            request = applyPatch(base, patch);
+            pending = sendQuietly(requester, request);
+            more = true;
+          }
+        } catch (error) {
+          failure = { error };
+        }
+      }
       yield { type: 'page', records: kept };
-      if (reachedBound) break;
-      const patch = await paginator.next({ request, response, recordCount: page.selected });
-      if (!patch) break;
-      request = applyPatch(base, patch);
+      if (failure) throw failure.error;
+      if (!more) break;
     }
     if (slice.window) yield { type: 'checkpoint', cursor: highest, final: false };
   }
   yield { type: 'checkpoint', cursor: highest, final: true };
+}
+
+/**
+ * Send a request whose result may never be awaited (the consumer stopped early): a rejection is
+ * marked handled here and still rethrown to whoever awaits the returned promise.
+ */
+function sendQuietly(requester: Requester, request: PreparedRequest): Promise<HttpResponse> {
+  const sent = requester.send(request);
+  sent.catch(() => undefined);
+  return sent;
 }
