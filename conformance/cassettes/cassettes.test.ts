@@ -59,7 +59,7 @@ describe('startRecordingProxy', () => {
     const live = await startLocalServer(async (request) => {
       if (request.headers.authorization !== 'Bearer live-secret-token') return json(401, { message: 'Bad credentials' });
       const page = request.query.find(([k]) => k === 'page')?.[1] ?? '1';
-      const next = page === '1' ? { link: `<${request.origin}/users?page=2>; rel="next"` } : {};
+      const next: Record<string, string> = page === '1' ? { link: `<${request.origin}/users?page=2>; rel="next"` } : {};
       return json(200, [{ id: Number(page), login: 'octocat', email: 'octo@github.com', avatar_url: 'https://avatars.example/u/1', note: 'token live-secret-token leaked' }], next);
     });
     open.push(live);

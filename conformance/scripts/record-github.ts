@@ -8,13 +8,20 @@
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { resolveConfig } from '../../runtime/config/index.js';
 import { compileExpression } from '../../runtime/expressions/index.js';
 import { loadManifest, packageRoot } from '../../runtime/manifest/index.js';
-import { startFakeGitHub } from '../../test/fakes/github/index.js';
 import { createScrubber } from '../cassettes/scrub.js';
 import { saveWebhookSample } from '../cassettes/store.js';
 import { recordCassettes } from '../record.js';
+
+/** What this script uses of test/fakes/github (imported at run time: the build leaves test/ out). */
+interface FakeGitHubModule {
+  startFakeGitHub(options: { token: string; repos: Array<Record<string, unknown>> }): Promise<{ url: string; close(): Promise<void> }>;
+}
+const fakeModule = pathToFileURL(join(packageRoot(), 'test', 'fakes', 'github', 'index.ts')).href;
+const { startFakeGitHub } = (await import(fakeModule)) as FakeGitHubModule;
 
 const dir = join(packageRoot(), 'conformance', 'cassettes', 'github');
 const token = 'recording-token-0123456789';
