@@ -262,6 +262,66 @@ describe('manifests/github.yaml rate limits', () => {
     });
   }
 
+  /** A clock shared by the fake and the engine: the injected sleep advances it, so waiting for a reset is instant. */
+  function virtualClock() {
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const waits: number[] = [];
+    return {
+      waits,
+      clock: () => t,
+      now: () => new Date(t),
+      sleep: async (ms: number) => {
+        waits.push(ms);
+        t += ms;
+      },
+    };
+  }
+
+  async function readWithClock(server: FakeGitHub, time: ReturnType<typeof virtualClock>, catalog: ConfiguredCatalog, raw: Record<string, unknown> = CONFIG) {
+    const c = createConnector({
+      manifest,
+      config: resolveConfig(raw, manifest, { env: {} }),
+      connectionId: `github-test-${++connections}`,
+      urlBaseOverride: server.url,
+      now: time.now,
+      sleep: time.sleep,
+    });
+    const records = new Map<string, unknown[]>();
+    const errors: AirbyteMessage[] = [];
+    for await (const m of c.read(catalog)) {
+      if (m.type === 'RECORD') records.set(m.record.stream, [...(records.get(m.record.stream) ?? []), m.record.data]);
+      if (m.type === 'TRACE' && m.trace.type === 'ERROR') errors.push(m);
+    }
+    await c.close();
+    return { records, errors };
+  }
+
+  it('a REST budget spent mid-sync: pauses until x-ratelimit-reset, then finishes (GitHub’s real 403 when none is left)', async () => {
+    const time = virtualClock();
+    const server = await fake({ ...TWO_REPOS, rateLimit: 5, clock: time.clock });
+    const result = await readWithClock(server, time, catalogOf('repositories', 'pull_requests', 'issues'));
+    expect(result.errors).toEqual([]);
+    expect(result.records.get('pull_requests')).toHaveLength(15);
+    expect(result.records.get('issues')).toHaveLength(10);
+    // Every pause lasted until the reset (up to an hour), none longer.
+    expect(Math.max(...time.waits)).toBeGreaterThan(30 * 60_000);
+    expect(Math.max(...time.waits)).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it('GraphQL points spent: the query’s own rateLimit { cost remaining resetAt } makes it wait for resetAt, then finish', async () => {
+    const time = virtualClock();
+    const server = await fake({ repos: [{ full_name: 'octo-org/hello-world', pulls: 260 }], graphqlRateLimit: 3, clock: time.clock });
+    const result = await readWithClock(server, time, catalogOf('pull_requests_graphql'), { token: 'test-token', repositories: ['octo-org/hello-world'] });
+    expect(result.errors).toEqual([]);
+    const numbers = (result.records.get('pull_requests_graphql') ?? []).map((r) => (r as { number: number }).number);
+    expect(new Set(numbers).size).toBe(260);
+    expect(Math.max(...time.waits)).toBeGreaterThan(30 * 60_000);
+    // 6 pages of 50; the cost rule refused the pages that left too few points and fetched them again after the wait.
+    expect(server.requests.filter((r) => r.path === '/graphql').length).toBeGreaterThan(6);
+    // No query was answered RATE_LIMITED: the cost rule waited before the budget ran out.
+    expect(server.requests.filter((r) => r.path === '/graphql' && r.status !== 200)).toEqual([]);
+  });
+
   it('reports the rate-limit headroom in health()', async () => {
     const server = await fake();
     const c = connector(server, CONFIG);

@@ -1,6 +1,7 @@
 import { schema as githubSchema } from '@octokit/graphql-schema';
 import { buildSchema, execute, parse, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Json } from './examples.js';
+import type { Budget } from './budget.js';
 import type { RepoData } from './data.js';
 
 let cached: GraphQLSchema | undefined;
@@ -22,11 +23,6 @@ export function validateGitHubQuery(query: string): { document?: DocumentNode; e
   return { document, errors: validate(githubGraphQLSchema(), document) };
 }
 
-export interface GraphQLBudget {
-  limit: number;
-  remaining: number;
-  resetAt: string;
-}
 
 /**
  * Answers a query by executing it against GitHub's real schema with resolvers over the fake data, so
@@ -35,7 +31,7 @@ export interface GraphQLBudget {
 export async function answerGraphQL(
   body: { query?: string; variables?: Record<string, unknown>; operationName?: string },
   repos: Map<string, RepoData>,
-  budget: GraphQLBudget,
+  budget: Budget,
 ): Promise<{ data?: unknown; errors?: unknown[] }> {
   const { document, errors } = validateGitHubQuery(body.query ?? '');
   if (!document || errors.length > 0) {
@@ -48,7 +44,7 @@ export async function answerGraphQL(
       const repo = repos.get(`${owner}/${name}`);
       return repo ? repositoryNode(repo) : null;
     },
-    rateLimit: () => ({ cost, limit: budget.limit, remaining: budget.remaining, resetAt: budget.resetAt, used: budget.limit - budget.remaining, nodeCount: 0 }),
+    rateLimit: () => ({ cost, limit: budget.limit, remaining: budget.remaining, resetAt: new Date(budget.reset * 1000).toISOString(), used: budget.limit - budget.remaining, nodeCount: 0 }),
   };
   const result = await execute({
     schema: githubGraphQLSchema(),

@@ -3,7 +3,8 @@ import { verify as verifySignature } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DataBuilder, iso, type RepoData, type RepoSpec } from './data.js';
 import type { Json } from './examples.js';
-import { answerGraphQL, type GraphQLBudget } from './graphql.js';
+import { budgetHeaders, createBudget, refresh, type Budget } from './budget.js';
+import { answerGraphQL } from './graphql.js';
 
 /**
  * A fake GitHub API on 127.0.0.1: records in the shapes of GitHub's OpenAPI examples, link-header
@@ -22,8 +23,12 @@ export interface FakeGitHubOptions {
   epoch?: string;
   /** Port on 127.0.0.1. Default 0 (any free port). */
   port?: number;
-  /** REST and GraphQL budget per hour. Default 5000. */
+  /** REST (core) requests per hour. Default 5000. With none left, requests get GitHub's 403. */
   rateLimit?: number;
+  /** GraphQL points per hour. Default 5000. With none left, queries get a RATE_LIMITED error. */
+  graphqlRateLimit?: number;
+  /** The server's clock in epoch ms (rate-limit windows, resets). Default Date.now. */
+  clock?: () => number;
   /** Scopes reported in `x-oauth-scopes`. Default "repo, read:org". */
   scopes?: string;
   fault?: FaultOptions;
@@ -94,19 +99,19 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const requests: LoggedRequest[] = [];
   let fault = options.fault;
   let faultSeen = 0;
-  let restRemaining = limit;
-  const resetEpoch = () => Math.floor(Date.now() / 1000) + 3600;
-  const graphqlBudget: GraphQLBudget = { limit, remaining: limit, resetAt: new Date(resetEpoch() * 1000).toISOString() };
+  const clock = options.clock ?? Date.now;
+  const core = createBudget('core', limit, clock);
+  const graphqlBudget = createBudget('graphql', options.graphqlRateLimit ?? limit, clock);
 
   const repoOf = (p: Record<string, string>) => repos.get(`${p.owner}/${p.repo}`);
   const routes: Array<[string, RegExp, Handler]> = [
     ['GET', /^\/user$/, () => ({ body: builder.user() })],
-    ['GET', /^\/rate_limit$/, () => ({ body: rateLimitBody(limit, restRemaining, graphqlBudget) })],
+    ['GET', /^\/rate_limit$/, () => ({ body: rateLimitBody(core, graphqlBudget) })],
     ['POST', /^\/app\/installations\/(?<id>[^/]+)\/access_tokens$/, ({ params, headers }) => {
       const app = options.app;
       if (!app || params.id !== app.installationId) return notFound();
       if (!validAppJwt(headers.authorization, app)) return { status: 401, body: { message: 'A JSON web token could not be decoded', documentation_url: 'https://docs.github.com/rest' } };
-      return { status: 201, body: { token, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: { metadata: 'read', pull_requests: 'read' }, repository_selection: 'all' } };
+      return { status: 201, body: { token, expires_at: new Date(clock() + 3_600_000).toISOString(), permissions: { metadata: 'read', pull_requests: 'read' }, repository_selection: 'all' } };
     }],
     // github.com/login/oauth/access_token (served here too, so tests point `token_url` at the fake).
     ['POST', /^\/login\/oauth\/access_token$/, ({ body }) => {
@@ -211,14 +216,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       status: 0,
     };
     requests.push(entry);
+    const budget = url.pathname === '/graphql' ? graphqlBudget : core;
+    refresh(budget, clock);
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
-      send(res, status, payload, { ...rateHeaders(), ...headers });
+      send(res, status, payload, { ...rateHeaders(budget), ...headers });
     };
 
     const injected = nextFault();
     if (injected) {
-      const [status, payload, headers] = faultReply(injected);
+      const [status, payload, headers] = faultReply(injected, clock);
       reply(status, payload, headers);
       return;
     }
@@ -227,8 +234,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
       return;
     }
+    // The budget is spent: GitHub's primary rate limit (REST: 403; GraphQL: 200 with RATE_LIMITED).
+    if (budget.remaining <= 0 && url.pathname !== '/rate_limit') {
+      if (budget.resource === 'graphql') reply(200, { errors: [{ type: 'RATE_LIMITED', message: 'API rate limit already exceeded for user ID 1.' }] });
+      else reply(403, { message: 'API rate limit exceeded for user ID 1.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' });
+      return;
+    }
     // GraphQL spends points (answerGraphQL); /rate_limit is free, as on GitHub.
-    if (url.pathname !== '/rate_limit' && url.pathname !== '/graphql') restRemaining = Math.max(0, restRemaining - 1);
+    if (url.pathname !== '/rate_limit' && budget.resource === 'core') budget.remaining--;
     for (const [method, pattern, handler] of routes) {
       const match = pattern.exec(url.pathname);
       if (!match || method !== req.method) continue;
@@ -251,13 +264,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     return (scheme === 'Bearer' || scheme === 'token') && value === token;
   }
 
-  function rateHeaders(): Record<string, string> {
+  function rateHeaders(budget: Budget): Record<string, string> {
     return {
-      'x-ratelimit-limit': String(limit),
-      'x-ratelimit-remaining': String(restRemaining),
-      'x-ratelimit-used': String(limit - restRemaining),
-      'x-ratelimit-reset': String(resetEpoch()),
-      'x-ratelimit-resource': 'core',
+      ...budgetHeaders(budget),
       'x-oauth-scopes': scopes,
       'x-github-api-version-selected': '2022-11-28',
       'x-github-request-id': `FAKE:${requests.length}`,
@@ -340,13 +349,13 @@ function validAppJwt(authorization: string | undefined, app: { appId: string; pu
   return signed && String(claims.iss) === app.appId && (claims.exp ?? 0) * 1000 > Date.now();
 }
 
-function faultReply(fault: FaultOptions): [number, unknown, Record<string, string>] {
+function faultReply(fault: FaultOptions, clock: () => number): [number, unknown, Record<string, string>] {
   const seconds = fault.seconds ?? 1;
   const table: Record<FaultKind, () => [number, unknown, Record<string, string>]> = {
     primary_rate_limit: () => [
       403,
       { message: 'API rate limit exceeded for user ID 1.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' },
-      { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + seconds) },
+      { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(clock() / 1000) + seconds) },
     ],
     secondary_rate_limit: () => [
       403,
@@ -421,11 +430,10 @@ function matchesCreated(created: string, filter: string | null): boolean {
   }
 }
 
-function rateLimitBody(limit: number, remaining: number, graphql: GraphQLBudget): Json {
-  const reset = Math.floor(Date.now() / 1000) + 3600;
-  const core = { limit, remaining, used: limit - remaining, reset };
+function rateLimitBody(core: Budget, graphql: Budget): Json {
+  const view = (b: Budget) => ({ limit: b.limit, remaining: b.remaining, used: b.limit - b.remaining, reset: b.reset });
   return {
-    resources: { core, graphql: { limit: graphql.limit, remaining: graphql.remaining, used: graphql.limit - graphql.remaining, reset }, search: { limit: 30, remaining: 30, used: 0, reset } },
-    rate: core,
+    resources: { core: view(core), graphql: view(graphql), search: { limit: 30, remaining: 30, used: 0, reset: core.reset } },
+    rate: view(core),
   };
 }
