@@ -1,6 +1,6 @@
 export type { BodyStore, Bus, DeliveryMessage } from './bus.js';
 export { createLocalBus } from './local-bus.js';
-export { createPubSubBus, DEFAULT_MAX_INLINE_BYTES, type PubSubBusOptions } from './pubsub-bus.js';
+export { createPubSubBus, DEFAULT_MAX_INLINE_BYTES, DEFAULT_PUBLISH_TIMEOUT_MS, type PubSubBusOptions } from './pubsub-bus.js';
 export { subscribeDeliveries, type DeliverySubscription, type ReceivedDelivery, type SubscribeDeliveriesOptions } from './subscribe-deliveries.js';
 export { createFileBodyStore } from './file-body-store.js';
 export { decodeDeliveryData, encodeDeliveryData, DELIVERY_FORMAT } from './delivery-codec.js';

@@ -1,6 +1,7 @@
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +198,22 @@ describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
     await hold.close();
     await sub.close();
     await bus.close();
+  });
+
+  it('fails with BUS_PUBLISH within publishTimeoutMs when Pub/Sub is unreachable (never hangs a receiver)', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const unreachable = new PubSub({ projectId, apiEndpoint: `127.0.0.1:${closedPort}` });
+    const bus = createPubSubBus({ projectId, pubsub: unreachable, publishTimeoutMs: 300 });
+    const started = Date.now();
+    await expect(bus.publishDelivery(delivery(uniqueConnector(), 'acme', 1))).rejects.toMatchObject({ code: 'BUS_PUBLISH' });
+    expect(Date.now() - started).toBeLessThan(10_000); // bounded by the deadline, not by gRPC retries
+    await bus.close();
+    await unreachable.close();
   });
 
   it('rejects maxDeliveryAttempts outside 5..100 with BUS_CONFIG', async () => {

@@ -14,11 +14,19 @@ export interface PubSubBusOptions {
   maxInlineBytes?: number;
   /** Create missing topics on first use. Default true; turn off when receivers lack admin rights. */
   createTopics?: boolean;
+  /**
+   * How long a publish waits for Pub/Sub to confirm before failing with BUS_PUBLISH, so a receiver
+   * answers 503 (the provider retries) instead of hanging past the provider's own deadline.
+   * Default 5000 ms. A publish confirmed after the deadline reaches workers twice; they dedupe on the
+   * delivery id.
+   */
+  publishTimeoutMs?: number;
   /** An existing client (tests, custom credentials). Closed by `close()` only when the bus created it. */
   pubsub?: PubSub;
 }
 
 export const DEFAULT_MAX_INLINE_BYTES = 9_500_000;
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 
 /**
  * The scale-out bus: each verified delivery goes to `connector-webhooks-<connector>` with the
@@ -31,14 +39,20 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
   }
   const pubsub = options.pubsub ?? new PubSub({ projectId: options.projectId });
   const maxInline = options.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES;
+  const timeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
   const topics = new Map<string, Promise<Topic>>();
+  const ready = new Set<Topic>(); // topics whose creation finished: the ones close() flushes
 
   function topicFor(name: string): Promise<Topic> {
     let topic = topics.get(name);
     if (!topic) {
       topic = ensureTopic(pubsub, name, { create: options.createTopics ?? true }).then(() =>
         // Ordering needs `messageOrdering` on the publisher; a short batch window keeps latency low.
-        pubsub.topic(name, { messageOrdering: true, batching: { maxMilliseconds: 5, maxMessages: 500 } }),
+        {
+          const created = pubsub.topic(name, { messageOrdering: true, batching: { maxMilliseconds: 5, maxMessages: 500 } });
+          ready.add(created);
+          return created;
+        },
       );
       topic.catch(() => topics.delete(name)); // retry creation on the next publish
       topics.set(name, topic);
@@ -60,41 +74,66 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
     }
   }
 
+  async function publishDelivery(delivery: DeliveryMessage): Promise<void> {
+    const topic = await topicFor(webhooksTopicName(delivery.connector));
+    const attributes: Record<string, string> = {
+      [ATTR.format]: DELIVERY_FORMAT,
+      [ATTR.connector]: delivery.connector,
+      [ATTR.connection]: delivery.connection,
+      [ATTR.deliveryId]: delivery.deliveryId,
+      [ATTR.event]: delivery.event,
+      [ATTR.bodyBytes]: String(delivery.body.length),
+    };
+    let data = encodeDeliveryData(delivery.headers, delivery.body);
+    if (data.length > maxInline) {
+      if (!options.bodyStore) {
+        throw new ConnectorError('BUS_CONFIG', `Delivery ${delivery.deliveryId} is ${delivery.body.length} bytes, over the Pub/Sub message limit, and no body store is configured.`, {
+          hint: 'Configure a body store (e.g. a shared directory) for the Pub/Sub bus.',
+        });
+      }
+      attributes[ATTR.bodyRef] = await options.bodyStore.put(`${delivery.connector}/${delivery.connection}/${delivery.deliveryId}`, delivery.body);
+      data = encodeDeliveryData(delivery.headers, Buffer.alloc(0));
+    }
+    await publish(topic, delivery.connection, data, attributes);
+  }
+
+  async function publishRecords(connector: string, connection: string, stream: string, records: object[]): Promise<void> {
+    if (records.length === 0) return;
+    const topic = await topicFor(recordsTopicName(connector));
+    const attributes = { [ATTR.connector]: connector, [ATTR.connection]: connection, [ATTR.stream]: stream };
+    // All in flight at once: the client batches them, and ordering per connection is kept.
+    await Promise.all(records.map((record) => publish(topic, connection, Buffer.from(JSON.stringify(record)), attributes)));
+  }
+
   return {
     kind: 'pubsub',
-    async publishDelivery(delivery: DeliveryMessage) {
-      const topic = await topicFor(webhooksTopicName(delivery.connector));
-      const attributes: Record<string, string> = {
-        [ATTR.format]: DELIVERY_FORMAT,
-        [ATTR.connector]: delivery.connector,
-        [ATTR.connection]: delivery.connection,
-        [ATTR.deliveryId]: delivery.deliveryId,
-        [ATTR.event]: delivery.event,
-        [ATTR.bodyBytes]: String(delivery.body.length),
-      };
-      let data = encodeDeliveryData(delivery.headers, delivery.body);
-      if (data.length > maxInline) {
-        if (!options.bodyStore) {
-          throw new ConnectorError('BUS_CONFIG', `Delivery ${delivery.deliveryId} is ${delivery.body.length} bytes, over the Pub/Sub message limit, and no body store is configured.`, {
-            hint: 'Configure a body store (e.g. a shared directory) for the Pub/Sub bus.',
-          });
-        }
-        attributes[ATTR.bodyRef] = await options.bodyStore.put(`${delivery.connector}/${delivery.connection}/${delivery.deliveryId}`, delivery.body);
-        data = encodeDeliveryData(delivery.headers, Buffer.alloc(0));
-      }
-      await publish(topic, delivery.connection, data, attributes);
-    },
-    async publishRecords(connector, connection, stream, records) {
-      if (records.length === 0) return;
-      const topic = await topicFor(recordsTopicName(connector));
-      const attributes = { [ATTR.connector]: connector, [ATTR.connection]: connection, [ATTR.stream]: stream };
-      // All in flight at once: the client batches them, and ordering per connection is kept.
-      await Promise.all(records.map((record) => publish(topic, connection, Buffer.from(JSON.stringify(record)), attributes)));
-    },
+    publishDelivery: (delivery) => withDeadline(publishDelivery(delivery), timeoutMs, `delivery ${delivery.deliveryId}`),
+    publishRecords: (connector, connection, stream, records) =>
+      withDeadline(publishRecords(connector, connection, stream, records), timeoutMs, `${records.length} ${stream} record(s)`),
     async close() {
-      const opened = await Promise.allSettled(topics.values());
-      await Promise.all(opened.map((t) => (t.status === 'fulfilled' ? t.value.flush() : undefined)));
+      // Flush what is batched, bounded like a publish; topic creations still pending are abandoned.
+      await withDeadline(Promise.all([...ready].map((topic) => topic.flush())), timeoutMs, 'the final flush').catch(() => undefined);
       if (!options.pubsub) await pubsub.close();
     },
   };
+}
+
+/** Rejects with BUS_PUBLISH when `work` has not settled within `ms`. */
+async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new ConnectorError('BUS_PUBLISH', `Pub/Sub did not confirm ${what} within ${ms} ms.`, {
+          hint: 'Check that Pub/Sub (or PUBSUB_EMULATOR_HOST) is reachable; the sender will retry.',
+        }),
+      );
+    }, ms);
+  });
+  work.catch(() => undefined); // settled after the deadline: already reported
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
