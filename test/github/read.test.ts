@@ -174,7 +174,8 @@ describe('manifests/github.yaml read against the fake GitHub API', () => {
     expect((result.records.get('repositories') ?? []).map((r) => r.full_name).sort()).toEqual(['octo-org/hello-world', 'octo-org/spoon-knife', 'someone/else']);
   });
 
-  it('pages through thousands of pull requests in one repository (REST: 100 per page; GraphQL: relay cursors)', async () => {
+  // ~50 MB of pull requests through the real HTTP path: give it room on a busy 2-core CI machine.
+  it('pages through thousands of pull requests in one repository (REST: 100 per page; GraphQL: relay cursors)', { timeout: 90_000 }, async () => {
     const server = await fake({ repos: [{ full_name: 'big/monorepo', pulls: 2500, issues: 0, reviewsPerPull: 0 }] });
     const result = await read(server, { token: 'test-token', repositories: ['big/monorepo'] }, { catalog: catalogOf('pull_requests', 'pull_requests_graphql') });
     expect(result.errors).toEqual([]);
