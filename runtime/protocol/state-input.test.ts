@@ -18,3 +18,13 @@ describe('normaliseStateInput', () => {
     expect(() => normaliseStateInput([{ type: 'STREAM', stream: {} }])).toThrow(expect.objectContaining({ code: 'STATE_INVALID' }));
   });
 });
+
+describe('normaliseCatalogInput', () => {
+  it('accepts a configured catalog and names what is wrong in a bad one', async () => {
+    const { normaliseCatalogInput } = await import('./index.js');
+    const good = { streams: [{ stream: { name: 'a', json_schema: {}, supported_sync_modes: ['full_refresh'] }, sync_mode: 'full_refresh', destination_sync_mode: 'append' }] };
+    expect(normaliseCatalogInput(good)).toBe(good);
+    expect(() => normaliseCatalogInput({})).toThrow(expect.objectContaining({ code: 'CATALOG_INVALID' }));
+    expect(() => normaliseCatalogInput({ streams: [{ stream: { name: 'a' }, sync_mode: 'sometimes' }] })).toThrow(/sometimes/);
+  });
+});

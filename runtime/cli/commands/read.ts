@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createFileTokenStore } from '../../auth/index.js';
 import { readJsonFile, resolveConfig } from '../../config/index.js';
-import { normaliseStateInput, type AirbyteMessage, type ConfiguredCatalog, type StreamState } from '../../protocol/index.js';
+import { normaliseCatalogInput, normaliseStateInput, type AirbyteMessage, type ConfiguredCatalog, type StreamState } from '../../protocol/index.js';
 import { createConnector, type Connector, type ConnectorOptions } from '../../sync/index.js';
 import { createProgress } from '../progress.js';
 import { errorLines, resolveManifestArg } from '../resolve-manifest.js';
@@ -70,7 +70,7 @@ export async function runRead(manifestArg: string, options: ConnectorArgs & { ca
   let state: StreamState[] | undefined;
   try {
     connector = await openConnector(manifestArg, options, { onPage: (stream, records) => progress.onPage(stream, records) });
-    catalog = options.catalog ? (readJsonFile(options.catalog, 'catalog') as ConfiguredCatalog) : undefined;
+    catalog = options.catalog ? normaliseCatalogInput(readJsonFile(options.catalog, 'catalog'), `catalog ${options.catalog}`) : undefined;
     state = options.state ? readStateFile(options.state) : undefined;
   } catch (error) {
     progress.stop();
