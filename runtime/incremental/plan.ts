@@ -111,7 +111,12 @@ async function windows(node: IncrementalNode, bound: CursorValue | undefined, sc
     out.push({
       start: s,
       end: e,
-      inject: [await injected(spec.start_param, s, scope), await injected(spec.end_param, e, scope)],
+      // `lower_bound`, when also declared, follows the window's start.
+      inject: [
+        await injected(spec.start_param, s, scope),
+        await injected(spec.end_param, e, scope),
+        ...(node.lower_bound ? [await injected(node.lower_bound, s, scope)] : []),
+      ],
       window: true,
     });
     if (next.getTime() <= start.getTime()) break; // a zero step cannot advance
