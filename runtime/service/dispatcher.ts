@@ -97,7 +97,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const delivery of due) outcomes.push(await handle(delivery));
       // One transaction (one fsync) per batch: settling deliveries one by one would compete with
       // the webhook inbox for the disk.
-      if (outcomes.length > 0) store.settleDeliveries(outcomes);
+      if (outcomes.length > 0) await store.settleDeliveries(outcomes);
       handled += due.length;
       if (due.length < batchSize || !running) return handled;
       // Let waiting webhook requests in between batches: ingest comes first.

@@ -36,6 +36,8 @@ export interface ServiceOptions {
   dispatcher?: { maxAttempts?: number; backoff?: BackoffOptions; pollMs?: number };
   /** Replace a connection's API base URL (tests against local servers). */
   urlBaseOverride?: (connectionId: string) => string | undefined;
+  /** Where inbox commits run (see SqliteStoreOptions.inbox). Default `worker`. */
+  inbox?: 'worker' | 'inline';
   /** Start the dispatcher and the schedules (default true; tests may drive them by hand). */
   background?: boolean;
 }
@@ -89,7 +91,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const manifests = new Map<string, LoadedManifest>();
   for (const manifest of options.manifests ?? (await loadBundled(logger))) manifests.set(manifest.node.name, manifest);
 
-  const store = createSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env) });
+  const store = createSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
   const bus = options.bus ?? createLocalBus();
   const live = new Map<string, Live>();
   const pipelines = new WeakMap<LoadedManifest, Map<string, RecordPipeline>>();

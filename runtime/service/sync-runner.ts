@@ -52,7 +52,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
         const pipeline = target.pipelineFor(name);
         const batch: RecordBatch = { stream: name, records: records.map((data) => ({ key: pipeline.keyOf(data), data })) };
         await bus.publishRecords(target.connector, connectionId, name, records);
-        store.upsertRecords(connectionId, [batch]);
+        await store.upsertRecords(connectionId, [batch]);
         options.metrics?.syncRecords.inc({ connection: connectionId, stream: name }, records.length);
         written += records.length;
         buffers.set(name, []);

@@ -51,7 +51,7 @@ describe('createSqliteStore: inbox', () => {
     expect(store.dueDeliveries(1e12, 10)).toHaveLength(0);
     expect(store.replayDelivery(seq, 6000)).toBe(true);
     expect(store.dueDeliveries(6000, 10)[0]).toMatchObject({ status: 'pending', attempts: 0, error: null });
-    store.completeDelivery(seq, 'acme', [{ stream: 'pushes', records: [{ key: '1', data: { id: 1 } }] }]);
+    await store.settleDeliveries([{ seq, connection: 'acme', done: true, batches: [{ stream: 'pushes', records: [{ key: '1', data: { id: 1 } }] }] }]);
     expect(store.findDeliveries('d3')[0]).toMatchObject({ status: 'done' });
     expect(store.listRecords('acme', 'pushes', 10)).toMatchObject([{ key: '1', data: { id: 1 } }]);
   });
@@ -65,9 +65,9 @@ describe('createSqliteStore: inbox', () => {
 });
 
 describe('createSqliteStore: records, connections, state, runs, tokens', () => {
-  it('upserts records by primary key, keeping their position', () => {
-    store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 1 } }, { key: 'b', data: { v: 1 } }] }]);
-    store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 2 } }] }]);
+  it('upserts records by primary key, keeping their position', async () => {
+    await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 1 } }, { key: 'b', data: { v: 1 } }] }]);
+    await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 2 } }] }]);
     expect(store.listRecords('c', 's', 10).map((r) => [r.key, r.data['v']])).toEqual([['a', 2], ['b', 1]]);
   });
   it('seals secret fields at rest and opens them on read', async () => {

@@ -7,6 +7,7 @@ import type { SecretBox } from '../crypto/index.js';
 import { ConnectorError } from '../errors/index.js';
 import type { StreamState } from '../protocol/messages.js';
 import { createGroupCommitter } from './group-commit.js';
+import { createWorkerInboxWriter } from './inbox-worker.js';
 import { MIGRATIONS } from './migrations.js';
 import { openFields, sealFields } from './sealing.js';
 import type { ConnectionRow, DeliveryOutcome, DeliveryStatus, DeliverySummary, InsertResult, NewDelivery, RecordBatch, RunRow, Store, StoredDelivery } from './types.js';
@@ -20,6 +21,11 @@ export interface SqliteStoreOptions {
    * `NORMAL` survives a process crash only. See docs/service.md.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * `worker` (default): inbox commits run on a worker thread, so their fsync does not stall the
+   * event loop. `inline`: on the calling thread (simpler; fine for tools and small loads).
+   */
+  inbox?: 'worker' | 'inline';
 }
 
 interface DeliveryDbRow {
@@ -47,13 +53,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const insertStmt = db.prepare(`INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body)
     VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING`);
   const existingStmt = db.prepare('SELECT seq FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
-  const inbox = createGroupCommitter(db, (d: NewDelivery): InsertResult => {
+  const inline = createGroupCommitter(db, (d: NewDelivery): InsertResult => {
     const info = insertStmt.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType ?? null, JSON.stringify(d.headers), d.body);
     if (info.changes === 1) return { id: d.deliveryId, seq: Number(info.lastInsertRowid), duplicate: false };
     const row = existingStmt.get(d.connector, d.connection, d.deliveryId) as { seq: number };
     return { id: d.deliveryId, seq: row.seq, duplicate: true };
   });
-
+  const worker = (options.inbox ?? 'worker') === 'worker' ? createWorkerInboxWriter(options.file, options.synchronous ?? 'FULL') : undefined;
+  const inbox = {
+    submit: (d: NewDelivery): Promise<InsertResult> => (db.open ? (worker ? worker.submit(d) : inline.submit(d)) : Promise.reject(new Error('the store is closed'))),
+    async close(): Promise<void> {
+      inline.flush();
+      await worker?.close();
+    },
+  };
   const dueStmt = db.prepare(`SELECT * FROM deliveries WHERE status IN ('pending','failed') AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`);
   const doneStmt = db.prepare(`UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?`);
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
@@ -120,9 +133,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     completeDelivery: relaxed((seq: number, connection: string, batches: readonly RecordBatch[]) => {
       completeTx(seq, connection, batches);
     }),
-    settleDeliveries: relaxed((outcomes: readonly DeliveryOutcome[]) => {
-      settleTx(outcomes);
-    }),
+    async settleDeliveries(outcomes) {
+      if (!db.open) throw new Error('the store is closed');
+      if (worker) return worker.settle(outcomes);
+      relaxed(settleTx)(outcomes);
+    },
     failDelivery(seq, error, nextAttemptAt) {
       failStmt.run(nextAttemptAt === null ? 'dead' : 'failed', error.slice(0, 2000), nextAttemptAt, seq);
     },
@@ -163,7 +178,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return (db.prepare('SELECT * FROM connections ORDER BY id').all() as ConnectionDbRow[]).map((row) => toConnection(row, box));
     },
 
-    upsertRecords: relaxed((connection: string, batches: readonly RecordBatch[]) => upsertTx(connection, batches)),
+    async upsertRecords(connection, batches) {
+      if (!db.open) throw new Error('the store is closed');
+      if (worker) return worker.upsert(connection, batches);
+      return relaxed(upsertTx)(connection, batches);
+    },
     listRecords(connection, stream, limit, after) {
       const rows = db.prepare('SELECT seq, pk, data, updated_at FROM records WHERE connection = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT ?')
         .all(connection, stream, after ?? 0, limit) as Array<{ seq: number; pk: string; data: string; updated_at: number }>;
@@ -221,7 +240,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async close() {
       if (!db.open) return;
-      inbox.flush();
+      await inbox.close();
       db.close();
     },
   };

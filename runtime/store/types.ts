@@ -104,7 +104,7 @@ export interface Store {
    * Settle many deliveries in one transaction (one fsync): the dispatcher's batch. Done ones have their
    * records upserted; failed ones get `nextAttemptAt` (null: dead).
    */
-  settleDeliveries(outcomes: readonly DeliveryOutcome[]): void;
+  settleDeliveries(outcomes: readonly DeliveryOutcome[]): Promise<void>;
   failDelivery(seq: number, error: string, nextAttemptAt: number | null): void;
   /** Back to pending with attempts reset; returns how many rows changed. */
   replayDelivery(seq: number, now: number): boolean;
@@ -118,7 +118,7 @@ export interface Store {
   getConnection(id: string): ConnectionRow | undefined;
   listConnections(): ConnectionRow[];
 
-  upsertRecords(connection: string, batches: readonly RecordBatch[]): number;
+  upsertRecords(connection: string, batches: readonly RecordBatch[]): Promise<number>;
   listRecords(connection: string, stream: string, limit: number, after?: number): RecordRow[];
 
   loadState(connection: string): StreamState[];

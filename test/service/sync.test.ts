@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 async function waitRun(ctx: Awaited<ReturnType<typeof startService>>, runId: string) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 750; i++) {
     const run = (await ctx.app.inject({ method: 'GET', url: `/api/runs/${runId}`, headers: auth })).json();
     if (run.status !== 'running') return run;
     await new Promise((r) => setTimeout(r, 20));

@@ -1,0 +1,166 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { DeliveryOutcome, InsertResult, NewDelivery, RecordBatch } from './types.js';
+
+/** The store's hot writes, serialised on one worker thread (one SQLite writer: no lock waits on the event loop). */
+export interface InboxWriter {
+  submit(delivery: NewDelivery): Promise<InsertResult>;
+  settle(outcomes: readonly DeliveryOutcome[]): Promise<void>;
+  upsert(connection: string, batches: readonly RecordBatch[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker's code, kept as a string so the same file runs from TypeScript sources (tests) and from
+ * dist/ (no separate worker entry to build or resolve). Plain CommonJS: it only needs better-sqlite3.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlitePath);
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = ' + workerData.synchronous);
+db.pragma('busy_timeout = 10000');
+const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING");
+const existing = db.prepare('SELECT seq FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
+const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?");
+const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?');
+const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at');
+function upsertBatches(connection, batches) {
+  const now = Date.now();
+  let n = 0;
+  for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now); n++; }
+  return n;
+}
+const ops = {
+  insert(d) {
+    const info = insert.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType, d.headers, d.body);
+    if (info.changes === 1) return [Number(info.lastInsertRowid), false];
+    return [existing.get(d.connector, d.connection, d.deliveryId).seq, true];
+  },
+  settle(m) {
+    for (const o of m.outcomes) {
+      if (o.done) { upsertBatches(o.connection, o.batches); done.run(o.seq); }
+      else fail.run(o.nextAttemptAt === null ? 'dead' : 'failed', String(o.error).slice(0, 2000), o.nextAttemptAt, o.seq);
+    }
+    return null;
+  },
+  upsert(m) { return upsertBatches(m.connection, m.batches); },
+};
+const durable = db.transaction((items) => items.map((m) => ops[m.op](m)));
+const relaxed = db.transaction((items) => items.map((m) => ops[m.op](m)));
+let queue = [];
+let scheduled = false;
+function run(items, tx, sync) {
+  if (items.length === 0) return;
+  try {
+    if (sync) db.pragma('synchronous = ' + sync);
+    parentPort.postMessage({ ids: items.map((i) => i.req), results: tx(items) });
+  } catch (error) {
+    parentPort.postMessage({ ids: items.map((i) => i.req), error: String((error && error.message) || error) });
+  } finally {
+    if (sync) db.pragma('synchronous = ' + workerData.synchronous);
+  }
+}
+function flush() {
+  scheduled = false;
+  const items = queue;
+  queue = [];
+  // Inbox inserts: one transaction, one fsync. Redoable writes (dispatcher outcomes, records): no fsync of their own.
+  run(items.filter((m) => m.op === 'insert'), durable, null);
+  run(items.filter((m) => m.op !== 'insert'), relaxed, workerData.synchronous === 'FULL' ? 'NORMAL' : null);
+}
+parentPort.on('message', (message) => {
+  if (message === 'close') {
+    flush();
+    db.close();
+    parentPort.postMessage({ closed: true });
+    return;
+  }
+  queue.push(message);
+  if (!scheduled) { scheduled = true; setImmediate(flush); }
+});
+`;
+
+interface Reply { ids?: number[]; results?: unknown[]; error?: string; closed?: boolean }
+
+/**
+ * The inbox and the dispatcher's writes on a worker thread with its own SQLite connection. Group
+ * commit as in the main thread, but the fsync of each batch blocks the worker, not the event loop
+ * that serves requests: on two cores, HTTP and disk waits overlap. The dispatcher's outcomes go the
+ * same way, so the two never wait for each other's write lock on the event loop (SQLite's busy
+ * handler sleeps in coarse steps). Each promise resolves after COMMIT returned.
+ */
+export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NORMAL'): InboxWriter {
+  const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, synchronous, sqlitePath } });
+  worker.unref();
+  const pending = new Map<number, { resolve(r: unknown): void; reject(e: unknown): void }>();
+  let next = 1;
+  let closed: Error | undefined;
+  let closing: Promise<void> | undefined;
+
+  const failAll = (error: Error) => {
+    for (const entry of pending.values()) entry.reject(error);
+    pending.clear();
+  };
+  worker.on('message', (reply: Reply) => {
+    for (const [i, id] of (reply.ids ?? []).entries()) {
+      const entry = pending.get(id);
+      if (!entry) continue;
+      pending.delete(id);
+      if (reply.error !== undefined) entry.reject(new Error(reply.error));
+      else entry.resolve(reply.results![i]);
+    }
+    if (pending.size === 0) worker.unref();
+  });
+  worker.on('error', (error) => {
+    closed = error;
+    failAll(error);
+  });
+  worker.on('exit', () => {
+    closed ??= new Error('the inbox writer stopped');
+    failAll(closed);
+  });
+
+  function send(message: Record<string, unknown>): Promise<unknown> {
+    if (closed) return Promise.reject(closed);
+    return new Promise((resolve, reject) => {
+      const req = next++;
+      pending.set(req, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ req, ...message });
+    });
+  }
+
+  return {
+    async submit(delivery) {
+      const [seq, duplicate] = (await send({
+        op: 'insert', connector: delivery.connector, connection: delivery.connection, deliveryId: delivery.deliveryId, event: delivery.event,
+        receivedAt: delivery.receivedAt, contentType: delivery.contentType ?? null, headers: JSON.stringify(delivery.headers), body: delivery.body,
+      })) as [number, boolean];
+      return { id: delivery.deliveryId, seq, duplicate };
+    },
+    async settle(outcomes) {
+      await send({ op: 'settle', outcomes });
+    },
+    async upsert(connection, batches) {
+      return (await send({ op: 'upsert', connection, batches })) as number;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        worker.ref();
+        const done = () => {
+          closed ??= new Error('the store is closed');
+          failAll(closed);
+          void worker.terminate().finally(resolve);
+        };
+        worker.on('message', (reply: Reply) => reply.closed && done());
+        worker.once('exit', done);
+        worker.postMessage('close');
+      });
+      return closing;
+    },
+  };
+}
