@@ -93,6 +93,34 @@ describe('read: incremental', () => {
   });
 });
 
+describe('read: checkpoints after a failure', () => {
+  it('a window that fails keeps the state of the windows before it, never the failed one’s records', async () => {
+    const data = issues(30);
+    server = await startServer(({ query }) => {
+      const from = query.get('from')!;
+      if (from >= '2024-01-01T12:00:00.000Z') return { status: 400, body: { message: 'bad window' } };
+      return { body: data.filter((r) => r.updated_at >= from && r.updated_at < query.get('to')!) };
+    });
+    const yaml = manifest(`    cursor_field: updated_at
+    request: { path: /items }
+    incremental:
+      start: "2024-01-01T00:00:00Z"
+      windows: { step: PT12H, start_param: { into: param, name: from }, end_param: { into: param, name: to } }`);
+    const { messages } = await read(yaml, { base_url: server.url }, { now });
+    expect(records(messages)).toHaveLength(12);
+    expect(states(messages).at(-1)!.stream.stream_state).toEqual({ cursor: '2024-01-01T11:00:00.000Z' });
+    expect(messages.at(-1)).toMatchObject({ type: 'TRACE', trace: { stream_status: { status: 'INCOMPLETE' } } });
+  });
+
+  it('a partition that fails on its second page does not move its cursor', async () => {
+    server = await startServer(({ query }) => (query.get('page') === '2' ? { status: 400, body: { message: 'no' } } : { body: issues(10) }));
+    const saved: StreamState = { type: 'STREAM', stream: { stream_descriptor: { name: 'items' }, stream_state: { cursor: '2023-06-01T00:00:00Z' } } };
+    const { messages } = await read(manifest(incrementalStream('{}')), { base_url: server.url }, { now, state: [saved] });
+    expect(records(messages)).toHaveLength(10);
+    expect(states(messages).map((s) => s.stream.stream_state)).toEqual([{ cursor: '2023-06-01T00:00:00Z' }]);
+  });
+});
+
 describe('read: substreams and partitions', () => {
   const yaml = `name: test
 version: 1.0.0
