@@ -54,6 +54,23 @@ describe('runConformance on fixture manifests', () => {
     expect(report.results.at(-1)).toMatchObject({ name: 'engine', status: 'skip' });
   });
 
+  it('a rate-limit header the recorded API never sends fails ratelimit.headers at its manifest path', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'gwi-rl-'));
+    try {
+      const file = join(dir, 'github.yaml');
+      writeFileSync(file, readFileSync('manifests/github.yaml', 'utf8').replace('remaining_header: x-ratelimit-remaining', 'remaining_header: x-ratelimit-left').replace('$schema=../schemas', '$schema=../../schemas'));
+      const report = await runConformance({ manifest: file, cassettes: 'conformance/cassettes/github', groups: ['ratelimit'] });
+      expect(failures(report.results)).toEqual([
+        expect.objectContaining({ name: 'ratelimit.headers', path: 'requester.rate_limit.remaining_header', reason: expect.stringContaining('x-ratelimit-remaining') }),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('passes every check of manifests/github.yaml against the recorded GitHub cassettes', async () => {
     const report = await runConformance({ manifest: 'github' });
     expect(report.source).toBe('cassettes');

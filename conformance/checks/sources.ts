@@ -25,9 +25,11 @@ export function cassetteSource(manifest: ManifestNode, set: CassetteSet): DataSo
   // The incremental lower bound changes from run to run: replay ignores it when nothing matches exactly.
   const loose = Object.values(manifest.streams).flatMap((s) => [s.incremental?.lower_bound, s.incremental?.windows?.start_param, s.incremental?.windows?.end_param])
     .filter((b): b is NonNullable<typeof b> => b !== undefined && b.into === 'param').map((b) => b.name);
+  const recordedHeaders = new Set(set.cassettes.flatMap((c) => c.interactions.flatMap((i) => Object.keys(i.response.headers ?? {}).map((h) => h.toLowerCase()))));
   return {
     kind: 'cassettes',
     unavailable,
+    recordedHeaders,
     webhookSamples: set.webhooks,
     async start(wrap) {
       const times: number[] = [];

@@ -36,6 +36,8 @@ export interface DataSource {
   /** Streams this source cannot serve, with the reason. */
   readonly unavailable: ReadonlyMap<string, string>;
   start(wrap?: (handler: Handler) => Handler): Promise<RunningSource>;
+  /** Response header names (lower-case) the recorded API sent; cassettes only. */
+  readonly recordedHeaders?: ReadonlySet<string>;
   /** Webhook samples to check. */
   readonly webhookSamples: ReadonlyArray<{ event: string; headers: Record<string, string>; body: unknown }>;
 }
