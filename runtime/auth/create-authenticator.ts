@@ -5,6 +5,7 @@ import type { AuthContext, AuthFactory } from './context.js';
 import { createGitHubAppAuth } from './github-app.js';
 import { createNoAuth } from './none.js';
 import { createOAuth2Auth } from './oauth2.js';
+import { createSelectorAuth } from './selector.js';
 import type { AuthNode, AuthType } from './schema.js';
 import type { Authenticator } from './types.js';
 
@@ -16,6 +17,7 @@ const factories: { [K in AuthType]: AuthFactory<K> } = {
   basic: createBasicAuth,
   oauth2: createOAuth2Auth,
   github_app: createGitHubAppAuth,
+  selector: (node, ctx) => createSelectorAuth(node, ctx, createAuthenticator),
 };
 
 /** The authenticator for a manifest's `auth` (none when absent). */

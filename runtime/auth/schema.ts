@@ -65,7 +65,26 @@ export const GitHubAppAuth = Strict(
   { $id: 'GitHubAppAuth', description: 'GitHub App: a JWT signed with the private key buys an installation token, cached until shortly before it expires.' },
 );
 
-export const Auth = Type.Union([NoAuth, BearerAuth, ApiKeyAuth, BasicAuth, OAuth2Auth, GitHubAppAuth], {
+/** The schemes a selector may choose among (a selector does not nest). */
+export const SingleAuth = Type.Union([NoAuth, BearerAuth, ApiKeyAuth, BasicAuth, OAuth2Auth, GitHubAppAuth], {
+  description: 'One authentication scheme.',
+});
+
+export const SelectorAuth = Strict(
+  {
+    type: Type.Literal('selector'),
+    select: Template(
+      'Renders, from the config, the name of the option to use, e.g. "{{ $exists(config.app) ? \'app\' : \'token\' }}".',
+    ),
+    options: Type.Record(Type.String(), SingleAuth, { description: 'The alternatives, by name.' }),
+  },
+  {
+    $id: 'SelectorAuth',
+    description: 'Lets a connection choose its scheme by config (a token, an OAuth app or a GitHub App for one connector).',
+  },
+);
+
+export const Auth = Type.Union([NoAuth, BearerAuth, ApiKeyAuth, BasicAuth, OAuth2Auth, GitHubAppAuth, SelectorAuth], {
   description: 'How requests are authenticated. `type` selects the scheme.',
 });
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthNode } from '../../runtime/auth/schema.js';
+import type { AuthNodeOf } from '../../runtime/auth/schema.js';
 import { resolveConfig } from '../../runtime/config/index.js';
 import { compileTemplate } from '../../runtime/expressions/index.js';
 import { loadManifest, type LoadedManifest } from '../../runtime/manifest/index.js';
@@ -8,40 +8,28 @@ import { createConnector } from '../../runtime/sync/index.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github/index.js';
 
 /**
- * The three credentials of the GitHub connector: a token (the manifest's `auth`), an OAuth app with a
- * refresh token, and a GitHub App installation. The auth language has one `auth` per manifest, so the
- * OAuth and App variants live in `definitions.auth_alternatives` with the `select` template that will
- * choose among them once the language has `type: selector` (see docs/connectors/github.md). Until
- * then this test proves each variant works with the engine's own oauth2 and github_app authenticators
- * against the fake GitHub (which checks the refresh grant and the App JWT's RS256 signature).
+ * The three credentials of the GitHub connector: a token, an OAuth app with a refresh token, and a
+ * GitHub App installation. The manifest's `auth` is a `selector` that picks one from the config; each
+ * is proven end to end against the fake GitHub (which checks the refresh grant and the App JWT's
+ * RS256 signature).
  */
 
-interface Alternatives {
-  select: string;
-  options: Record<'token' | 'oauth' | 'app', AuthNode>;
-}
-
 let manifest: LoadedManifest;
-let alternatives: Alternatives;
+let auth: AuthNodeOf<'selector'>;
 const servers: FakeGitHub[] = [];
 
 beforeAll(async () => {
   manifest = await loadManifest('manifests/github.yaml');
-  alternatives = (manifest.node.definitions as { auth_alternatives: Alternatives }).auth_alternatives;
+  auth = manifest.node.auth as AuthNodeOf<'selector'>;
 });
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-/** The manifest with another `auth` (what `type: selector` will do at runtime). */
-function withAuth(auth: AuthNode): LoadedManifest {
-  return { node: { ...manifest.node, auth }, file: manifest.file, locate: manifest.locate };
-}
-
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
 async function checkAndRead(variant: 'token' | 'oauth' | 'app', raw: Record<string, unknown>, server: FakeGitHub) {
-  const m = withAuth(alternatives.options[variant]);
+  const m = manifest;
   const config = resolveConfig(raw, manifest, { env: {} });
   const connector = createConnector({ manifest: m, config, connectionId: `auth-${variant}-${Date.now()}`, urlBaseOverride: server.url, sleep: async () => {} });
   const status = await connector.check();
@@ -55,7 +43,9 @@ async function checkAndRead(variant: 'token' | 'oauth' | 'app', raw: Record<stri
 
 describe('manifests/github.yaml credentials', () => {
   it('the select template picks the credential the config holds', async () => {
-    const select = compileTemplate(alternatives.select);
+    expect(auth.type).toBe('selector');
+    expect(Object.keys(auth.options).sort()).toEqual(['app', 'oauth', 'token']);
+    const select = compileTemplate(auth.select);
     expect(await select.render({ config: { token: 't' } })).toBe('token');
     expect(await select.render({ config: { oauth: { client_id: 'c' } } })).toBe('oauth');
     expect(await select.render({ config: { app: { app_id: 1 } } })).toBe('app');
