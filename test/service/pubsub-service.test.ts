@@ -1,0 +1,58 @@
+import { PubSub } from '@google-cloud/pubsub';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPubSubBus, recordsTopicName, subscribeDeliveries, type ReceivedDelivery } from '../../runtime/bus/index.js';
+import { pubsubTestsSkipped, type PubSubEmulator } from '../support/pubsub-emulator.js';
+import { emulatorForTests } from '../support/pubsub-test-env.js';
+import { signedDelivery, startService, tempDir } from './fixtures.js';
+
+const projectId = 'gwi-service-test';
+
+describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emulator)', () => {
+  let emulator: PubSubEmulator;
+  let pubsub: PubSub;
+  beforeAll(async () => {
+    emulator = await emulatorForTests();
+    pubsub = new PubSub({ projectId });
+  });
+  afterAll(async () => {
+    await pubsub?.close();
+    await emulator?.stop();
+  });
+
+  it('publishes each new delivery before answering 202, and the mapped records', async () => {
+    const tmp = tempDir();
+    const received: ReceivedDelivery[] = [];
+    const subscription = await subscribeDeliveries({
+      projectId, connector: 'hooks', subscription: 'svc-test-workers', deadLetterTopic: 'svc-test-dead', maxDeliveryAttempts: 5, pubsub,
+      handler: async (delivery) => {
+        received.push(delivery);
+      },
+    });
+    // Records topic and a subscription on it, created before anything is published there.
+    const [recordsTopic] = await pubsub.topic(recordsTopicName('hooks')).get({ autoCreate: true });
+    const [recordsSub] = await recordsTopic.subscription('svc-test-records').get({ autoCreate: true });
+    const records: unknown[] = [];
+    recordsSub.on('message', (message) => {
+      records.push(JSON.parse(message.data.toString('utf8')));
+      message.ack();
+    });
+
+    const ctx = await startService(tmp.dir, { bus: createPubSubBus({ projectId, pubsub }), dispatcher: { pollMs: 20 } });
+    const d = signedDelivery({ issueId: 4242, title: 'via pubsub ✓' });
+    const res = await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers });
+    expect(res.statusCode).toBe(202);
+    const dup = await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers });
+    expect(dup.json()).toEqual({ id: d.id, duplicate: true });
+
+    for (let i = 0; i < 200 && (received.length === 0 || records.length === 0); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ connector: 'hooks', connection: 'acme', deliveryId: d.id, event: 'issues' });
+    expect(received[0]!.body.equals(d.body)).toBe(true);
+    expect(JSON.stringify(records)).toContain('4242');
+
+    await ctx.close();
+    await subscription.close();
+    await recordsSub.close();
+    tmp.cleanup();
+  });
+});
