@@ -1,4 +1,4 @@
-import type { Scope } from '../expressions/index.js';
+import { compileTemplate, type Scope } from '../expressions/index.js';
 import { buildRequest, type HttpResponse, type PreparedRequest, type Requester } from '../http/index.js';
 import { planPartition, type CursorValue, maxCursor } from '../incremental/index.js';
 import type { ManifestNode, StreamNode } from '../manifest/schema.js';
@@ -50,6 +50,9 @@ export async function* readPartition(context: PartitionReadContext, partition: P
   let highest: CursorValue | undefined;
   for (const slice of plan.slices) {
     const sliceScope: Scope = slice.window ? { ...scope, window: { start: slice.start, end: slice.end } } : scope;
+    // Next-page URLs from the API name its real host: with a url_base override (cassettes,
+    // simulated APIs) they must keep pointing at the override, never at the internet.
+    const urlBase = context.urlBaseOverride === undefined ? undefined : { from: String(await compileTemplate(context.manifest.requester.url_base).render(sliceScope)), to: context.urlBaseOverride };
     const built = await buildRequest(context.manifest.requester, stream.request, sliceScope, context.urlBaseOverride);
     const base = applyPatch({ ...built, label: streamName }, { inject: slice.inject });
     const paginator = createPaginator(stream.pagination, { stream: streamName, ...(partitionKey === undefined ? {} : { partition: partitionKey }), ...(context.location ? { location: context.location } : {}) });
@@ -74,7 +77,7 @@ export async function* readPartition(context: PartitionReadContext, partition: P
         try {
           const patch = await paginator.next({ request, response, recordCount: page.selected });
           if (patch) {
-            request = applyPatch(base, patch);
+            request = rebase(applyPatch(base, patch), patch.url === undefined ? undefined : urlBase);
             pending = sendQuietly(requester, request);
             more = true;
           }
@@ -99,4 +102,11 @@ function sendQuietly(requester: Requester, request: PreparedRequest): Promise<Ht
   const sent = requester.send(request);
   sent.catch(() => undefined);
   return sent;
+}
+
+function rebase(request: PreparedRequest, base: { from: string; to: string } | undefined): PreparedRequest {
+  if (!base) return request;
+  const from = base.from.replace(/\/+$/, '');
+  if (!from || !request.url.startsWith(from)) return request;
+  return { ...request, url: base.to.replace(/\/+$/, '') + request.url.slice(from.length) };
 }

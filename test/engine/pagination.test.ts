@@ -97,3 +97,19 @@ describe('read: every pagination kind against a local server', () => {
     expect(errors(messages)[0]).toMatchObject({ internal_message: 'PAGINATION_MAX_PAGES' });
   });
 });
+
+describe('read with a url_base override', () => {
+  it('next-page links that name the real host are sent to the override', async () => {
+    server = await startServer(({ query }) => {
+      const page = Number(query.get('page') ?? 1);
+      const link: Record<string, string> = page < 3 ? { link: `<https://api.example.invalid/v3/items?page=${page + 1}>; rel="next"` } : {};
+      return { body: slice((page - 1) * 2, 2), headers: link };
+    });
+    const yaml = manifest(`    request: { path: /items }
+    pagination: { type: link_header }`).replace('url_base: "{{ config.base_url }}"', 'url_base: "https://api.example.invalid/v3"');
+    const { messages } = await read(yaml, {}, { urlBaseOverride: server.url });
+    expect(errors(messages)).toEqual([]);
+    expect(records(messages)).toHaveLength(6);
+    expect(server.requests.map((r) => `${r.path}?${r.query.toString()}`)).toEqual(['/items?', '/items?page=2', '/items?page=3']);
+  });
+});
