@@ -50,7 +50,14 @@ describe('gwi-connectors test --record', () => {
     const { startSimulatedApi } = await import('../../../conformance/simulated/simulated-api.js');
     const { writeFileSync, readdirSync } = await import('node:fs');
     const manifest = await loadManifest('conformance/fixtures/good/manifest.yaml');
-    const live = await startSimulatedApi(manifest.node, { seed: 'live' });
+    // The stand-in announces its budget in the headers the manifest names, as the real API would.
+    const live = await startSimulatedApi(manifest.node, {
+      seed: 'live',
+      wrap: (handler) => async (request, raw) => {
+        const response = await handler(request, raw);
+        return response === 'handled' ? response : { ...response, headers: { ...response.headers, 'x-rate-remaining': '100', 'x-rate-reset': '60' } };
+      },
+    });
     try {
       const configFile = join(dir, 'config.json');
       writeFileSync(configFile, JSON.stringify({ api_token: 'live-token-do-not-leak', projects: ['acme/web', 'acme/api'], base_url: live.url, webhook_secret: 'live-hook-secret' }));
