@@ -40,7 +40,8 @@ export class ConnectorError extends Error {
   /** `file:line:col: message (path) hint` — the one-line form printed by `validate` and the CLI. */
   format(): string {
     const where = formatLocation(this.location);
-    const path = this.location?.path ? ` (at ${this.location.path})` : '';
+    // Messages that already name their path (most manifest problems do) do not repeat it.
+    const path = this.location?.path && !this.message.includes(this.location.path) ? ` (at ${this.location.path})` : '';
     const hint = this.hint ? ` ${this.hint}` : '';
     return `${where ? `${where}: ` : ''}${this.message}${path}${hint} [${this.code}]`;
   }

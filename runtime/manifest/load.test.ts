@@ -99,7 +99,7 @@ describe('parseManifest() problems', () => {
 
   it('a union given as a bare string says how to write it', () => {
     const problem = only(edit('check: { stream: repositories }', 'check: { stream: repositories }\nhealth_check: { path: /, expected_status: 200 }').replace('auth: { type: bearer, token: "{{ config.token }}" }', 'auth: none'));
-    expect(problem.message).toBe('auth must be a mapping with a "type", got "none"; expected one of none, bearer, api_key, basic, oauth2, github_app');
+    expect(problem.message).toBe('auth must be a mapping with a "type", got "none"; expected one of none, bearer, api_key, basic, oauth2, github_app, selector');
     expect(problem.hint).toBe('Write it as { type: none }.');
     expect(at(problem)).toBe('17:7');
   });
