@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One Pub/Sub emulator for the whole run (started and stopped here; see test/support/pubsub-emulator.ts).
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });
