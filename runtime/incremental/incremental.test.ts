@@ -71,6 +71,17 @@ describe('StreamStateKeeper', () => {
     expect(state).toMatchObject({ cursor: '2024-01-01T00:00:00Z', evicted: true });
     expect(keeper.cursorFor(partitionKey({ repo: 'b' }))).toBe('2024-01-01T00:00:00Z');
   });
+  it('stays bounded over many partitions and keeps the minimum of everything it dropped', () => {
+    const keeper = new StreamStateKeeper(undefined, 1000);
+    for (let i = 0; i < 5000; i++) keeper.update(partitionKey({ n: i }), new Date(Date.UTC(2024, 0, 1) + ((i * 7919) % 5000) * 60_000).toISOString());
+    const state = keeper.snapshot();
+    expect(Object.keys(state.partitions!)).toHaveLength(1000);
+    expect(state).toMatchObject({ cursor: '2024-01-01T00:00:00.000Z', evicted: true });
+    const restored = new StreamStateKeeper(state as Record<string, unknown>, 1000);
+    expect(restored.cursorFor(partitionKey({ n: 'unknown' }))).toBe('2024-01-01T00:00:00.000Z');
+    expect(restored.snapshot()).toEqual(state);
+  });
+
   it('partition keys do not depend on object key order', () => {
     expect(partitionKey({ b: 1, a: { d: 1, c: 2 } })).toBe(partitionKey({ a: { c: 2, d: 1 }, b: 1 }));
   });
