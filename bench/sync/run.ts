@@ -1,7 +1,8 @@
 /**
  * bench/sync: the engine's `read` against a hand-written baseline, in the same run, on the same
  * loopback server. Usage: `npm run bench:sync -- [--records N] [--repeat R] [--engine cli|api|stub]
- * [--cpu-prof] [--no-build] [--verify N] [--markdown]`.
+ * [--cpu-prof] [--no-build] [--verify N] [--markdown] [--only drain,baseline,engine]
+ * [--engine-node-args "--max-old-space-size=64"]`.
  *
  * --engine: cli (default) runs `node dist/runtime/cli/main.js read`; api runs the engine's library API
  * (engine-api.ts); stub is a per-record-JSONata stand-in (stub-engine.ts) used before the engine existed.
@@ -38,6 +39,8 @@ const { values: options } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     verify: { type: 'string', default: '250' },
     markdown: { type: 'boolean', default: false },
+    'engine-node-args': { type: 'string', default: '' },
+    only: { type: 'string', default: 'drain,baseline,engine' },
   },
 });
 const records = Number(options.records);
@@ -84,7 +87,7 @@ const server = await startServer(records);
 const runs: Run[] = [];
 try {
   for (let i = 0; i < repeat; i++) {
-    for (const name of ['drain', 'baseline', 'engine']) runs.push(await measure(server, name));
+    for (const name of options.only.split(',')) runs.push(await measure(server, name));
   }
   if (options['cpu-prof']) for (const name of ['baseline', 'engine']) await profile(server, name);
 } finally {
@@ -133,6 +136,7 @@ function firstPage(base: string): string {
 }
 
 async function measure(srv: Server, name: string, stdoutPath = '/dev/null', extraNodeArgs: string[] = []): Promise<Run> {
+  if (name === 'engine' && options['engine-node-args']) extraNodeArgs = [...options['engine-node-args'].split(' '), ...extraNodeArgs];
   const client = clients[name]?.(firstPage(srv.url), srv.url, extraNodeArgs);
   if (!client) throw new Error(`unknown client ${name}`);
   await srv.stats(); // reset the server's counters
@@ -237,7 +241,7 @@ function report(all: Run[]): void {
   const baselineCpu = cpuRate(baseline.measurement);
   const cpuRatio = engineCpu && baselineCpu ? engineCpu / baselineCpu : undefined;
   const rssOk = engine.measurement.peakRssBytes <= TARGET_RSS_BYTES;
-  const verdict = (r: number) => `${r.toFixed(2)} (target ≥ ${TARGET_RATIO}: ${r >= TARGET_RATIO ? 'met' : 'MISSED'})`;
+  const verdict = (r: number) => `${r.toFixed(3)} (target ≥ ${TARGET_RATIO}: ${r >= TARGET_RATIO ? 'met' : 'MISSED'})`;
   console.log(`\nengine/baseline records/s ratio, wall clock: ${verdict(ratio)}`);
   if (cpuRatio !== undefined) console.log(`engine/baseline records per CPU-second ratio: ${verdict(cpuRatio)}`);
   console.log(`engine peak RSS: ${formatMb(engine.measurement.peakRssBytes)} (target ≤ ${formatMb(TARGET_RSS_BYTES)}: ${rssOk ? 'met' : 'MISSED'})`);
