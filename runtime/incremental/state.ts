@@ -66,6 +66,11 @@ export class StreamStateKeeper {
     if (this.partitions.size > this.maxPartitions) this.evictOldest();
   }
 
+  /** Partitions whose cursor is kept. */
+  get size(): number {
+    return this.partitions.size;
+  }
+
   snapshot(): StreamCursorState {
     const out: StreamCursorState = {};
     if (this.partitions.size > 0) out.partitions = Object.fromEntries([...this.partitions].map(([key, value]) => [key, { cursor: value.cursor }]));

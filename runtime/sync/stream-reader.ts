@@ -58,14 +58,12 @@ export async function* readStream(context: StreamReadContext): AsyncGenerator<Ai
       }
       if (!incremental) continue;
       keeper.update(key, event.cursor);
-      const snapshot = keeper.snapshot();
-      const large = Object.keys(snapshot.partitions ?? {}).length > LARGE_STATE;
-      if (large && performance.now() - lastStateAt < LARGE_STATE_INTERVAL_MS) {
+      if (keeper.size > LARGE_STATE && performance.now() - lastStateAt < LARGE_STATE_INTERVAL_MS) {
         statePending = true;
         continue;
       }
       lastStateAt = performance.now();
-      yield stateMessage(name, { ...snapshot }, sinceState);
+      yield stateMessage(name, { ...keeper.snapshot() }, sinceState);
       sinceState = 0;
       stateEmitted = true;
       statePending = false;
