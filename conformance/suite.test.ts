@@ -71,6 +71,26 @@ describe('runConformance on fixture manifests', () => {
     }
   });
 
+  it('a response rule that ignores server errors loses records under faults: resilience.faults fails', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'gwi-faults-'));
+    try {
+      const file = join(dir, 'manifest.yaml');
+      const good = readFileSync(fixture('good'), 'utf8');
+      writeFileSync(file, good.replace('  retry: { attempts: 5, base_ms: 10, max_ms: 100 }', '  retry: { attempts: 5, base_ms: 10, max_ms: 100 }\n  on_response: [{ when: "status >= 500", action: ignore }]'));
+      const report = await runConformance({ manifest: file, groups: ['read', 'resilience'] });
+      // Ignoring every 503 also hides the outage from the circuit breaker.
+      expect(failures(report.results)).toEqual([
+        expect.objectContaining({ name: 'resilience.faults', reason: expect.stringMatching(/records vs|first difference/) }),
+        expect.objectContaining({ name: 'resilience.circuit_breaker', reason: 'reads against an API answering 503 did not fail' }),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('passes every check of manifests/github.yaml against the recorded GitHub cassettes', async () => {
     const report = await runConformance({ manifest: 'github' });
     expect(report.source).toBe('cassettes');

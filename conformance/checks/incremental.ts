@@ -1,3 +1,5 @@
+import type { LoadedManifest } from '../../runtime/manifest/loaded-manifest.js';
+import type { ManifestNode } from '../../runtime/manifest/schema.js';
 import type { StreamState } from '../../runtime/protocol/messages.js';
 import { buildCatalog, futureState } from '../builders.js';
 import { getPath } from '../simulated/ast.js';
@@ -55,8 +57,13 @@ export async function incrementalChecks(ctx: SuiteContext): Promise<CheckResult[
       const max = stream.incremental?.max_partitions_in_state ?? 10000;
       if (!final) results.push(r.fail(`incremental.state[${s}]`, 'the read emitted no STATE for the stream', `streams.${s}.incremental`));
       else if (size > MAX_STATE_BYTES || partitions > max) results.push(r.fail(`incremental.state[${s}]`, `final state is ${size} bytes with ${partitions} partitions (bound ${max})`, `streams.${s}.incremental.max_partitions_in_state`));
-      else if (stream.partitions && partitions > 1 && states.length < 2) results.push(r.fail(`incremental.state[${s}]`, `${partitions} partitions but only ${states.length} STATE message(s): state is not checkpointed per partition`, `streams.${s}.partitions`));
-      else results.push(r.pass(`incremental.state[${s}]`, `${states.length} STATE message(s), final ${size} bytes${partitions ? `, ${partitions} partition(s)` : ''}`));
+      else if (stream.partitions && partitions === 0 && records.length > 0) results.push(r.fail(`incremental.state[${s}]`, 'the stream is partitioned but its state keeps no per-partition cursor', `streams.${s}.partitions`));
+      else if (stream.partitions && states.length < partitions) results.push(r.fail(`incremental.state[${s}]`, `${partitions} partitions but only ${states.length} STATE message(s): state is not checkpointed per partition`, `streams.${s}.partitions`));
+      else {
+        const bounded = partitions > 1 ? await boundedState(ctx, s, server.url) : undefined;
+        if (bounded) results.push(r.fail(`incremental.state[${s}]`, bounded, `streams.${s}.incremental.max_partitions_in_state`));
+        else results.push(r.pass(`incremental.state[${s}]`, `${states.length} STATE message(s), final ${size} bytes${partitions ? `, ${partitions} partition(s); bounded to 1 when max_partitions_in_state is 1` : ''}`));
+      }
 
       const saved = final?.stream.stream_state.cursor;
       const secondErrors = errorsFor(second, s);
@@ -84,6 +91,22 @@ export async function incrementalChecks(ctx: SuiteContext): Promise<CheckResult[
   } finally {
     await server.close();
   }
+}
+
+/**
+ * With `max_partitions_in_state: 1`, a read over several partitions must end with at most one
+ * partition cursor (the rest folded into the stream-wide cursor). Returns a problem, or undefined.
+ */
+async function boundedState(ctx: SuiteContext, stream: string, url: string): Promise<string | undefined> {
+  const node = structuredClone(ctx.manifest.node) as ManifestNode;
+  const target = node.streams[stream]!;
+  target.incremental = { ...target.incremental!, max_partitions_in_state: 1 };
+  const manifest: LoadedManifest = { node, file: ctx.manifest.file, locate: ctx.manifest.locate };
+  const outcome = await runRead({ ...ctx, manifest }, url, buildCatalog(node, { streams: [stream], syncMode: 'incremental' }));
+  const final = outcome.states.get(stream)?.at(-1)?.stream.stream_state;
+  const kept = Object.keys((final?.partitions ?? {}) as object).length;
+  if (errorsFor(outcome, stream).length > 0) return `a read with max_partitions_in_state 1 failed: ${errorsFor(outcome, stream)[0]!.message}`;
+  return kept > 1 ? `with max_partitions_in_state 1 the final state still keeps ${kept} partition cursors` : undefined;
 }
 
 /** ISO 8601 duration → ms (the subset lookbacks use: weeks, days, hours, minutes, seconds). */

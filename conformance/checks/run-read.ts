@@ -15,6 +15,8 @@ export interface ReadOutcome {
 
 /** Above this many records in one read, the suite assumes pagination never stops. */
 export const RECORD_CAP = 200_000;
+/** Real time one read may take. */
+export const READ_TIMEOUT_MS = 120_000;
 
 /** Run a read to the end (or the cap), collecting records, states and errors. */
 export async function runRead(ctx: SuiteContext, url: string, catalog?: ConfiguredCatalog, state?: StreamState[], reuse?: Connector): Promise<ReadOutcome> {
@@ -32,12 +34,28 @@ export async function runRead(ctx: SuiteContext, url: string, catalog?: Configur
     });
   const outcome: ReadOutcome = { records: new Map(), states: new Map(), errors: [], connector, aborted: false };
   let count = 0;
+  const iterator = connector.read(catalog, state)[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  // Waits are virtual, so a read that takes minutes of real time is stuck: stop it and say so.
+  const stuck = new Promise<'stuck'>((resolve) => {
+    timer = setTimeout(() => resolve('stuck'), READ_TIMEOUT_MS);
+  });
   try {
-    for await (const message of connector.read(catalog, state)) {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), stuck]);
+      if (next === 'stuck') {
+        controller.abort(new Error('conformance: read timeout'));
+        outcome.errors.push({ message: `the read did not finish within ${READ_TIMEOUT_MS / 1000} s (waits are virtual: something is stuck)`, failureType: 'timeout' });
+        void iterator.return?.();
+        break;
+      }
+      if (next.done) break;
+      const message = next.value;
       collect(outcome, message);
       if (message.type === 'RECORD' && ++count > RECORD_CAP) {
         outcome.aborted = true;
         controller.abort(new Error('conformance: record cap reached'));
+        void iterator.return?.();
         break;
       }
     }
@@ -47,6 +65,7 @@ export async function runRead(ctx: SuiteContext, url: string, catalog?: Configur
       outcome.errors.push({ message: e.message ?? String(error), failureType: 'thrown', ...(e.code ? { code: e.code } : {}) });
     }
   } finally {
+    clearTimeout(timer);
     if (!reuse) await connector.close().catch(() => undefined);
   }
   return outcome;
