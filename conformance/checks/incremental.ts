@@ -1,6 +1,7 @@
 import type { LoadedManifest } from '../../runtime/manifest/loaded-manifest.js';
 import type { ManifestNode } from '../../runtime/manifest/schema.js';
 import type { StreamState } from '../../runtime/protocol/messages.js';
+import { addDuration, parseDuration } from '../../runtime/incremental/index.js';
 import { buildCatalog, futureState } from '../builders.js';
 import { getPath } from '../simulated/ast.js';
 import { compareCursor } from '../simulated/records.js';
@@ -70,8 +71,8 @@ export async function incrementalChecks(ctx: SuiteContext): Promise<CheckResult[
       if (!final || saved === undefined) results.push(r.skip(`incremental.from_state[${s}]`, 'no cursor in the final state', `streams.${s}.incremental`));
       else if (secondErrors.length > 0) results.push(r.fail(`incremental.from_state[${s}]`, `reading from the final state failed: ${secondErrors[0]!.message}`, `streams.${s}.incremental`));
       else {
-        const lookbackMs = lookbackOf(stream.incremental?.lookback);
-        const floor = typeof saved === 'string' && lookbackMs > 0 && !Number.isNaN(Date.parse(saved)) ? new Date(Date.parse(saved) - lookbackMs).toISOString() : saved;
+        const lookback = stream.incremental?.lookback;
+        const floor = typeof saved === 'string' && lookback && !Number.isNaN(Date.parse(saved)) ? addDuration(new Date(saved), parseDuration(lookback), -1).toISOString() : saved;
         const older = (second.records.get(s) ?? []).filter((rec) => compareCursor(getPath(rec, field.split('.')), floor) < 0);
         results.push(
           older.length > 0
@@ -107,13 +108,4 @@ async function boundedState(ctx: SuiteContext, stream: string, url: string): Pro
   const kept = Object.keys((final?.partitions ?? {}) as object).length;
   if (errorsFor(outcome, stream).length > 0) return `a read with max_partitions_in_state 1 failed: ${errorsFor(outcome, stream)[0]!.message}`;
   return kept > 1 ? `with max_partitions_in_state 1 the final state still keeps ${kept} partition cursors` : undefined;
-}
-
-/** ISO 8601 duration → ms (the subset lookbacks use: weeks, days, hours, minutes, seconds). */
-function lookbackOf(duration: string | undefined): number {
-  if (!duration) return 0;
-  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(duration);
-  if (!m) return 0;
-  const [, w, d, h, min, sec] = m;
-  return ((Number(w ?? 0) * 7 + Number(d ?? 0)) * 86400 + Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(sec ?? 0)) * 1000;
 }

@@ -32,7 +32,10 @@ export async function manifestChecks(pathOrName: string): Promise<{ results: Che
             ...(first(list)?.path ? { path: first(list)!.path! } : {}),
             ...(first(list)?.line ? { where: `${first(list)!.file}:${first(list)!.line}:${first(list)!.column ?? 1}` } : {}),
           };
-    return { results: [mk('manifest.schema', other), mk('manifest.expressions', expr)] };
+    // Expressions are only compiled once the YAML parsed: a missing or unparsable file says nothing about them.
+    const unread = problems.some((p) => p.code === 'MANIFEST_NOT_FOUND' || p.code === 'MANIFEST_YAML_SYNTAX');
+    const expressions: CheckResult = unread ? { name: 'manifest.expressions', status: 'skip', reason: 'the manifest could not be read' } : mk('manifest.expressions', expr);
+    return { results: [mk('manifest.schema', other), expressions] };
   }
   const r = resultFor(manifest);
   const results: CheckResult[] = [r.pass('manifest.schema'), r.pass('manifest.expressions')];

@@ -47,6 +47,12 @@ const cases: Array<{ name: string; stream: string }> = [
       '    map: \'{ "id": id, "updated_at": updatedAt, "name": name }\'',
   },
   {
+    name: 'windows-lookback',
+    stream:
+      '    request: { path: /items }\n    pagination: { type: page_number, size: 4, page_param: { into: param, name: page } }\n' +
+      '    incremental: { order: ascending, start: "2023-12-01T00:00:00Z", lookback: PT2H, windows: { step: P90D, start_param: { into: param, name: from }, end_param: { into: param, name: to } } }',
+  },
+  {
     name: 'incremental-descending',
     stream: '    request: { path: /items }\n    pagination: { type: link_header, page_size: 3 }\n    incremental: { order: descending, lower_bound: { into: param, name: since } }',
   },

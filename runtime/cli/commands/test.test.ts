@@ -37,6 +37,14 @@ describe('gwi-connectors test', () => {
     expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="[^"]*PAGINATION_LOOP/);
   });
 
+  it('a manifest that cannot be found fails manifest.schema and exits 1', async () => {
+    const { io, out, err } = collector();
+    expect(await runTestCommand('no-such-connector', {}, io)).toBe(1);
+    expect(err).toEqual([]);
+    expect(out[0]).toMatch(/^FAIL manifest\.schema — .*\[MANIFEST_NOT_FOUND\]/);
+    expect(out.at(-1)).toBe('0 passed, 1 failed, 2 skipped');
+  });
+
   it('--record without --config is a usage error', async () => {
     const { io, err } = collector();
     expect(await runTestCommand('github', { record: true }, io)).toBe(2);
