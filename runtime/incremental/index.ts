@@ -4,4 +4,4 @@ export { addDuration, parseDuration } from './duration.js';
 export { planPartition } from './plan.js';
 export type { PartitionPlan, PlanInput, Slice } from './plan.js';
 export { partitionKey, StreamStateKeeper } from './state.js';
-export type { StreamCursorState } from './state.js';
+export type { SavedCursor, StreamCursorState } from './state.js';

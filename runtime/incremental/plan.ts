@@ -34,6 +34,8 @@ export interface PlanInput {
   cursorField: string | undefined;
   /** The partition's saved cursor. */
   saved: CursorValue | undefined;
+  /** False when `saved` is the stream-wide floor rather than this partition's own cursor (default true). */
+  savedIsExact?: boolean;
   /** config, partition... for `start`, `windows.end` and injection templates. */
   scope: Scope;
   now: Date;
@@ -43,7 +45,7 @@ export interface PlanInput {
  * Plan the reads of one partition. Without an `incremental` node (or a cursor field) it is one
  * unbounded slice that keeps every record.
  */
-export async function planPartition({ node, cursorField, saved, scope, now }: PlanInput): Promise<PartitionPlan> {
+export async function planPartition({ node, cursorField, saved, savedIsExact = true, scope, now }: PlanInput): Promise<PartitionPlan> {
   const read = cursorField ? cursorReader(cursorField) : () => undefined;
   const cursorOf = (record: Record<string, unknown>) => {
     const value = read(record);
@@ -59,8 +61,9 @@ export async function planPartition({ node, cursorField, saved, scope, now }: Pl
     return { skip: true, bound: saved, slices: [], keep: () => false, isBeforeBound: () => true, cursorOf };
   }
   const bound = await lowerBound(node, saved, scope, now);
-  // Without lookback, a record AT the saved cursor was emitted by the previous read: keep only newer.
-  const strict = saved !== undefined && bound === saved;
+  // Without lookback, a record AT the partition's own saved cursor was emitted by the previous read:
+  // keep only newer. A floor inherited from other partitions promises nothing: keep records at it.
+  const strict = saved !== undefined && bound === saved && savedIsExact;
   const keep = (record: Record<string, unknown>) => {
     if (!node.client_filter || bound === undefined) return true;
     const value = cursorOf(record);

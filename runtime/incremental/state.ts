@@ -24,33 +24,57 @@ interface Entry {
 const entry = (cursor: CursorValue): Entry => ({ cursor, order: asInstant(cursor) ?? (typeof cursor === 'number' ? cursor : undefined) });
 const compare = (a: Entry, b: Entry) => (a.order !== undefined && b.order !== undefined ? a.order - b.order : compareCursors(a.cursor, b.cursor));
 
+/** Where a partition starts: its own saved cursor (`exact`), or the stream-wide floor after eviction. */
+export interface SavedCursor {
+  cursor: CursorValue;
+  /** False when the cursor is the stream-wide floor, not this partition's own: records AT it were not necessarily emitted. */
+  exact: boolean;
+}
+
+/**
+ * Reads the input state (where each partition starts: fixed for the whole read, whatever happens
+ * to the live state meanwhile) and keeps the live state that STATE messages carry.
+ */
 export class StreamStateKeeper {
+  private readonly input: { partitions: ReadonlyMap<string, Entry>; own: Entry | undefined; evicted: boolean };
   /** Unpartitioned: the cursor. Partitioned: the minimum over evicted partitions (the floor). */
   private own: Entry | undefined;
-  private readonly partitions = new Map<string, Entry>();
+  private readonly partitions: Map<string, Entry>;
   private evicted: boolean;
   private min: { value: Entry | undefined } | undefined;
 
   constructor(initial: Readonly<Record<string, unknown>> | undefined, private readonly maxPartitions: number) {
     const state = (initial ?? {}) as StreamCursorState;
-    this.evicted = state.evicted === true;
+    const partitions = new Map<string, Entry>();
     for (const [key, value] of Object.entries(state.partitions ?? {})) {
-      if (isCursorValue(value?.cursor)) this.partitions.set(key, entry(value.cursor));
+      if (isCursorValue(value?.cursor)) partitions.set(key, entry(value.cursor));
     }
+    const evicted = state.evicted === true;
     // For a partitioned state `cursor` is derived (the minimum); it is kept only as the evicted floor.
-    const partitioned = this.partitions.size > 0 || this.evicted;
-    if (isCursorValue(state.cursor) && (!partitioned || this.evicted)) this.own = entry(state.cursor);
+    const partitioned = partitions.size > 0 || evicted;
+    const own = isCursorValue(state.cursor) && (!partitioned || evicted) ? entry(state.cursor) : undefined;
+    this.input = { partitions, own, evicted };
+    this.partitions = new Map(partitions);
+    this.own = own;
+    this.evicted = evicted;
   }
 
-  /** The saved cursor of a partition (undefined key: the unpartitioned stream). */
+  /** Where a partition starts (undefined key: the unpartitioned stream), from the input state. */
+  saved(partitionKey: string | undefined): SavedCursor | undefined {
+    if (partitionKey === undefined) return this.input.own && { cursor: this.input.own.cursor, exact: true };
+    const own = this.input.partitions.get(partitionKey);
+    if (own) return { cursor: own.cursor, exact: true };
+    if (!this.input.evicted) return undefined;
+    const floor = minOf(this.input.partitions.values(), this.input.own);
+    return floor && { cursor: floor.cursor, exact: false };
+  }
+
+  /** The saved cursor of a partition, from the input state. */
   cursorFor(partitionKey: string | undefined): CursorValue | undefined {
-    if (partitionKey === undefined) return this.own?.cursor;
-    const saved = this.partitions.get(partitionKey);
-    if (saved) return saved.cursor;
-    return this.evicted ? this.streamMin()?.cursor : undefined;
+    return this.saved(partitionKey)?.cursor;
   }
 
-  /** Record a partition's new cursor; it never moves backwards. */
+  /** Record a partition's new cursor; it never moves backwards from where the partition started. */
   update(partitionKey: string | undefined, cursor: CursorValue | undefined): void {
     if (cursor === undefined) return;
     const proposed = entry(cursor);
@@ -58,7 +82,8 @@ export class StreamStateKeeper {
       if (!this.own || compare(proposed, this.own) > 0) this.own = proposed;
       return;
     }
-    const old = this.partitions.get(partitionKey) ?? (this.evicted ? this.streamMin() : undefined);
+    const start = this.saved(partitionKey);
+    const old = this.partitions.get(partitionKey) ?? (start && entry(start.cursor));
     const next = old && compare(old, proposed) >= 0 ? old : proposed;
     this.partitions.delete(partitionKey); // re-insert: Map order is then least recently updated first
     this.partitions.set(partitionKey, next);
@@ -82,11 +107,7 @@ export class StreamStateKeeper {
 
   /** The minimum over kept partitions and the evicted floor (cached until the next update). */
   private streamMin(): Entry | undefined {
-    if (!this.min) {
-      let min = this.evicted ? this.own : undefined;
-      for (const value of this.partitions.values()) if (!min || compare(value, min) < 0) min = value;
-      this.min = { value: min };
-    }
+    this.min ??= { value: minOf(this.partitions.values(), this.evicted ? this.own : undefined) };
     return this.min.value;
   }
 
@@ -105,6 +126,12 @@ export class StreamStateKeeper {
     this.evicted = true;
     this.min = undefined;
   }
+}
+
+function minOf(values: Iterable<Entry>, floor: Entry | undefined): Entry | undefined {
+  let min = floor;
+  for (const value of values) if (!min || compare(value, min) < 0) min = value;
+  return min;
 }
 
 /** A stable JSON key for a partition (object keys sorted), so state survives key-order changes. */

@@ -1,6 +1,6 @@
 import { compileTemplate, type Scope } from '../expressions/index.js';
 import { buildRequest, type HttpResponse, type PreparedRequest, type Requester } from '../http/index.js';
-import { planPartition, type CursorValue, maxCursor } from '../incremental/index.js';
+import { planPartition, type CursorValue, maxCursor, type SavedCursor } from '../incremental/index.js';
 import type { ManifestNode, StreamNode } from '../manifest/schema.js';
 import { applyPatch, createPaginator } from '../pagination/index.js';
 import type { Partition } from '../partitions/index.js';
@@ -31,7 +31,8 @@ export interface PartitionReadContext {
  * order. Records are yielded page by page (never the whole partition), already filtered by the
  * incremental plan; `order: descending` stops paging once a page reaches past the lower bound.
  */
-export async function* readPartition(context: PartitionReadContext, partition: Partition, partitionKey: string | undefined, saved: CursorValue | undefined): AsyncGenerator<PartitionEvent> {
+export async function* readPartition(context: PartitionReadContext, partition: Partition, partitionKey: string | undefined, start: SavedCursor | undefined): AsyncGenerator<PartitionEvent> {
+  const saved = start?.cursor;
   const { stream, streamName, pipeline, requester } = context;
   const now = context.now();
   const scope: Scope = { ...context.baseScope, partition, state: saved === undefined ? {} : { cursor: saved }, now: now.toISOString() };
@@ -39,6 +40,7 @@ export async function* readPartition(context: PartitionReadContext, partition: P
     node: context.incremental ? stream.incremental : undefined,
     cursorField: stream.cursor_field,
     saved,
+    savedIsExact: start?.exact ?? true,
     scope,
     now,
   });

@@ -38,7 +38,7 @@ export async function* readStream(context: StreamReadContext): AsyncGenerator<Ai
   const tagged = (partition: Partition): AsyncIterable<{ key: string | undefined; event: PartitionEvent }> => {
     const key = partitioned ? keyOfPartition(partition) : undefined;
     return (async function* () {
-      for await (const event of readPartition({ ...context, incremental }, partition, key, keeper.cursorFor(key))) yield { key, event };
+      for await (const event of readPartition({ ...context, incremental }, partition, key, keeper.saved(key))) yield { key, event };
     })();
   };
   try {
@@ -87,7 +87,7 @@ export async function* streamRecords(context: StreamReadContext): AsyncGenerator
   const partitions = listStreamPartitions(stream.partitions, { scope: context.baseScope, readParent: context.readParent });
   const work = (partition: Partition) => {
     const key = partitioned ? keyOfPartition(partition) : undefined;
-    return readPartition({ ...context, incremental }, partition, key, keeper.cursorFor(key));
+    return readPartition({ ...context, incremental }, partition, key, keeper.saved(key));
   };
   for await (const event of mergeBounded(partitions, context.concurrency, work)) {
     if (event.type === 'page') yield* event.records;

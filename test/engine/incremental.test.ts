@@ -172,4 +172,20 @@ streams:
     expect(reviews).toHaveLength(12);
     expect(reviews).toContainEqual({ id: 'b-2-1', pull: 2, repo: 'b' });
   });
+
+  it('past max_partitions_in_state, new partitions still start from `start` and evicted ones from the floor, inclusive', async () => {
+    server = await startServer(({ path }) => ({ body: [{ id: path, updated_at: '2024-01-01T00:00:00Z' }] }));
+    const yaml = manifest(`    cursor_field: updated_at
+    partitions: { list: "{{ config.repos }}", as: repo }
+    request: { path: "/r/{{ partition.repo }}" }
+    incremental: { max_partitions_in_state: 3 }`);
+    const repos = Array.from({ length: 10 }, (_, i) => `r${i}`);
+    const first = await read(yaml, { base_url: server.url, repos }, { now });
+    expect(records(first.messages)).toHaveLength(10);
+    const state = states(first.messages).at(-1)!;
+    expect(Object.keys(state.stream.stream_state.partitions as object)).toHaveLength(3);
+    // Next read: the 3 kept partitions saw their record already; the 7 dropped ones re-read from the floor.
+    const second = await read(yaml, { base_url: server.url, repos }, { now, state: [state] });
+    expect(records(second.messages)).toHaveLength(7);
+  });
 });
