@@ -74,18 +74,19 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
     deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'webhook inbox write failed');
     return failure(503, 'STORE_UNAVAILABLE', 'the delivery could not be stored; retry later', 'unavailable');
   }
-  if (!result.duplicate) {
-    if (deps.bus.kind !== 'local') {
-      try {
-        await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId: parsed.deliveryId, event: parsed.event, headers, body: rawBody });
-      } catch (error) {
-        // Stored locally (the local dispatcher still maps it), but not confirmed on the bus: say so.
-        deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'publishing the delivery failed');
-        return failure(503, 'BUS_PUBLISH', 'the delivery could not be published; retry later', 'unavailable');
-      }
+  // With a bus, "durable" means confirmed by the bus. A delivery stored earlier whose publish failed
+  // (we answered 503) is published now, when the provider retries it.
+  if (deps.bus.kind !== 'local' && !result.published) {
+    try {
+      await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId: parsed.deliveryId, event: parsed.event, headers, body: rawBody });
+      await deps.store.markPublished(result.seq, deps.now());
+    } catch (error) {
+      // Stored locally (the local dispatcher still maps it) but not confirmed on the bus: no 2xx.
+      deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'publishing the delivery failed');
+      return failure(503, 'BUS_PUBLISH', 'the delivery could not be published; retry later', 'unavailable');
     }
-    deps.onAccepted();
   }
+  if (!result.duplicate) deps.onAccepted();
   return result.duplicate
     ? { status: 200, body: { id: result.id, duplicate: true }, outcome: 'duplicate' }
     : { status: 202, body: { id: result.id, duplicate: false }, outcome: 'accepted' };

@@ -7,6 +7,7 @@ export interface InboxWriter {
   submit(delivery: NewDelivery): Promise<InsertResult>;
   settle(outcomes: readonly DeliveryOutcome[]): Promise<void>;
   upsert(connection: string, batches: readonly RecordBatch[]): Promise<number>;
+  markPublished(seq: number, at: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -22,7 +23,8 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('busy_timeout = 10000');
 const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING");
-const existing = db.prepare('SELECT seq FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
+const existing = db.prepare('SELECT seq, published_at FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
+const published = db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?');
 const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?");
 const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?');
 const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at');
@@ -35,8 +37,9 @@ function upsertBatches(connection, batches) {
 const ops = {
   insert(d) {
     const info = insert.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType, d.headers, d.body);
-    if (info.changes === 1) return [Number(info.lastInsertRowid), false];
-    return [existing.get(d.connector, d.connection, d.deliveryId).seq, true];
+    if (info.changes === 1) return [Number(info.lastInsertRowid), false, false];
+    const row = existing.get(d.connector, d.connection, d.deliveryId);
+    return [row.seq, true, row.published_at !== null];
   },
   settle(m) {
     for (const o of m.outcomes) {
@@ -46,6 +49,7 @@ const ops = {
     return null;
   },
   upsert(m) { return upsertBatches(m.connection, m.batches); },
+  published(m) { published.run(m.at, m.seq); return null; },
 };
 const durable = db.transaction((items) => items.map((m) => ops[m.op](m)));
 const relaxed = db.transaction((items) => items.map((m) => ops[m.op](m)));
@@ -135,14 +139,17 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
 
   return {
     async submit(delivery) {
-      const [seq, duplicate] = (await send({
+      const [seq, duplicate, published] = (await send({
         op: 'insert', connector: delivery.connector, connection: delivery.connection, deliveryId: delivery.deliveryId, event: delivery.event,
         receivedAt: delivery.receivedAt, contentType: delivery.contentType ?? null, headers: JSON.stringify(delivery.headers), body: delivery.body,
-      })) as [number, boolean];
-      return { id: delivery.deliveryId, seq, duplicate };
+      })) as [number, boolean, boolean];
+      return { id: delivery.deliveryId, seq, duplicate, published };
     },
     async settle(outcomes) {
       await send({ op: 'settle', outcomes });
+    },
+    async markPublished(seq, at) {
+      await send({ op: 'published', seq, at });
     },
     async upsert(connection, batches) {
       return (await send({ op: 'upsert', connection, batches })) as number;

@@ -64,4 +64,7 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // With a bus, a delivery is acknowledged only once published: a stored but unpublished delivery
+  // (publish failed, 503) is published when the provider retries it.
+  `ALTER TABLE deliveries ADD COLUMN published_at INTEGER;`,
 ];

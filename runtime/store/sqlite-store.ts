@@ -52,12 +52,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   const insertStmt = db.prepare(`INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body)
     VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING`);
-  const existingStmt = db.prepare('SELECT seq FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
+  const existingStmt = db.prepare('SELECT seq, published_at FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
   const inline = createGroupCommitter(db, (d: NewDelivery): InsertResult => {
     const info = insertStmt.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType ?? null, JSON.stringify(d.headers), d.body);
-    if (info.changes === 1) return { id: d.deliveryId, seq: Number(info.lastInsertRowid), duplicate: false };
-    const row = existingStmt.get(d.connector, d.connection, d.deliveryId) as { seq: number };
-    return { id: d.deliveryId, seq: row.seq, duplicate: true };
+    if (info.changes === 1) return { id: d.deliveryId, seq: Number(info.lastInsertRowid), duplicate: false, published: false };
+    const row = existingStmt.get(d.connector, d.connection, d.deliveryId) as { seq: number; published_at: number | null };
+    return { id: d.deliveryId, seq: row.seq, duplicate: true, published: row.published_at !== null };
   });
   const worker = (options.inbox ?? 'worker') === 'worker' ? createWorkerInboxWriter(options.file, options.synchronous ?? 'FULL') : undefined;
   const inbox = {
@@ -125,6 +125,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           cause,
         });
       }
+    },
+    async markPublished(seq, at) {
+      if (!db.open) throw new Error('the store is closed');
+      if (worker) return worker.markPublished(seq, at);
+      relaxed(() => db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?').run(at, seq))();
     },
     dueDeliveries(now, limit, exclude) {
       const rows = dueStmt.all(now, limit + (exclude?.size ?? 0)) as DeliveryDbRow[];

@@ -21,6 +21,8 @@ export interface InsertResult {
   /** Row number: stable, increasing; the cursor of listings. */
   seq: number;
   duplicate: boolean;
+  /** The bus confirmed this delivery (always false without a bus). */
+  published: boolean;
 }
 
 /** A delivery as listed by the admin API (no body). */
@@ -96,6 +98,8 @@ export interface RecordBatch {
  */
 export interface Store {
   insertDelivery(delivery: NewDelivery): Promise<InsertResult>;
+  /** Record that the bus confirmed a delivery. */
+  markPublished(seq: number, at: number): Promise<void>;
   /** Pending or failed deliveries whose next attempt is due, oldest first. */
   dueDeliveries(now: number, limit: number, exclude?: ReadonlySet<number>): StoredDelivery[];
   /** Store the mapped records and mark the delivery done in one transaction. */
