@@ -60,7 +60,7 @@ describe('startRecordingProxy', () => {
       if (request.headers.authorization !== 'Bearer live-secret-token') return json(401, { message: 'Bad credentials' });
       const page = request.query.find(([k]) => k === 'page')?.[1] ?? '1';
       const next: Record<string, string> = page === '1' ? { link: `<${request.origin}/users?page=2>; rel="next"` } : {};
-      return json(200, [{ id: Number(page), login: 'octocat', email: 'octo@github.com', avatar_url: 'https://avatars.example/u/1', note: 'token live-secret-token leaked' }], next);
+      return json(200, [{ id: Number(page), login: 'octocat', email: 'octo@github.com', avatar_url: 'https://avatars.example/u/1', note: 'token live-secret-token leaked', basic: `Basic ${Buffer.from('live-secret-token').toString('base64')}` }], next);
     });
     open.push(live);
     const proxy = await startRecordingProxy({ target: live.url, scrubber: createScrubber({ secrets: ['live-secret-token'] }) });
@@ -73,12 +73,13 @@ describe('startRecordingProxy', () => {
     expect(recorded.interactions).toHaveLength(2);
     const text = JSON.stringify(recorded);
     expect(text).not.toContain('live-secret-token');
+    expect(text).not.toContain(Buffer.from('live-secret-token').toString('base64'));
     expect(text).not.toContain('octocat');
     expect(text).not.toContain('octo@github.com');
     const [a, b] = recorded.interactions.map((i) => (i.response.body as Array<Record<string, string>>)[0]!);
     expect(a!.login).toBe(b!.login); // one pseudonym per value
     expect(a!.email).toMatch(/^user-[0-9a-f]{8}@example\.com$/);
-    expect(a!.note).toBe('token <redacted> leaked');
+    expect(a!.note).toBe('token *** leaked');
 
     // Round trip: the recording replays with the live origin rewritten to the replay server.
     const replay = await startCassetteServer([recorded]);

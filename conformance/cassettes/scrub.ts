@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { createRedactor } from '../../runtime/secrets/index.js';
 import type { Cassette, Interaction } from './format.js';
 
 export interface ScrubOptions {
-  /** Secret values (the config's `secret: true` fields, tokens): replaced by "<redacted>" anywhere. */
+  /** Secret values (the config's `secret: true` fields, tokens): masked anywhere, in every encoding the runtime's redactor knows (URL, base64). */
   secrets: readonly string[];
   /** Body fields holding personal data, replaced by stable pseudonyms. Default: PERSONAL_FIELDS. */
   personalFields?: readonly string[];
@@ -17,7 +18,6 @@ export interface ScrubOptions {
 
 export const PERSONAL_FIELDS = ['email', 'name', 'login', 'avatar_url', 'gravatar_id', 'company', 'location', 'bio', 'blog', 'twitter_username', 'display_name', 'full_name', 'real_name'];
 const DROP_HEADERS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-api-key', 'private-token', 'www-authenticate'];
-const REDACTED = '<redacted>';
 
 /**
  * Removes secrets and personal data from recorded interactions. Personal values get pseudonyms
@@ -27,7 +27,7 @@ const REDACTED = '<redacted>';
 export function createScrubber(options: ScrubOptions) {
   const personal = new Set((options.personalFields ?? PERSONAL_FIELDS).map((f) => f.toLowerCase()));
   const drop = new Set((options.dropHeaders ?? DROP_HEADERS).map((h) => h.toLowerCase()));
-  const secrets = options.secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  const redact = createRedactor(options.secrets.filter((s) => s.length >= 4));
   const pseudonyms = new Map<string, string>();
   const keep = new Set(options.keep ?? []);
 
@@ -40,11 +40,7 @@ export function createScrubber(options: ScrubOptions) {
     return fake;
   };
 
-  const text = (value: string): string => {
-    let out = value;
-    for (const secret of secrets) out = out.split(secret).join(REDACTED);
-    return out;
-  };
+  const text = (value: string): string => redact(value);
 
   const walk = (value: unknown, field = ''): unknown => {
     if (typeof value === 'string') return personal.has(field.toLowerCase()) && value !== '' && !keep.has(value) ? pseudonym(field, value) : text(value);
@@ -79,11 +75,9 @@ export function createScrubber(options: ScrubOptions) {
   return {
     /** Scrub a whole cassette: bodies first (to learn pseudonyms), then requests. */
     cassette(cassette: Cassette): Cassette {
-      const responses = cassette.interactions.map((i) => walk(i.response.body));
-      return {
-        ...cassette,
-        interactions: cassette.interactions.map((i, n) => ({ ...interaction(i), response: { ...interaction(i).response, body: responses[n] } })),
-      };
+      // Walk every body first, so pseudonyms learnt from later pages also apply to earlier paths.
+      for (const i of cassette.interactions) walk(i.response.body);
+      return { ...cassette, interactions: cassette.interactions.map(interaction) };
     },
     value: (value: unknown) => walk(value),
     text,
