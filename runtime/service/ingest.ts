@@ -50,7 +50,12 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   if (rawBody.length > (webhooks.max_body_bytes ?? 26_214_400)) {
     return failure(413, 'WEBHOOK_BODY', `body is larger than ${webhooks.max_body_bytes} bytes`, 'too_large');
   }
-  const secrets = await target.secrets();
+  let secrets: string[];
+  try {
+    secrets = await target.secrets();
+  } catch {
+    return failure(500, 'WEBHOOK_MISCONFIGURED', 'the webhook secret template of this connector could not be rendered', 'misconfigured');
+  }
   const verdict = await verifySignature(webhooks.signature, rawBody, rawHeaders, secrets, new Date(deps.now()));
   if (!verdict.ok) {
     const [status, code, outcome] = VERIFY_STATUS[verdict.reason];
