@@ -1,3 +1,4 @@
+import type { SourceLocation } from '../errors/index.js';
 import type { HttpResponse, PreparedRequest } from '../http/types.js';
 import type { InjectionNode, PaginationNodeOf, PaginationType } from './schema.js';
 
@@ -43,7 +44,7 @@ export interface PaginatorWhere {
   /** The partition as JSON, or undefined for an unpartitioned stream. */
   partition?: string;
   /** The manifest location of the `pagination` node, when known. */
-  location?: import('../errors/index.js').SourceLocation;
+  location?: SourceLocation;
 }
 
 /**

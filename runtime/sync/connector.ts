@@ -22,7 +22,9 @@ export function createConnector(options: ConnectorOptions): Connector {
   const { manifest: loaded, config } = options;
   const manifest = loaded.node;
   const now = options.now ?? (() => new Date());
-  const redact: Redact = createRedactor(secretValues(manifest.spec, config));
+  const secrets = secretValues(manifest.spec, config);
+  const redact: Redact = createRedactor(secrets);
+  const recordSecrets = secrets.filter((secret) => typeof secret === 'string' && secret.length >= 4);
   const logger = options.logger ? redactingLogger(options.logger, redact) : undefined;
   const baseScope: Scope = { config };
   const pipelines = new Map<string, RecordPipeline>();
@@ -94,7 +96,14 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
   }
 
-  const clean = (message: AirbyteMessage): AirbyteMessage => (message.type === 'RECORD' || message.type === 'STATE' ? message : redactDeep(message, redact));
+  // Records are checked cheaply (plain substring tests) and only redacted when an API echoed a secret.
+  const clean = (message: AirbyteMessage): AirbyteMessage => {
+    if (message.type === 'STATE') return message;
+    if (message.type === 'RECORD') {
+      return recordSecrets.length > 0 && containsAny(message.record.data, recordSecrets) ? { ...message, record: { ...message.record, data: redactDeep(message.record.data, redact) } } : message;
+    }
+    return redactDeep(message, redact);
+  };
 
   return {
     spec: () => ({
@@ -174,6 +183,14 @@ export function createConnector(options: ConnectorOptions): Connector {
       await requester?.close();
     },
   };
+}
+
+/** True when any string inside `value` contains one of `needles`. */
+function containsAny(value: unknown, needles: readonly string[]): boolean {
+  if (typeof value === 'string') return needles.some((needle) => value.includes(needle));
+  if (Array.isArray(value)) return value.some((item) => containsAny(item, needles));
+  if (value !== null && typeof value === 'object') return Object.values(value).some((item) => containsAny(item, needles));
+  return false;
 }
 
 /** Input state: STATE messages' `state` objects (per stream), keyed by stream name. */

@@ -1,3 +1,4 @@
+import type { SourceLocation } from '../errors/index.js';
 import { compileTemplate, type Scope } from '../expressions/index.js';
 import { buildRequest, type HttpResponse, type PreparedRequest, type Requester } from '../http/index.js';
 import { planPartition, type CursorValue, maxCursor, type SavedCursor } from '../incremental/index.js';
@@ -23,7 +24,7 @@ export interface PartitionReadContext {
   baseScope: Scope;
   now: () => Date;
   urlBaseOverride?: string;
-  location?: import('../errors/index.js').SourceLocation;
+  location?: SourceLocation;
 }
 
 /**

@@ -55,7 +55,8 @@ describe('read: errors and retries', () => {
   it('secrets never appear in any emitted message or log line, even when the API echoes them', async () => {
     server = await startServer(({ headers, query }) => {
       if (query.get('page') === '2') return { status: 500, body: { message: `internal error for ${String(headers.authorization)}` } };
-      return { status: 200, headers: { link: `<${server!.url}/items?page=2&token=${TOKEN}>; rel="next"` }, body: issues(2) };
+      const echoed = issues(2).map((r) => ({ ...r, note: `seen with ${String(headers.authorization)}` }));
+      return { status: 200, headers: { link: `<${server!.url}/items?page=2&token=${TOKEN}>; rel="next"` }, body: echoed };
     });
     const lines: string[] = [];
     const logger: Logger = { debug: (o, m) => lines.push(JSON.stringify([o, m])), info: (o, m) => lines.push(JSON.stringify([o, m])), warn: (o, m) => lines.push(JSON.stringify([o, m])), error: (o, m) => lines.push(JSON.stringify([o, m])) };
@@ -63,8 +64,9 @@ describe('read: errors and retries', () => {
     const { messages } = await read(yaml, { base_url: server.url, token: TOKEN }, { logger });
     expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(errors(messages)).toHaveLength(1);
-    const emitted = messages.filter((m: AirbyteMessage) => m.type !== 'RECORD').map((m) => JSON.stringify(m));
+    const emitted = messages.map((m: AirbyteMessage) => JSON.stringify(m));
     expect(emitted.join('\n')).not.toContain(TOKEN);
+    expect(records(messages)[0]).toMatchObject({ note: 'seen with Bearer ***' });
     expect(lines.join('\n')).not.toContain(TOKEN);
     expect(lines.length).toBeGreaterThan(0);
   });
