@@ -1,11 +1,12 @@
 /**
  * bench/sync: the engine's `read` against a hand-written baseline, in the same run, on the same
- * loopback server. Usage: `npm run bench:sync -- [--records N] [--repeat R] [--engine cli|api|stub]
+ * loopback server. Usage: `npm run bench:sync -- [--records N] [--repeat R] [--engine cli|cli-read|api|stub]
  * [--cpu-prof] [--no-build] [--verify N] [--markdown] [--only drain,baseline,engine]
  * [--engine-node-args "--max-old-space-size=64"]`.
  *
  * --engine: cli (default) runs `node dist/runtime/cli/main.js read`; api runs the engine's library API
- * (engine-api.ts); stub is a per-record-JSONata stand-in (stub-engine.ts) used before the engine existed.
+ * (engine-api.ts); cli-read is the CLI with only `read` registered (cli-read-only.ts: the cost of the CLI
+ * if main.ts loaded command modules lazily); stub is a per-record-JSONata stand-in (stub-engine.ts) used before the engine existed.
  *
  * Every client is a separate `node` process (stdout → /dev/null) measured for wall time, CPU time and
  * peak RSS; the server is another process, so on 2 cores client and server each get one.
@@ -47,7 +48,7 @@ const records = Number(options.records);
 const repeat = Number(options.repeat);
 const verifyRecords = Number(options.verify);
 if (!Number.isInteger(records) || records < 1) throw new Error('--records must be a positive integer');
-if (!['cli', 'api', 'stub'].includes(options.engine ?? '')) throw new Error('--engine must be cli, api or stub');
+if (!['cli', 'cli-read', 'api', 'stub'].includes(options.engine ?? '')) throw new Error('--engine must be cli, cli-read, api or stub');
 
 interface ServerStats { requests: number; bytes: number; cpuMs: number; eventLoopUtilization: number }
 interface Server { url: string; stats(): Promise<ServerStats>; stop(): void }
@@ -64,6 +65,7 @@ const scripts = transpileForNode(repoRoot, join(workDir, 'build'), [
   'bench/sync/drain.ts',
   'bench/sync/stub-engine.ts',
   'bench/sync/engine-api.ts',
+  'bench/sync/cli-read-only.ts',
 ]);
 const script = (name: string) => scripts.get(`bench/sync/${name}.ts`) as string;
 
@@ -75,7 +77,9 @@ const clients: Record<string, (url: string, base: string, extraNodeArgs?: string
       ? { command: process.execPath, args: [...extra, script('stub-engine'), manifestFile, url] }
       : options.engine === 'api'
         ? { command: process.execPath, args: [...extra, script('engine-api'), repoRoot, manifestFile, writeConfig(base)] }
-        : { command: process.execPath, args: [...extra, cliFile, 'read', manifestFile, '--config', writeConfig(base)] },
+        : options.engine === 'cli-read'
+          ? { command: process.execPath, args: [...extra, script('cli-read-only'), repoRoot, 'read', manifestFile, '--config', writeConfig(base)] }
+          : { command: process.execPath, args: [...extra, cliFile, 'read', manifestFile, '--config', writeConfig(base)] },
 };
 
 console.log(`bench/sync: ${formatInt(records)} records (~${formatInt(pageCount(records))} pages of ${PAGE_SIZE}), engine=${options.engine}, ` +
