@@ -10,6 +10,9 @@ export interface AstNode {
   expressions?: AstNode[];
   arguments?: AstNode[];
   procedure?: AstNode;
+  condition?: AstNode;
+  then?: AstNode;
+  else?: AstNode;
   stages?: unknown[];
   predicate?: unknown[];
   group?: unknown;

@@ -53,9 +53,36 @@ function collect(node: AstNode, prefix: string[], out: Assignment[]): string | u
       if (problem) return problem;
       continue;
     }
-    const path = simplePath(inner);
+    const path = invertiblePath(inner);
     if (!path || path.length === 0) return `map field "${key.join('.')}" is computed (${describe(inner)}), which the simulator cannot invert`;
     out.push({ from: key, to: path });
+  }
+  return undefined;
+}
+
+/**
+ * Functions that give back (a form of) their argument for the values the simulator generates:
+ * `$number(5)`, `$string("a")`, `$lowercase("open")` — the generated value can be stored as is.
+ */
+const PASS_THROUGH = new Set(['number', 'string', 'lowercase', 'uppercase', 'trim', 'boolean']);
+
+/**
+ * The raw path an expression reads its value from: a plain path, a pass-through function of one,
+ * or `$exists(p) ? p : <anything>` (the simulator sets `p`, so the first branch is taken).
+ */
+function invertiblePath(node: AstNode): string[] | undefined {
+  const plain = simplePath(node);
+  if (plain) return plain;
+  if (node.type === 'function' && node.arguments?.length === 1 && PASS_THROUGH.has(String(node.procedure?.value)) && !node.predicate) {
+    return invertiblePath(node.arguments[0]!);
+  }
+  if (node.type === 'condition' && node.condition && node.then) {
+    const test = node.condition;
+    const then = invertiblePath(node.then);
+    if (test.type === 'function' && test.procedure?.value === 'exists' && test.arguments?.length === 1 && then) {
+      const tested = simplePath(test.arguments[0]!);
+      if (tested && tested.join('.') === then.join('.')) return then;
+    }
   }
   return undefined;
 }

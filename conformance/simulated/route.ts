@@ -13,9 +13,8 @@ export interface Route {
 /** How a stream's requests are recognised: its path template with every `{{ }}` as a wildcard. */
 export function routeOf(stream: StreamNode): Route | { skip: string } {
   const path = stream.request.path;
-  if (/^https?:\/\//.test(path) || path.trimStart().startsWith('{{')) {
-    return { skip: `request.path "${path}" is a full URL, not a path under url_base` };
-  }
+  if (/^https?:\/\//.test(path)) return { skip: `request.path "${path}" is a full URL, not a path under url_base` };
+  if (path.trimStart().startsWith('{{')) return { skip: `request.path "${path}" is computed by one expression, not a path template the simulator can route` };
   let source = '';
   for (const part of path.split(/(\{\{[\s\S]*?\}\})/)) {
     source += part.startsWith('{{') ? '(.+?)' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

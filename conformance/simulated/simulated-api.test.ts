@@ -68,9 +68,9 @@ describe('the simulated API serves each pagination kind the way the manifest dec
   }
 
   it('skips, with the reason, a stream whose map it cannot invert', async () => {
-    const file = manifest('computed', '    request: { path: /items }\n    map: \'{ "id": $number(ident), "updated_at": updated_at }\'');
+    const file = manifest('computed', '    request: { path: /items }\n    map: \'{ "id": $substring(ident, 1), "updated_at": updated_at }\'');
     const report = await runConformance({ manifest: file, groups: ['read'] });
-    expect(report.results.find((r) => r.name === 'read.completes[items]')).toMatchObject({ status: 'skip', reason: expect.stringContaining('a call to $number') });
+    expect(report.results.find((r) => r.name === 'read.completes[items]')).toMatchObject({ status: 'skip', reason: expect.stringContaining('a call to $substring') });
   });
 });
 
@@ -84,6 +84,12 @@ describe('invertMap', () => {
       labels: [{ name: 'bug' }, { name: 'ui' }],
       type: 'issue',
     });
+  });
+
+  it('sees through pass-through functions and `$exists(p) ? p : …`', () => {
+    const invert = invertMap('{ "n": $number(num), "s": $lowercase(state), "sha": $exists(sha) ? sha : $split(url, "/")[-1] }');
+    if ('skip' in invert) throw new Error(invert.skip);
+    expect(invert({ n: 5, s: 'open', sha: 'abc' })).toEqual({ num: 5, state: 'open', sha: 'abc' });
   });
 
   it('names the field it cannot invert', () => {
