@@ -3,7 +3,7 @@
  * API without a framework. Fetch loop following `Link: rel="next"`, JSON.parse, pick the same 10
  * fields as the bench manifest's `map`, one Airbyte RECORD line per record, written once per page.
  *
- * argv: <url of the first page>. Output: RECORD lines on stdout.
+ * argv: <url of the first page> <token>. Output: RECORD lines on stdout.
  */
 import { once } from 'node:events';
 
@@ -22,10 +22,10 @@ interface Issue {
   reactions: { total_count: number };
 }
 
-async function main(first: string): Promise<void> {
+async function main(first: string, token: string): Promise<void> {
   let url: string | undefined = first;
   while (url) {
-    const response = await fetch(url, { headers: { accept: 'application/vnd.github+json' } });
+    const response = await fetch(url, { headers: { accept: 'application/vnd.github+json', authorization: `Bearer ${token}` } });
     if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
     const issues = JSON.parse(await response.text()) as Issue[];
     const emittedAt = Date.now();
@@ -50,4 +50,4 @@ async function main(first: string): Promise<void> {
   }
 }
 
-await main(process.argv[2] ?? '');
+await main(process.argv[2] ?? '', process.argv[3] ?? '');

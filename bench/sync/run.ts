@@ -29,6 +29,8 @@ const manifestFile = 'bench/sync/issues.yaml';
 const cliFile = join(repoRoot, 'dist/runtime/cli/main.js');
 
 const TARGET_RATIO = 0.8;
+/** A fake token: the engine renders the auth header and scans records for secrets, as with a real API. */
+const BENCH_TOKEN = 'ghp_bench0000000000000000000000000000';
 const TARGET_RSS_BYTES = 200 * 1024 * 1024;
 
 const { values: options } = parseArgs({
@@ -71,7 +73,7 @@ const script = (name: string) => scripts.get(`bench/sync/${name}.ts`) as string;
 
 const clients: Record<string, (url: string, base: string, extraNodeArgs?: string[]) => { command: string; args: string[] }> = {
   drain: (url) => ({ command: process.execPath, args: [script('drain'), url] }),
-  baseline: (url, _base, extra = []) => ({ command: process.execPath, args: [...extra, script('baseline'), url] }),
+  baseline: (url, _base, extra = []) => ({ command: process.execPath, args: [...extra, script('baseline'), url, BENCH_TOKEN] }),
   engine: (url, base, extra = []) =>
     options.engine === 'stub'
       ? { command: process.execPath, args: [...extra, script('stub-engine'), manifestFile, url] }
@@ -111,7 +113,7 @@ function build(): void {
 
 function writeConfig(base: string): string {
   const file = join(workDir, 'config.json');
-  writeFileSync(file, `${JSON.stringify({ base_url: base, repository: OWNER_REPO }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ base_url: base, repository: OWNER_REPO, token: BENCH_TOKEN }, null, 2)}\n`);
   return file;
 }
 
