@@ -37,6 +37,14 @@ describe('startCassetteServer', () => {
     expect(server.hits.size).toBe(1);
   });
 
+  it('ignores loose GraphQL variables (an incremental bound) only when nothing matches exactly', async () => {
+    const graphql: Cassette = { stream: 'prs', interactions: [{ request: { method: 'POST', path: '/graphql', query: {}, body: { query: 'q', variables: { since: '2020-01-01', after: null } } }, response: { status: 200, headers: {}, body: { data: 1 } } }] };
+    const server = await startCassetteServer([graphql], { looseParams: ['since'] });
+    open.push(server);
+    const response = await fetch(`${server.url}/graphql`, { method: 'POST', body: JSON.stringify({ query: 'q', variables: { since: '2031-01-01', after: null } }) });
+    expect(await response.json()).toEqual({ data: 1 });
+  });
+
   it('matches JSON bodies whatever their key order (GraphQL)', async () => {
     const server = await startCassetteServer([cassette]);
     open.push(server);
@@ -55,6 +63,18 @@ describe('startCassetteServer', () => {
 });
 
 describe('startRecordingProxy', () => {
+  it('keeps the last answer of a request that was retried (a 502, then a 200)', async () => {
+    let calls = 0;
+    const live = await startLocalServer(async () => (++calls === 1 ? json(502, { message: 'bad gateway' }) : json(200, [{ id: 1 }])));
+    open.push(live);
+    const proxy = await startRecordingProxy({ target: live.url, scrubber: createScrubber({ secrets: [] }) });
+    open.push(proxy);
+    await fetch(`${proxy.url}/things?a=1`);
+    await fetch(`${proxy.url}/things?a=1`);
+    const recorded = proxy.take('things');
+    expect(recorded.interactions.map((i) => i.response.status)).toEqual([200]);
+  });
+
   it('records through the proxy, keeps pages local, and scrubs secrets and personal data consistently', async () => {
     const live = await startLocalServer(async (request) => {
       if (request.headers.authorization !== 'Bearer live-secret-token') return json(401, { message: 'Bad credentials' });

@@ -27,15 +27,24 @@ export function findInteraction(interactions: readonly Interaction[], request: L
   const body = parseBody(request.body);
   const same = (ignore: ReadonlySet<string>) => {
     const want = normaliseQuery(request.query, ignore).join('&');
+    const wantBody = stableJson(withoutVariables(body, ignore));
     return interactions.find(
       (i) =>
         i.request.method.toUpperCase() === request.method.toUpperCase() &&
         i.request.path === request.path &&
         normaliseQuery(i.request.query ?? {}, ignore).join('&') === want &&
-        (i.request.body === undefined || stableJson(i.request.body) === stableJson(body)),
+        (i.request.body === undefined || stableJson(withoutVariables(i.request.body, ignore)) === wantBody),
     );
   };
   return same(new Set()) ?? (looseParams.size > 0 ? same(looseParams) : undefined);
+}
+
+/** A GraphQL body without the loose variables (an incremental bound passed as a variable). */
+function withoutVariables(body: unknown, ignore: ReadonlySet<string>): unknown {
+  if (ignore.size === 0 || !body || typeof body !== 'object') return body;
+  const variables = (body as { variables?: Record<string, unknown> }).variables;
+  if (!variables || typeof variables !== 'object') return body;
+  return { ...body, variables: Object.fromEntries(Object.entries(variables).filter(([k]) => !ignore.has(k))) };
 }
 
 function parseBody(body: Buffer): unknown {

@@ -1,6 +1,6 @@
 import { startLocalServer, type LocalServer } from '../server/serve.js';
 import type { Cassette, Interaction } from './format.js';
-import { queryToRecord } from './match.js';
+import { normaliseQuery, queryToRecord, stableJson } from './match.js';
 import type { Scrubber } from './scrub.js';
 
 export interface RecordingProxyOptions {
@@ -66,7 +66,15 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     url: server.url,
     close: server.close,
     take(stream) {
-      const cassette: Cassette = { stream, base: target, interactions: recorded };
+      // A request answered several times (retried after a 429 or a 5xx) keeps its last answer:
+      // replay serves one response per request, and it must be the one that let the client go on.
+      const last = new Map<string, Interaction>();
+      for (const i of recorded) {
+        const key = `${i.request.method} ${i.request.path}?${normaliseQuery(i.request.query).join('&')} ${i.request.body === undefined ? '' : stableJson(i.request.body)}`;
+        last.delete(key);
+        last.set(key, i);
+      }
+      const cassette: Cassette = { stream, base: target, interactions: [...last.values()] };
       recorded = [];
       return options.scrubber.cassette(cassette);
     },

@@ -22,9 +22,10 @@ export function cassetteSource(manifest: ManifestNode, set: CassetteSet): DataSo
   for (const name of Object.keys(manifest.streams)) {
     if (!byStream.has(name)) unavailable.set(name, `no cassette ${set.connector}/${name}.json (record one with --record)`);
   }
-  // The incremental lower bound changes from run to run: replay ignores it when nothing matches exactly.
+  // The incremental bounds change from run to run: replay ignores them (query params, GraphQL
+  // variables) when nothing matches exactly.
   const loose = Object.values(manifest.streams).flatMap((s) => [s.incremental?.lower_bound, s.incremental?.windows?.start_param, s.incremental?.windows?.end_param])
-    .filter((b): b is NonNullable<typeof b> => b !== undefined && b.into === 'param').map((b) => b.name);
+    .filter((b): b is NonNullable<typeof b> => b !== undefined && (b.into === 'param' || b.into === 'variable')).map((b) => b.name);
   const recordedHeaders = new Set(set.cassettes.flatMap((c) => c.interactions.flatMap((i) => Object.keys(i.response.headers ?? {}).map((h) => h.toLowerCase()))));
   return {
     kind: 'cassettes',

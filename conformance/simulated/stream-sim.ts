@@ -7,7 +7,7 @@ import { invertMap } from './invert-map.js';
 import { PAGERS, type SimPager, type SimRequest } from './pagers/index.js';
 import { readInjected } from './pagers/types.js';
 import { tokenLocation } from './pagers/token-location.js';
-import { compareCursor, cursorNumber, cursorOf, generateRecords } from './records.js';
+import { cursorNumber, cursorOf, generateRecords } from './records.js';
 import { matchRoute, routeOf, type Route } from './route.js';
 
 /** What the simulator served for one partition: the read checks compare it with what was read. */
@@ -146,4 +146,3 @@ function usesHeadersOnly(pagination: PaginationNode): boolean {
   return false;
 }
 
-export { compareCursor };
