@@ -24,11 +24,13 @@ interface AstNode {
   steps?: AstNode[];
   lhs?: unknown;
   expressions?: AstNode[];
+  arguments?: AstNode[];
+  procedure?: AstNode;
   [key: string]: unknown;
 }
 
 /** Keys a plain AST node may carry; anything else (predicates, stages, focus, grouping) is out of the subset. */
-const PLAIN_KEYS = new Set(['type', 'value', 'position', 'steps', 'lhs', 'expressions']);
+const PLAIN_KEYS = new Set(['type', 'value', 'position', 'steps', 'lhs', 'expressions', 'arguments', 'procedure']);
 
 export function compileFast(source: string): FastEvaluator | undefined {
   let ast: AstNode;
@@ -42,7 +44,7 @@ export function compileFast(source: string): FastEvaluator | undefined {
 }
 
 function isPlain(node: AstNode): boolean {
-  return Object.keys(node).every((key) => PLAIN_KEYS.has(key));
+  return Object.keys(node).every((key) => PLAIN_KEYS.has(key) || node[key] === undefined);
 }
 
 function compileNode(node: AstNode): FastEvaluator | undefined {
@@ -68,9 +70,43 @@ function compileNode(node: AstNode): FastEvaluator | undefined {
       const path = compilePath(inner.steps ?? []);
       return path && ((input, bindings) => followFlat(path.root(input, bindings), path.names));
     }
+    case 'function':
+      return compileCall(node);
     default:
       return undefined;
   }
+}
+
+/** One-argument built-ins whose meaning is simple and exact: `$exists`, `$not`, `$boolean`, `$lowercase`, `$uppercase`. */
+const BUILTINS: Record<string, (value: unknown) => unknown> = {
+  exists: (value) => value !== undefined,
+  not: (value) => (value === undefined ? undefined : !truthy(value)),
+  boolean: (value) => (value === undefined ? undefined : truthy(value)),
+  // A non-string is a JSONata type error: let JSONata raise it.
+  lowercase: (value) => (value === undefined ? undefined : typeof value === 'string' ? value.toLowerCase() : FALLBACK),
+  uppercase: (value) => (value === undefined ? undefined : typeof value === 'string' ? value.toUpperCase() : FALLBACK),
+};
+
+function compileCall(node: AstNode): FastEvaluator | undefined {
+  const procedure = node.procedure;
+  if (node.value !== '(' || !procedure || !isPlain(procedure) || procedure.type !== 'variable' || typeof procedure.value !== 'string') return undefined;
+  const builtin = Object.hasOwn(BUILTINS, procedure.value) ? BUILTINS[procedure.value] : undefined;
+  if (!builtin || node.arguments?.length !== 1) return undefined;
+  const argument = compileNode(node.arguments[0]!);
+  if (!argument) return undefined;
+  return (input, bindings) => {
+    const value = argument(input, bindings);
+    return value === FALLBACK ? FALLBACK : builtin(value);
+  };
+}
+
+/** JSONata's boolean cast ($boolean): arrays are true when any member is, objects when not empty. */
+export function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(truthy);
+  if (typeof value === 'string') return value.length > 0;
+  if (typeof value === 'number') return value !== 0;
+  if (value !== null && typeof value === 'object') return Object.keys(value).length > 0;
+  return value === true;
 }
 
 interface CompiledPath {

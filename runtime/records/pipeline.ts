@@ -1,7 +1,7 @@
 import { ConnectorError, isConnectorError } from '../errors/index.js';
 import { compileExpression, type Expression, type Scope } from '../expressions/index.js';
 import type { StreamNode } from '../manifest/schema.js';
-import { compileFast, FALLBACK, type FastEvaluator } from './fast-path.js';
+import { compileFast, FALLBACK, truthy, type FastEvaluator } from './fast-path.js';
 import { createKeyOf } from './key.js';
 import type { DataRecord, ExtractedPage, RecordPipeline } from './types.js';
 
@@ -95,15 +95,6 @@ function compileStep(source: string): Step {
       return value === FALLBACK ? expression.evaluate(input, scope) : value;
     },
   };
-}
-
-/** JSONata's boolean cast ($boolean), for `filter` results. */
-function truthy(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(truthy);
-  if (typeof value === 'string') return value.length > 0;
-  if (typeof value === 'number') return value !== 0;
-  if (value !== null && typeof value === 'object') return Object.keys(value).length > 0;
-  return value === true;
 }
 
 function preview(value: unknown): string {
