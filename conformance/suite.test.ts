@@ -26,6 +26,13 @@ describe('runConformance on fixture manifests', () => {
     expect(failed.find((r) => r.name === 'read.completes[items]')).toMatchObject({ path: 'streams.items.pagination', reason: expect.stringContaining('PAGINATION_LOOP') });
   });
 
+  it('a page_size larger than the API’s real page stops early: read.pagination fails on the unfollowed Link', async () => {
+    const report = await runConformance({ manifest: fixture('early-stop') });
+    expect(failures(report.results)).toEqual([
+      expect.objectContaining({ name: 'read.pagination[widgets]', path: 'streams.widgets.pagination', reason: expect.stringContaining('GET /widgets?page=2&per_page=100') }),
+    ]);
+  });
+
   it('a cursor field the map drops fails incremental.cursor_present at streams.events.cursor_field', async () => {
     const report = await runConformance({ manifest: fixture('cursor-missing') });
     expect(failures(report.results)).toEqual([

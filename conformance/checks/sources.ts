@@ -1,6 +1,6 @@
 import type { ManifestNode } from '../../runtime/manifest/schema.js';
 import { startCassetteServer } from '../cassettes/cassette-server.js';
-import type { CassetteSet } from '../cassettes/format.js';
+import type { Cassette, CassetteSet } from '../cassettes/format.js';
 import { normaliseQuery } from '../cassettes/match.js';
 import type { Handler } from '../server/serve.js';
 import { createSimulatedApi, startSimulatedApi } from '../simulated/simulated-api.js';
@@ -51,6 +51,8 @@ export function cassetteSource(manifest: ManifestNode, set: CassetteSet): DataSo
           const paths = new Set(cassette.interactions.map((i) => i.request.path));
           const misses = server.misses.filter((m) => paths.has(m.split(' ')[1]!.split('?')[0]!));
           if (misses.length > 0) return { summary, problem: `requests not in the cassette: ${misses.slice(0, 3).join(', ')}${misses.length > 3 ? ` (+${misses.length - 3})` : ''}` };
+          const announced = unfollowedLinks(manifest, stream, cassette, set.cassettes);
+          if (announced.length > 0) return { summary, problem: `the API announced a next page that was never requested (pagination stopped early): ${announced.slice(0, 2).join(', ')}` };
           const unrequested = cassette.interactions.filter((i) => !server.hits.has(i));
           if (unrequested.length > 0) {
             const label = (i: (typeof unrequested)[number]) => `${i.request.method} ${i.request.path}?${normaliseQuery(i.request.query ?? {}).join('&')}`;
@@ -61,6 +63,37 @@ export function cassetteSource(manifest: ManifestNode, set: CassetteSet): DataSo
       };
     },
   };
+}
+
+/**
+ * Link-header next pages that the recording never requested: a client that stopped early (a
+ * `page_size` larger than the API's real page) also records too little, so look at what the API said.
+ */
+function unfollowedLinks(manifest: ManifestNode, stream: string, cassette: Cassette, all: readonly Cassette[]): string[] {
+  const pagination = manifest.streams[stream]?.pagination;
+  if (pagination?.type !== 'link_header') return [];
+  const rel = pagination.rel ?? 'next';
+  const recorded = new Set(all.flatMap((c) => c.interactions.map((i) => `${i.request.path}?${normaliseQuery(i.request.query ?? {}).join('&')}`)));
+  const out: string[] = [];
+  for (const interaction of cassette.interactions) {
+    const link = Object.entries(interaction.response.headers ?? {}).find(([h]) => h.toLowerCase() === 'link')?.[1];
+    if (!link) continue;
+    for (const part of link.split(',')) {
+      const match = /<([^>]+)>\s*;\s*rel="?([^";]+)"?/.exec(part.trim());
+      if (!match || !match[2]!.split(/\s+/).includes(rel)) continue;
+      const base = (cassette.base ?? '').replace(/\/$/, '');
+      const target = match[1]!.startsWith(base) && base ? match[1]!.slice(base.length) : match[1]!;
+      let url: URL;
+      try {
+        url = new URL(target, 'http://recorded.invalid');
+      } catch {
+        continue;
+      }
+      const key = `${url.pathname}?${normaliseQuery([...url.searchParams.entries()]).join('&')}`;
+      if (!recorded.has(key)) out.push(`GET ${key}`);
+    }
+  }
+  return out;
 }
 
 /** A simulated API derived from the manifest; streams it cannot simulate are unavailable with the reason. */
