@@ -33,6 +33,13 @@ export async function openConnector(manifestArg: string, args: ConnectorArgs, ex
  */
 export function createLineWriter(out: NodeJS.WritableStream = process.stdout) {
   let buffer = '';
+  // `read … | head`: the reader went away. Stop quietly instead of crashing on EPIPE.
+  if (out.listenerCount('error') === 0) {
+    out.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const flush = async () => {
     if (buffer === '') return;
     const chunk = buffer;
