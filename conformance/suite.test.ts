@@ -61,7 +61,7 @@ describe('runConformance on fixture manifests', () => {
     expect(report.results.at(-1)).toMatchObject({ name: 'engine', status: 'skip' });
   });
 
-  it('a rate-limit header the recorded API never sends fails ratelimit.headers at its manifest path', async () => {
+  it('a rate-limit header the recorded API never sends, or a wrong reset format, fails ratelimit.headers at its manifest path', async () => {
     const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
@@ -72,6 +72,11 @@ describe('runConformance on fixture manifests', () => {
       const report = await runConformance({ manifest: file, cassettes: 'conformance/cassettes/github', groups: ['ratelimit'] });
       expect(failures(report.results)).toEqual([
         expect.objectContaining({ name: 'ratelimit.headers', path: 'requester.rate_limit.remaining_header', reason: expect.stringContaining('x-ratelimit-remaining') }),
+      ]);
+      writeFileSync(file, readFileSync('manifests/github.yaml', 'utf8').replace('reset_format: epoch_seconds', 'reset_format: epoch_ms'));
+      const wrongFormat = await runConformance({ manifest: file, cassettes: 'conformance/cassettes/github', groups: ['ratelimit'] });
+      expect(failures(wrongFormat.results)).toEqual([
+        expect.objectContaining({ name: 'ratelimit.headers', path: 'requester.rate_limit.reset_format', reason: expect.stringMatching(/value "\d{10}" is not epoch_ms/) }),
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

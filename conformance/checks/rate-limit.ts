@@ -1,9 +1,18 @@
+import type { RateLimitNode } from '../../runtime/http/schema.js';
 import { buildCatalog } from '../builders.js';
 import { withAnnouncedBudget, SIMULATED_BUDGET, type BudgetLog } from './rate-limit-headers.js';
 import { runRead } from './run-read.js';
 import { resultFor, type CheckResult, type SuiteContext } from './types.js';
 
 const WINDOW_MS = { second: 1000, minute: 60_000, hour: 3_600_000 } as const;
+
+/** What a reset header value looks like in each `reset_format`. */
+const RESET_SHAPES: Record<NonNullable<RateLimitNode['reset_format']>, (value: string) => boolean> = {
+  epoch_seconds: (v) => /^\d{9,11}$/.test(v.trim()),
+  epoch_ms: (v) => /^\d{12,14}$/.test(v.trim()),
+  seconds: (v) => /^\d{1,7}(\.\d+)?$/.test(v.trim()),
+  http_date: (v) => !/^\d+$/.test(v.trim()) && !Number.isNaN(Date.parse(v)),
+};
 
 /** The most requests seen in any window of `windowMs` (sliding, over sorted arrival times). */
 export function maxInWindow(times: readonly number[], windowMs: number): number {
@@ -51,6 +60,12 @@ export async function rateLimitChecks(ctx: SuiteContext): Promise<CheckResult[]>
   const unknown = recorded && recorded.size > 0 ? (['remaining_header', 'reset_header'] as const).find((k) => !recorded.has(limit[k]!.toLowerCase())) : undefined;
   if (unknown) {
     results.push(r.fail('ratelimit.headers', `the recorded API never sends the header ${limit[unknown]} (requester.rate_limit.${unknown}); it sends: ${[...recorded!].filter((h) => /rate|limit|reset|remaining/i.test(h)).join(', ') || 'no rate-limit headers'}`, `requester.rate_limit.${unknown}`));
+    return results;
+  }
+  const format = limit.reset_format ?? 'epoch_seconds';
+  const odd = ctx.source.recordedValues?.(limit.reset_header.toLowerCase()).find((v) => !RESET_SHAPES[format](v));
+  if (odd !== undefined) {
+    results.push(r.fail('ratelimit.headers', `the recorded ${limit.reset_header} value "${odd}" is not ${format} (requester.rate_limit.reset_format)`, 'requester.rate_limit.reset_format'));
     return results;
   }
   const log: BudgetLog = { violations: 0, exhausted: 0 };

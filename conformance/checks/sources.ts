@@ -31,6 +31,8 @@ export function cassetteSource(manifest: ManifestNode, set: CassetteSet): DataSo
     kind: 'cassettes',
     unavailable,
     recordedHeaders,
+    recordedValues: (header) =>
+      set.cassettes.flatMap((c) => c.interactions.flatMap((i) => Object.entries(i.response.headers ?? {}).filter(([h]) => h.toLowerCase() === header).map(([, v]) => v))),
     webhookSamples: set.webhooks,
     async start(wrap) {
       const times: number[] = [];

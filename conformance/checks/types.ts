@@ -38,6 +38,8 @@ export interface DataSource {
   start(wrap?: (handler: Handler) => Handler): Promise<RunningSource>;
   /** Response header names (lower-case) the recorded API sent; cassettes only. */
   readonly recordedHeaders?: ReadonlySet<string>;
+  /** Recorded values of one response header (lower-case name); cassettes only. */
+  recordedValues?(header: string): string[];
   /** Webhook samples to check. */
   readonly webhookSamples: ReadonlyArray<{ event: string; headers: Record<string, string>; body: unknown }>;
 }
