@@ -11,6 +11,7 @@ import { manifestChecks } from './checks/manifest.js';
 import { protocolChecks } from './checks/protocol.js';
 import { rateLimitChecks } from './checks/rate-limit.js';
 import { readChecks } from './checks/read.js';
+import type { ReadOutcome } from './checks/run-read.js';
 import { resilienceChecks } from './checks/resilience.js';
 import { cassetteSource, simulatedSource } from './checks/sources.js';
 import { resultFor, type CheckResult, type ConnectorFactory, type DataSource, type SuiteContext } from './checks/types.js';
@@ -98,24 +99,35 @@ export async function runConformance(options: SuiteOptions): Promise<SuiteReport
     seed,
     streams: Object.keys(node.streams),
   };
-  if (wants('protocol')) {
-    const server = await source.start();
+  // A check group that throws (a bug in the suite or the engine) is one failure, not the end of the run.
+  const guard = async <T>(group: string, run: () => Promise<T>): Promise<T | undefined> => {
     try {
-      emit(await protocolChecks(ctx, server.url));
-    } finally {
-      await server.close();
+      return await run();
+    } catch (error) {
+      emit([resultFor(manifest).fail(`${group}.suite_error`, `the ${group} checks could not run: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)]);
+      return undefined;
     }
+  };
+  if (wants('protocol')) {
+    await guard('protocol', async () => {
+      const server = await source.start();
+      try {
+        emit(await protocolChecks(ctx, server.url));
+      } finally {
+        await server.close();
+      }
+    });
   }
-  let clean;
+  let clean: ReadOutcome | undefined;
   if (wants('read') || wants('resilience')) {
-    const read = await readChecks(ctx);
-    if (wants('read')) emit(read.results);
-    clean = read.clean;
+    const read = await guard('read', () => readChecks(ctx));
+    if (read && wants('read')) emit(read.results);
+    clean = read?.clean;
   }
-  if (wants('incremental')) emit(await incrementalChecks(ctx));
-  if (wants('resilience')) emit(await resilienceChecks(ctx, clean));
-  if (wants('ratelimit')) emit(await rateLimitChecks(ctx));
-  if (wants('webhooks')) emit(await webhookChecks(ctx));
+  if (wants('incremental')) await guard('incremental', async () => emit(await incrementalChecks(ctx)));
+  if (wants('resilience')) await guard('resilience', async () => emit(await resilienceChecks(ctx, clean)));
+  if (wants('ratelimit')) await guard('ratelimit', async () => emit(await rateLimitChecks(ctx)));
+  if (wants('webhooks')) await guard('webhooks', async () => emit(await webhookChecks(ctx)));
   return summarise(manifest.file, source.kind, results);
 }
 
