@@ -54,6 +54,18 @@ describe('runConformance on fixture manifests', () => {
     ]);
   });
 
+  it('an engine that throws fails each check group once and the run still ends', async () => {
+    const report = await runConformance({
+      manifest: fixture('good'),
+      groups: ['protocol', 'read'],
+      createConnector: () => {
+        throw new Error('engine exploded');
+      },
+    });
+    expect(failures(report.results).map((r) => r.name)).toEqual(['protocol.suite_error', 'read.suite_error']);
+    expect(report.results.find((r) => r.name === 'read.suite_error')?.reason).toContain('engine exploded');
+  });
+
   it('a manifest that does not load fails manifest.schema with file:line:col and runs nothing else', async () => {
     const report = await runConformance({ manifest: 'conformance/fixtures/invalid/manifest.yaml' });
     expect(report.results[0]).toMatchObject({ name: 'manifest.schema', status: 'fail', where: expect.stringMatching(/invalid\/manifest\.yaml:\d+:\d+/) });
