@@ -55,6 +55,11 @@ describe('createRecordPipeline', () => {
     expect(() => composite.keyOf({ number: 7 })).toThrow(expect.objectContaining({ code: 'RECORD_PRIMARY_KEY', message: expect.stringContaining('repo.name') }));
   });
 
+  it('a selected value that is not an object is MAPPING_FAILED suggesting a map', async () => {
+    await expect(createRecordPipeline(stream({}), 'names').extract(['a', 'b'], {})).rejects.toMatchObject({ code: 'MAPPING_FAILED', hint: expect.stringContaining('map') });
+    expect(await createRecordPipeline(stream({ map: '{ "value": $ }' }), 'names').extract(['a'], {})).toEqual([{ value: 'a' }]);
+  });
+
   it('a failing map is MAPPING_FAILED naming the stream', async () => {
     const pipeline = createRecordPipeline(stream({ map: '$error("boom")' }), 'issues');
     await expect(pipeline.extract([{ id: 1 }], {})).rejects.toMatchObject({ code: 'MAPPING_FAILED', message: expect.stringContaining('issues') });

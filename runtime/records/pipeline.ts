@@ -40,7 +40,13 @@ export function createRecordPipeline(stream: StreamNode, name = 'stream'): Recor
         if (!truthy(keep)) continue;
       }
       if (!map) {
-        if (record !== null && typeof record === 'object' && !Array.isArray(record)) out.push(record as DataRecord);
+        if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+          throw new ConnectorError('MAPPING_FAILED', `stream ${name}: \`records\` selected ${preview(record)}, which is not an object`, {
+            hint: 'Select objects with `records`, or add a `map` that builds one, e.g. map: \'{ "value": $ }\'.',
+            context: { stream: name, key: 'records' },
+          });
+        }
+        out.push(record as DataRecord);
         continue;
       }
       let mapped: unknown;
