@@ -15,6 +15,8 @@ export interface TestArgs {
   junit?: string;
   simulate?: boolean;
   seed?: string;
+  /** Comma-separated body fields scrubbed as personal data when recording (default: PERSONAL_FIELDS). */
+  personalFields?: string;
 }
 
 /**
@@ -31,7 +33,8 @@ export async function runTestCommand(manifestArg: string, args: TestArgs, io: Co
       const manifest = await resolveManifestArg(manifestArg);
       const config = resolveConfig(readJsonFile(args.config, 'config file'), manifest, { file: args.config });
       const dir = resolve(args.cassettes ?? join(packageRoot(), 'conformance', 'cassettes', manifest.node.name));
-      const files = await recordCassettes({ manifest, config, dir, log: (line) => io.stderr(line) });
+      const personalFields = args.personalFields?.split(',').map((f) => f.trim()).filter(Boolean);
+      const files = await recordCassettes({ manifest, config, dir, log: (line) => io.stderr(line), ...(personalFields ? { personalFields } : {}) });
       io.stderr(`wrote ${files.length} cassette(s) under ${dir}`);
       args = { ...args, cassettes: dir };
     }
@@ -60,6 +63,7 @@ export function registerTest(program: Command): void {
     .option('--cassettes <dir>', 'cassette directory (default: conformance/cassettes/<connector> when it exists)')
     .option('--record', 'record cassettes from the live API first (needs --config)')
     .option('--config <file>', 'connection config for --record')
+    .option('--personal-fields <list>', 'with --record: comma-separated body fields to pseudonymise (default: email,name,login,avatar_url,...)')
     .option('--junit <file>', 'also write the results as JUnit XML')
     .option('--simulate', 'use the simulated API even when cassettes exist')
     .option('--seed <seed>', 'seed of the simulated data and of the fault schedule')
