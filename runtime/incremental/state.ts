@@ -74,21 +74,27 @@ export class StreamStateKeeper {
     return this.saved(partitionKey)?.cursor;
   }
 
-  /** Record a partition's new cursor; it never moves backwards from where the partition started. */
-  update(partitionKey: string | undefined, cursor: CursorValue | undefined): void {
-    if (cursor === undefined) return;
+  /**
+   * Record a partition's new cursor; it never moves backwards from where the partition started.
+   * Returns false when the state did not change (nothing new to checkpoint).
+   */
+  update(partitionKey: string | undefined, cursor: CursorValue | undefined): boolean {
+    if (cursor === undefined) return false;
     const proposed = entry(cursor);
     if (partitionKey === undefined) {
-      if (!this.own || compare(proposed, this.own) > 0) this.own = proposed;
-      return;
+      if (this.own && compare(proposed, this.own) <= 0) return false;
+      this.own = proposed;
+      return true;
     }
+    const kept = this.partitions.get(partitionKey);
     const start = this.saved(partitionKey);
-    const old = this.partitions.get(partitionKey) ?? (start && entry(start.cursor));
+    const old = kept ?? (start && entry(start.cursor));
     const next = old && compare(old, proposed) >= 0 ? old : proposed;
     this.partitions.delete(partitionKey); // re-insert: Map order is then least recently updated first
     this.partitions.set(partitionKey, next);
     this.min = undefined;
     if (this.partitions.size > this.maxPartitions) this.evictOldest();
+    return kept === undefined || next !== kept;
   }
 
   /** Partitions whose cursor is kept. */

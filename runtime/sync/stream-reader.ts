@@ -57,7 +57,9 @@ export async function* readStream(context: StreamReadContext): AsyncGenerator<Ai
         continue;
       }
       if (!incremental) continue;
-      keeper.update(key, event.cursor);
+      const changed = keeper.update(key, event.cursor);
+      // Nothing new since the last STATE (an empty partition, the end of the last window): no repeat.
+      if (!changed && sinceState === 0 && stateEmitted) continue;
       if (keeper.size > LARGE_STATE && performance.now() - lastStateAt < LARGE_STATE_INTERVAL_MS) {
         statePending = true;
         continue;
