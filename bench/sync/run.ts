@@ -95,7 +95,11 @@ try {
   for (let i = 0; i < repeat; i++) {
     for (const name of options.only.split(',')) runs.push(await measure(server, name));
   }
-  if (options['cpu-prof']) for (const name of ['baseline', 'engine']) await profile(server, name);
+  if (options['cpu-prof']) {
+    const byFile = new Map<string, Map<string, number>>();
+    for (const name of ['baseline', 'engine']) byFile.set(name, await profile(server, name));
+    printProfileDelta(byFile.get('baseline'), byFile.get('engine'));
+  }
 } finally {
   server.stop();
 }
@@ -191,20 +195,38 @@ async function verify(total: number): Promise<void> {
   }
 }
 
-/** Run one client under `node --cpu-prof` and print where its CPU time went. */
-async function profile(srv: Server, name: string): Promise<void> {
+/** Run one client under `node --cpu-prof`, print where its CPU time went; self ms per file/package. */
+async function profile(srv: Server, name: string): Promise<Map<string, number>> {
   const dir = join(workDir, 'prof', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   console.log(`\nprofiling ${name} (node --cpu-prof → ${dir})`);
   await measure(srv, name, '/dev/null', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) return console.log('no profile written');
+  if (!file) {
+    console.log('no profile written');
+    return new Map();
+  }
   const { totalMs, spots } = topSelfTime(join(dir, file), repoRoot, 25);
   console.log(`\n${name}: top self time (of ${formatSeconds(totalMs)} sampled; builtins such as JSON.parse count in their caller):`);
   console.log(table([['function (file:line)', 'self ms', 'share'], ...spots.map((s) => [s.frame, formatInt(s.selfMs), `${(s.selfShare * 100).toFixed(1)}%`])]));
   console.log(`\n${name}: self time by file/package:`);
-  console.log(table([['file', 'self ms', 'share'], ...selfTimeByFile(join(dir, file), repoRoot).map((s) => [s.file, formatInt(s.selfMs), `${(s.share * 100).toFixed(1)}%`])]));
+  const files = selfTimeByFile(join(dir, file), repoRoot, 1000);
+  console.log(table([['file', 'self ms', 'share'], ...files.slice(0, 15).map((s) => [s.file, formatInt(s.selfMs), `${(s.share * 100).toFixed(1)}%`])]));
+  return new Map(files.map((f) => [f.file, f.selfMs]));
+}
+
+/** Where the engine spends more than the baseline (same records): the files worth optimising. */
+function printProfileDelta(baseline: Map<string, number> | undefined, engine: Map<string, number> | undefined): void {
+  if (!baseline || !engine) return;
+  const keys = new Set([...baseline.keys(), ...engine.keys()]);
+  keys.delete('(idle)');
+  const rows = [...keys]
+    .map((file) => ({ file, baseline: baseline.get(file) ?? 0, engine: engine.get(file) ?? 0 }))
+    .sort((a, b) => b.engine - b.baseline - (a.engine - a.baseline))
+    .slice(0, 15);
+  console.log('\nengine minus baseline, self ms by file/package (sampled time: noisy when the machine is busy):');
+  console.log(table([['file', 'baseline', 'engine', 'delta'], ...rows.map((r) => [r.file, formatInt(r.baseline), formatInt(r.engine), formatInt(r.engine - r.baseline)])]));
 }
 
 function report(all: Run[]): void {
