@@ -37,6 +37,14 @@ describe('planPartition', () => {
     expect(lookback.bound).toBe('2024-01-31T23:00:00.000Z');
     expect(lookback.keep({ updated_at: saved })).toBe(true);
   });
+  it('client_filter: false keeps older records; a floor that is not the partition’s own is inclusive', async () => {
+    const saved = '2024-02-01T00:00:00Z';
+    const unfiltered = await planPartition({ node: node({ client_filter: false }), cursorField: 'updated_at', saved, scope: {}, now });
+    expect(unfiltered.keep({ updated_at: '2020-01-01T00:00:00Z' })).toBe(true);
+    const floor = await planPartition({ node: node(), cursorField: 'updated_at', saved, savedIsExact: false, scope: {}, now });
+    expect(floor.keep({ updated_at: saved })).toBe(true);
+  });
+
   it('a saved cursor in the future skips the partition', async () => {
     const plan = await planPartition({ node: node(), cursorField: 'updated_at', saved: '2030-01-01T00:00:00Z', scope: {}, now });
     expect(plan.skip).toBe(true);
