@@ -1,22 +1,32 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { registerCheck } from './commands/check.js';
-import { registerDiscover } from './commands/discover.js';
-import { registerRead } from './commands/read.js';
-import { registerServe } from './commands/serve.js';
-import { registerSpec } from './commands/spec.js';
-import { registerTest } from './commands/test.js';
-import { registerValidate } from './commands/validate.js';
 
-/** The `gwi-connectors` command line. Each command lives in commands/<name>.ts. */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command lives in commands/<name>.ts. They are imported on demand: `read` should not pay for
+ * loading Fastify, SQLite and the conformance suite (about 30 MB of resident memory and start-up
+ * time), so only the command being run is loaded; help and unknown commands load them all.
+ */
+const commands: Record<string, () => Promise<Register>> = {
+  validate: async () => (await import('./commands/validate.js')).registerValidate,
+  spec: async () => (await import('./commands/spec.js')).registerSpec,
+  check: async () => (await import('./commands/check.js')).registerCheck,
+  discover: async () => (await import('./commands/discover.js')).registerDiscover,
+  read: async () => (await import('./commands/read.js')).registerRead,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  test: async () => (await import('./commands/test.js')).registerTest,
+};
+
+/** The `gwi-connectors` command line, with the commands `argv` needs registered. */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('gwi-connectors')
     .description('Declarative connector runtime: validate, spec, check, discover, read, serve, test')
     .showHelpAfterError();
-  for (const register of [registerValidate, registerSpec, registerCheck, registerDiscover, registerRead, registerServe, registerTest]) {
-    register(program);
-  }
+  const requested = argv[2];
+  const names = requested !== undefined && requested in commands ? [requested] : Object.keys(commands);
+  for (const name of names) (await commands[name]!())(program);
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+await (await buildProgram()).parseAsync(process.argv);
