@@ -1,4 +1,5 @@
 import ky from 'ky';
+import { linkAbort } from './abort-link.js';
 import type { PreparedRequest } from './types.js';
 
 /** One attempt's raw answer, before any decision is taken about it. */
@@ -33,15 +34,26 @@ export function urlWithParams(request: Pick<PreparedRequest, 'url' | 'params'>):
 /**
  * Send one attempt with ky. ky's own retry is off (our retry loop has jitter and caps it lacks) and
  * HTTP error statuses are returned, not thrown, so the response rules see them.
+ *
+ * Each attempt has its own AbortController, aborted by our timer or by the outer signal through
+ * `linkAbort` (one listener on the outer signal, removed when no attempt is in flight).
+ * `AbortSignal.any([outer, ...])` per request ties every attempt to the long-lived outer signal,
+ * which leaks on Node 20 over a long sync.
  */
 export async function sendOnce(request: PreparedRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<RawResponse> {
   const headers = new Headers(request.headers);
   if (!headers.has('accept')) headers.set('accept', 'application/json');
   const hasBody = request.body !== undefined;
   if (hasBody && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  signal?.throwIfAborted();
+  const attempt = new AbortController();
+  let timedOut = false;
   // Our own timer covers the whole attempt, body included (ky's timeout stops at the headers).
-  const timer = new AbortController();
-  const timeout = setTimeout(() => timer.abort(), timeoutMs);
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    attempt.abort();
+  }, timeoutMs);
+  const unlink = signal ? linkAbort(signal, attempt) : undefined;
   try {
     const response = await ky(urlWithParams(request), {
       method: request.method,
@@ -50,7 +62,7 @@ export async function sendOnce(request: PreparedRequest, timeoutMs: number, sign
       timeout: false,
       retry: { limit: 0 },
       throwHttpErrors: false,
-      signal: signal ? AbortSignal.any([signal, timer.signal]) : timer.signal,
+      signal: attempt.signal,
     });
     const text = await response.text();
     const out: Record<string, string> = {};
@@ -60,10 +72,11 @@ export async function sendOnce(request: PreparedRequest, timeoutMs: number, sign
     return { status: response.status, statusText: response.statusText, headers: out, text, url: response.url };
   } catch (error) {
     if (signal?.aborted) throw error;
-    if (timer.signal.aborted) throw new TransportError('timeout', `timed out after ${timeoutMs} ms`, { cause: error });
+    if (timedOut) throw new TransportError('timeout', `timed out after ${timeoutMs} ms`, { cause: error });
     throw new TransportError('network', networkMessage(error), { cause: error });
   } finally {
     clearTimeout(timeout);
+    unlink?.();
   }
 }
 
