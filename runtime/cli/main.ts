@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Register>> = {
   discover: async () => (await import('./commands/discover.js')).registerDiscover,
   read: async () => (await import('./commands/read.js')).registerRead,
   serve: async () => (await import('./commands/serve.js')).registerServe,
+  worker: async () => (await import('./commands/worker.js')).registerWorker,
   test: async () => (await import('./commands/test.js')).registerTest,
 };
 

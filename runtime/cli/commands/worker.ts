@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createFileBodyStore } from '../../bus/file-body-store.js';
+import { ConnectorError, isConnectorError } from '../../errors/index.js';
+import { createLogger } from '../../log/index.js';
+import { startWorker, type Worker } from '../../worker/index.js';
+
+export interface WorkerArgs {
+  data: string;
+  connections?: string;
+  subscriptionPrefix: string;
+  maxAttempts: string;
+  busProject?: string;
+  bodies?: string;
+}
+
+/** Start pulling; resolves once every subscription is open, with a function that stops gracefully. */
+export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = process.env): Promise<{ worker: Worker; close(): Promise<void> }> {
+  const dataDir = resolve(args.data);
+  mkdirSync(dataDir, { recursive: true });
+  const maxAttempts = Number(args.maxAttempts);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 5 || maxAttempts > 100) {
+    throw new ConnectorError('BUS_CONFIG', `--max-attempts must be an integer from 5 to 100 (Pub/Sub's bounds), got ${args.maxAttempts}`);
+  }
+  const projectId = args.busProject ?? env['GWI_PUBSUB_PROJECT'] ?? env['GOOGLE_CLOUD_PROJECT'] ?? '';
+  let worker: Worker | undefined;
+  const logger = createLogger({ secrets: () => worker?.secretValues() ?? [] });
+  worker = await startWorker({
+    dataDir, projectId, maxAttempts, env, logger,
+    subscriptionPrefix: args.subscriptionPrefix,
+    ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
+    ...(args.bodies ? { bodyStore: createFileBodyStore(resolve(args.bodies)) } : {}),
+  });
+  logger.info({ data: dataDir, project: projectId, subscriptions: worker.subscriptions, maxAttempts }, 'gwi-connectors worker pulling');
+  const started = worker;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info('shutting down: no new deliveries; finishing the ones in hand');
+      await started.close();
+      logger.info({ ...started.stats() }, 'stopped');
+    })());
+  return { worker: started, close };
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('Pull webhook deliveries from Pub/Sub (published by `serve --bus pubsub`), map them to records, store and publish them')
+    .option('--data <dir>', "data directory (the worker's SQLite database and secret key)", process.env['GWI_DATA_DIR'] ?? './data')
+    .option('--connections <file>', 'connections file (YAML, ${ENV} expanded): the same as the receivers', process.env['GWI_CONNECTIONS'])
+    .option('--subscription-prefix <p>', 'prefix of the subscription and dead-letter topic names (one per worker pool)', process.env['GWI_SUBSCRIPTION_PREFIX'] ?? '')
+    .option('--max-attempts <n>', 'delivery attempts before the dead-letter topic (5..100)', process.env['GWI_MAX_ATTEMPTS'] ?? '5')
+    .option('--bus-project <id>', 'Google Cloud project (default GWI_PUBSUB_PROJECT)')
+    .option('--bodies <dir>', 'body store shared with the receivers, for large bodies (default <data>/bodies)', process.env['GWI_BODIES_DIR'])
+    .action(async (args: WorkerArgs) => {
+      try {
+        const running = await runWorker(args);
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+          process.once(signal, () => {
+            running.close().then(
+              () => process.exit(0),
+              (error: unknown) => {
+                process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+                process.exit(1);
+              },
+            );
+          });
+        }
+      } catch (error) {
+        process.stderr.write(`${isConnectorError(error) ? error.format() : error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
