@@ -30,6 +30,8 @@ export interface ServeProcess {
   url: string;
   /** Last lines of stdout/stderr, for failure messages. */
   output(): string;
+  /** True once the child printed that it listens on `url`. */
+  listening(): boolean;
   /** Resolves with the exit code or signal. */
   exited: Promise<string>;
 }
@@ -84,28 +86,38 @@ export function startServe(options: ServeOptions): ServeProcess {
   const args = [CLI, 'serve', '--port', String(options.port), '--host', '127.0.0.1', '--data', options.dataDir, '--connections', options.connectionsFile, ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { env: options.env ?? serveEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let listening = false;
+  const url = `http://127.0.0.1:${options.port}`;
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-8000);
+    listening ||= output.includes(`listening on ${url}`);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<string>((done) => child.once('exit', (code, signal) => done(signal ?? String(code))));
-  return { child, url: `http://127.0.0.1:${options.port}`, output: () => output, exited };
+  return { child, url, output: () => output, listening: () => listening, exited };
 }
 
-/** Waits until `GET /health` answers (any status: the service is listening). */
+/**
+ * Waits until this child says it is listening on its URL and `GET /health` answers. Waiting for the
+ * child's own line (not just any answer on the port) matters: with tests in parallel another process
+ * may hold the port, and this child then exits with EADDRINUSE.
+ */
 export async function waitListening(serve: ServeProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited: string | undefined;
   void serve.exited.then((how) => (exited = how));
   while (Date.now() < deadline) {
     if (exited !== undefined) throw new Error(`serve exited (${exited}) before listening:\n${serve.output()}`);
-    try {
-      await fetch(`${serve.url}/health`, { signal: AbortSignal.timeout(1_000) });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
+    if (serve.listening()) {
+      try {
+        await fetch(`${serve.url}/health`, { signal: AbortSignal.timeout(1_000) });
+        return;
+      } catch {
+        // listening but not answering yet
+      }
     }
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`serve did not listen on ${serve.url} within ${timeoutMs} ms:\n${serve.output()}`);
 }

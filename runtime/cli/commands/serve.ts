@@ -64,6 +64,8 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   const address = app.server.address();
   const url = `http://${args.host}:${typeof address === 'object' && address ? address.port : port}`;
 
+  // Always printed, whatever LOG_LEVEL: people and scripts need the address (port 0 picks a free one).
+  process.stderr.write(`gwi-connectors listening on ${url}\n`);
   if (created) {
     // Printed once, on the start that generated it; later starts read it from the data dir.
     process.stderr.write(`\nAdmin token (saved in ${join(dataDir, ADMIN_TOKEN_FILE)}; set GWI_ADMIN_TOKEN to choose your own):\n  ${token}\n\n`);
