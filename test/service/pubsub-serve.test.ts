@@ -8,13 +8,11 @@ import { pubsubTestsSkipped, type PubSubEmulator } from '../support/pubsub-emula
 import { emulatorForTests } from '../support/pubsub-test-env.js';
 import {
   assertBuilt,
-  freePort,
   githubDedupeKey,
   githubHeaders,
   githubIssuePayload,
   serveEnv,
-  startServe,
-  waitListening,
+  startListening,
   writeConnectionsFile,
   type ServeProcess,
 } from '../support/serve-process.js';
@@ -72,14 +70,12 @@ describe.skipIf(pubsubTestsSkipped())('serve --bus pubsub (real emulator)', () =
   it('publishes each verified delivery before answering, and the mapped records after dispatch', async () => {
     const deliveries = await tap(webhooksTopicName('github'));
     const records = await tap(recordsTopicName('github'));
-    serve = startServe({
-      port: await freePort(),
+    serve = await startListening({
       dataDir: join(dir, 'data'),
       connectionsFile: writeConnectionsFile(dir),
       args: ['--bus', 'pubsub'],
       env: serveEnv({ PUBSUB_EMULATOR_HOST: emulator.host, METADATA_SERVER_DETECTION: 'none', GWI_PUBSUB_PROJECT: projectId }),
     });
-    await waitListening(serve);
 
     const body = githubIssuePayload(4096);
     const post = () => fetch(`${serve!.url}/webhooks/github/acme`, { method: 'POST', headers: githubHeaders(body, 'pubsub-e2e-1'), body });

@@ -183,3 +183,19 @@ export function githubHeaders(body: Buffer, deliveryGuid: string, signature = si
 
 /** The dedupe key the GitHub manifest derives: hook id + delivery GUID. */
 export const githubDedupeKey = (deliveryGuid: string) => `${HOOK_ID}:${deliveryGuid}`;
+
+/**
+ * Starts serve on a free port and waits until it listens, trying another port if one was taken
+ * between `freePort()` and the child's bind (tests run in parallel).
+ */
+export async function startListening(options: Omit<ServeOptions, 'port'>, attempts = 3): Promise<ServeProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const serve = startServe({ ...options, port: await freePort() });
+    try {
+      await waitListening(serve);
+      return serve;
+    } catch (error) {
+      if (attempt >= attempts || !serve.output().includes('EADDRINUSE')) throw error;
+    }
+  }
+}
