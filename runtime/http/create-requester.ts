@@ -177,6 +177,7 @@ export function createRequester(options: CreateRequesterOptions): Requester {
         const where = decision.message ? ` (${statusLine(raw.status, raw.statusText)} from ${request.method} ${url})` : '';
         throw new HttpStatusError('HTTP_STATUS', `${connector}: ${what}${where}`, target, {
           hint: 'Fix the request, or add an `on_response` rule if this answer is expected.',
+          ...(decision.failureType ? { failureType: decision.failureType } : {}),
         });
       }
       case 'auth':

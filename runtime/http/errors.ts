@@ -1,4 +1,5 @@
 import { ConnectorError, type ConnectorErrorOptions, type ErrorCode } from '../errors/index.js';
+import type { FailureTypeNode } from './schema.js';
 
 /** Where a failed request went. `url` is already redacted: secret query values are masked. */
 export interface HttpErrorTarget {
@@ -15,17 +16,21 @@ export class HttpStatusError extends ConnectorError {
   readonly status: number;
   readonly method: string;
   readonly url: string;
+  /** What an `on_response` rule with action fail declared (`failure_type`); undefined: as the code says. */
+  readonly failureType: FailureTypeNode | undefined;
 
   constructor(
     code: Extract<ErrorCode, 'HTTP_STATUS' | 'AUTH_INVALID_CREDENTIALS' | 'HTTP_RETRIES_EXHAUSTED'>,
     message: string,
     target: HttpErrorTarget & { status: number },
-    options: ConnectorErrorOptions = {},
+    options: ConnectorErrorOptions & { failureType?: FailureTypeNode } = {},
   ) {
-    super(code, message, { ...options, context: { ...options.context, status: target.status, method: target.method, url: target.url } });
+    const { failureType, ...rest } = options;
+    super(code, message, { ...rest, context: { ...rest.context, status: target.status, method: target.method, url: target.url } });
     this.status = target.status;
     this.method = target.method;
     this.url = target.url;
+    this.failureType = failureType;
   }
 }
 

@@ -6,6 +6,7 @@ export { clearRateBudgets } from './rate-limit.js';
 export type { HttpResponse, Logger, PreparedRequest, Requester, RequesterStats } from './types.js';
 export type {
   CircuitBreakerNode,
+  FailureTypeNode,
   GraphQLRequestNode,
   RateLimitNode,
   RequestNode,

@@ -1,12 +1,12 @@
 import { compileExpression, compileTemplate, type Expression, type Scope, type Template } from '../expressions/index.js';
 import { parseRetryAfter, secondsToMs, untilInstant } from './retry.js';
-import type { ResponseRuleNode } from './schema.js';
+import type { FailureTypeNode, ResponseRuleNode } from './schema.js';
 
 /** What to do with one response. */
 export type Decision =
   | { kind: 'success' }
   | { kind: 'ignore' }
-  | { kind: 'fail'; message?: string }
+  | { kind: 'fail'; message?: string; failureType?: FailureTypeNode }
   | { kind: 'retry'; waitMs?: number }
   | { kind: 'rate_limited'; waitMs?: number }
   /** 401/403 by default: refresh the credential once, then fail naming it. */
@@ -33,6 +33,7 @@ interface CompiledRule {
   waitUntil?: Expression;
   waitSeconds?: Expression;
   message?: Template;
+  failureType?: FailureTypeNode;
 }
 
 export type ResponseClassifier = (facts: ResponseFacts) => Promise<Decision>;
@@ -45,6 +46,7 @@ export function createResponseClassifier(rules: readonly ResponseRuleNode[] | un
     ...(rule.wait_until ? { waitUntil: compileExpression(rule.wait_until) } : {}),
     ...(rule.wait_seconds ? { waitSeconds: compileExpression(rule.wait_seconds) } : {}),
     ...(rule.message ? { message: compileTemplate(rule.message) } : {}),
+    ...(rule.failure_type ? { failureType: rule.failure_type } : {}),
   }));
   return async (facts) => {
     const input = { ...facts.scope, status: facts.status, headers: facts.headers, response: facts.response };
@@ -63,7 +65,11 @@ async function ruleDecision(rule: CompiledRule, facts: ResponseFacts, input: Sco
       return { kind: rule.action };
     case 'fail': {
       const message = rule.message ? await rule.message.render(input) : undefined;
-      return message === undefined || message === null ? { kind: 'fail' } : { kind: 'fail', message: String(message) };
+      return {
+        kind: 'fail',
+        ...(message === undefined || message === null ? {} : { message: String(message) }),
+        ...(rule.failureType ? { failureType: rule.failureType } : {}),
+      };
     }
     case 'retry':
     case 'rate_limited': {

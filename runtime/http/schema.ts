@@ -25,6 +25,12 @@ export const ResponseRule = Strict(
     wait_until: Type.Optional(Expr('When to retry: epoch seconds, epoch ms or an ISO date, e.g. "headers.`x-ratelimit-reset`".')),
     wait_seconds: Type.Optional(Expr('How long to wait before retrying, in seconds, e.g. "$number(headers.`retry-after`)".')),
     message: Type.Optional(Template('Error message for action fail, e.g. "Repository {{ partition.repo }} not found".')),
+    failure_type: Type.Optional(
+      Type.Union([Type.Literal('config'), Type.Literal('system'), Type.Literal('transient')], {
+        description:
+          'For action fail: what kind of failure the TRACE error reports (failure_type config_error, system_error or transient_error). config: the user must fix the config or credential (a repository name that does not exist); transient: a later run may pass. Without it, system.',
+      }),
+    ),
   },
   { $id: 'ResponseRule', description: 'A rule applied to a response before the defaults. The first rule whose `when` is true wins.' },
 );
@@ -95,6 +101,7 @@ export const Request = Strict(
 
 export type RetryNode = Static<typeof Retry>;
 export type ResponseRuleNode = Static<typeof ResponseRule>;
+export type FailureTypeNode = NonNullable<ResponseRuleNode['failure_type']>;
 export type RateLimitNode = Static<typeof RateLimit>;
 export type CircuitBreakerNode = Static<typeof CircuitBreaker>;
 export type RequesterNode = Static<typeof Requester>;

@@ -1,4 +1,5 @@
 import { isConnectorError, type ErrorCode } from '../errors/index.js';
+import { isHttpStatusError } from '../http/index.js';
 import type { AirbyteMessage, StreamStatus } from '../protocol/messages.js';
 
 type FailureType = 'system_error' | 'config_error' | 'transient_error';
@@ -10,6 +11,8 @@ const TRANSIENT_CODES = new Set<ErrorCode>(['RATE_LIMITED', 'HTTP_TIMEOUT', 'HTT
 
 export function failureType(error: unknown): FailureType {
   if (!isConnectorError(error)) return 'system_error';
+  // An `on_response` rule with action fail may say what kind of failure its answer means.
+  if (isHttpStatusError(error) && error.failureType) return `${error.failureType}_error`;
   if (CONFIG_CODES.test(error.code)) return 'config_error';
   if (TRANSIENT_CODES.has(error.code)) return 'transient_error';
   return 'system_error';

@@ -89,4 +89,28 @@ describe('read: errors and retries', () => {
     expect(text).not.toContain(TOKEN);
     expect(server.requests[0]!.path).toBe('/user');
   });
+
+  describe('on_response action fail with failure_type', () => {
+    const rule = (failureType: string) => `  on_response:
+    - when: "status = 404"
+      action: fail
+      message: "{{ partition.repo }} not found"${failureType ? `\n      failure_type: ${failureType}` : ''}`;
+    const stream = `    partitions: { list: "{{ ['a/b'] }}", as: repo }
+    request: { path: "/repos/{{ partition.repo }}" }`;
+    const withRule = (failureType: string) => manifest(stream).replace('  retry: {', `${rule(failureType)}\n  retry: {`);
+    const cases = [
+      { failureType: '', expected: 'system_error' },
+      { failureType: 'config', expected: 'config_error' },
+      { failureType: 'transient', expected: 'transient_error' },
+      { failureType: 'system', expected: 'system_error' },
+    ];
+    for (const { failureType, expected } of cases) {
+      it(`failure_type ${failureType || '(absent)'} → TRACE failure_type ${expected}`, async () => {
+        server = await startServer(() => ({ status: 404, body: { message: 'Not Found' } }));
+        const { messages } = await read(withRule(failureType), { base_url: server.url });
+        expect(errors(messages)).toEqual([expect.objectContaining({ failure_type: expected, internal_message: 'HTTP_STATUS', message: expect.stringContaining('a/b not found') })]);
+        expect(server!.requests).toHaveLength(1); // a failure is not retried
+      });
+    }
+  });
 });

@@ -359,5 +359,7 @@ describe('manifests/github.yaml check', () => {
     const server = await fake();
     const result = await read(server, { token: 'test-token', repositories: ['octo-org/nope'] }, { catalog: catalogOf('repositories') });
     expect(JSON.stringify(result.errors)).toMatch(/octo-org\/nope.*not exist|not exist.*octo-org\/nope/s);
+    // The repository name or the token's reach is wrong: the user must fix the config (not a system fault).
+    expect(result.errors.map((e) => (e.type === 'TRACE' && e.trace.type === 'ERROR' ? e.trace.error.failure_type : undefined))).toEqual(['config_error']);
   });
 });
