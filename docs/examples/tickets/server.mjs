@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // A tiny "tickets" API for docs/creating-connectors.md. Node's http module only, no dependencies.
 //
-//   TICKETS_API_KEY=dev-key node docs/examples/tickets/server.mjs [--port 4010]
+//   TICKETS_API_KEY=dev-key node docs/examples/tickets/server.mjs [--port 4010] [--log]
+//
+// --log prints each request line on stderr.
 //
 // Endpoints (every one needs the header `X-API-Key: $TICKETS_API_KEY`):
 //   GET   /api/me                                  the account the key belongs to
@@ -17,6 +19,7 @@ import { createServer } from 'node:http';
 const apiKey = process.env.TICKETS_API_KEY ?? 'dev-key';
 const portFlag = process.argv.indexOf('--port');
 const port = portFlag > 0 ? Number(process.argv[portFlag + 1]) : 4010;
+const log = process.argv.includes('--log');
 
 const tickets = [
   { id: 1, title: 'Login page is slow', status: 'open', priority: 'high', assignee: { email: 'ana@example.com' }, created_at: '2026-01-05T09:00:00Z', updated_at: '2026-01-05T09:30:00Z' },
@@ -89,6 +92,7 @@ async function patchTicket(id, req, res) {
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (log) process.stderr.write(`${req.method} ${req.url}\n`);
   if (req.headers['x-api-key'] !== apiKey) return send(res, 401, { error: 'missing or wrong X-API-Key' });
   if (req.method === 'GET' && url.pathname === '/api/me') return send(res, 200, { account: 'demo', scopes: ['tickets:read'] });
   if (req.method === 'GET' && url.pathname === '/api/tickets') return listTickets(url, res);
