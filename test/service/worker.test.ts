@@ -45,7 +45,7 @@ async function tap(topicName: string, name: string) {
   const topic = pubsub.topic(topicName);
   const [exists] = await topic.exists();
   if (!exists) await topic.create().catch(() => {});
-  const [subscription] = await topic.createSubscription(name);
+  const [subscription] = await topic.createSubscription(name, { enableMessageOrdering: true }); // order per connection is asserted
   const messages: Message[] = [];
   subscription.on('message', (m: Message) => {
     messages.push(m);
