@@ -11,11 +11,12 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  ADMIN_TOKEN,
   assertBuilt,
   freePort,
   githubHeaders,
@@ -33,8 +34,27 @@ const RATE = Number(process.env['BENCH_RATE'] ?? 1_000);
 const PAYLOAD_BYTES = 4096;
 const TARGETS = { durablePerSecond: 5_000, p99AtRateMs: 25, ratio: 0.5 };
 
+/**
+ * Waits until serve's dispatcher has mapped every stored delivery (none pending or failed), so its
+ * catch-up work never overlaps the next run (the baseline's in particular). Returns the seconds it took.
+ */
+async function waitDrained(url: string): Promise<number> {
+  const started = Date.now();
+  const waiting = async (status: string) => {
+    const reply = await fetch(`${url}/api/deliveries?status=${status}&limit=1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    return ((await reply.json()) as { deliveries: unknown[] }).deliveries.length > 0;
+  };
+  while (Date.now() - started < 300_000 && ((await waiting('pending')) || (await waiting('failed')))) await new Promise((r) => setTimeout(r, 100));
+  return (Date.now() - started) / 1000;
+}
+
 interface Figures {
   requestsPerSecond: number;
+  /** CPU time (user + system, all threads) the server process used per 2xx answer, during the run. */
+  cpuMsPerRequest: number;
+  /** serve only: the same including the dispatcher's catch-up after the run, and how long that took. */
+  cpuMsWithDispatch?: number;
+  drainSeconds?: number;
   p50: number;
   p95: number;
   p99: number;
@@ -42,8 +62,22 @@ interface Figures {
   errors: number;
 }
 
+/**
+ * CPU time used so far by a process (user + system, all its threads), from /proc: unlike req/s, this
+ * barely depends on what else the machine runs, so it compares builds on a busy machine.
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
 /** One autocannon run; latencies are collected per response so p95 is exact (autocannon reports p90/p97.5). */
-async function load(url: string, options: { rate?: number; connections: number }): Promise<Figures> {
+async function load(url: string, options: { rate?: number; connections: number; pid?: number | undefined; drain?: boolean }): Promise<Figures> {
+  const cpuBefore = cpuMs(options.pid);
   const body = githubIssuePayload(PAYLOAD_BYTES);
   const signature = signGithub(body);
   const latencies: number[] = [];
@@ -67,11 +101,16 @@ async function load(url: string, options: { rate?: number; connections: number }
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
   });
   const result = await instance;
+  const cpuUsed = cpuMs(options.pid) - cpuBefore;
+  const drainSeconds = options.drain ? await waitDrained(url) : undefined;
+  const cpuWithDispatch = cpuMs(options.pid) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   const ok = latencies.length;
   return {
     requestsPerSecond: ok / (result.duration || DURATION),
+    cpuMsPerRequest: cpuUsed / ok,
+    ...(drainSeconds !== undefined ? { drainSeconds, cpuMsWithDispatch: cpuWithDispatch / latencies.length } : {}),
     p50: at(0.5),
     p95: at(0.95),
     p99: at(0.99),
@@ -112,7 +151,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 1) : '-');
 const row = (name: string, f: Figures) =>
-  `${name.padEnd(26)} ${fmt(f.requestsPerSecond).padStart(8)} ${fmt(f.p50).padStart(7)} ${fmt(f.p95).padStart(7)} ${fmt(f.p99).padStart(7)} ${String(f.ok).padStart(8)} ${String(f.errors).padStart(6)}`;
+  `${name.padEnd(26)} ${fmt(f.requestsPerSecond).padStart(8)} ${fmt(f.p50).padStart(7)} ${fmt(f.p95).padStart(7)} ${fmt(f.p99).padStart(7)} ${String(f.ok).padStart(8)} ${String(f.errors).padStart(6)} ${f.cpuMsPerRequest.toFixed(3).padStart(10)} ${f.cpuMsWithDispatch === undefined ? '' : `${f.cpuMsWithDispatch.toFixed(3).padStart(10)} ${f.drainSeconds!.toFixed(1).padStart(8)}`}`;
 
 async function main(): Promise<void> {
   assertBuilt();
@@ -131,18 +170,18 @@ async function main(): Promise<void> {
 
     process.stdout.write(`ingest bench: ${cpus().length} CPUs, node ${process.version}, ${PAYLOAD_BYTES}-byte signed GitHub payloads, ${DURATION}s per run, ${CONNECTIONS} connections, load average ${loadavg()[0]!.toFixed(1)} (figures are only meaningful on an idle machine)\n`);
     // warm-up (JIT, SQLite page cache), not reported
-    await load(serve.url, { connections: 16, rate: 500 }).catch(() => undefined);
+    await load(serve.url, { connections: 16, rate: 500, drain: true }).catch(() => undefined);
 
-    const durable = await load(serve.url, { connections: CONNECTIONS });
-    const base = await load(baseUrl, { connections: CONNECTIONS });
-    const durableAtRate = await load(serve.url, { connections: 32, rate: RATE });
-    const baseAtRate = await load(baseUrl, { connections: 32, rate: RATE });
+    const durable = await load(serve.url, { connections: CONNECTIONS, pid: serve.child.pid, drain: true });
+    const base = await load(baseUrl, { connections: CONNECTIONS, pid: baseline.pid });
+    const durableAtRate = await load(serve.url, { connections: 32, rate: RATE, pid: serve.child.pid, drain: true });
+    const baseAtRate = await load(baseUrl, { connections: 32, rate: RATE, pid: baseline.pid });
     const ratio = durable.requestsPerSecond / base.requestsPerSecond;
 
-    process.stdout.write(`\n${'run'.padEnd(26)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p95 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'2xx'.padStart(8)} ${'errors'.padStart(6)}\n`);
+    process.stdout.write(`\n${'run'.padEnd(26)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p95 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'2xx'.padStart(8)} ${'errors'.padStart(6)} ${'CPU ms/req'.padStart(10)} ${'+dispatch'.padStart(10)} ${'drain s'.padStart(8)}\n`);
     process.stdout.write(`${row('serve (durable), max', durable)}\n${row('baseline (verify), max', base)}\n`);
     process.stdout.write(`${row(`serve (durable), ${RATE}/s`, durableAtRate)}\n${row(`baseline (verify), ${RATE}/s`, baseAtRate)}\n`);
-    process.stdout.write(`\nratio durable/baseline: ${ratio.toFixed(2)}\n`);
+    process.stdout.write(`\nratio durable/baseline: ${ratio.toFixed(2)}; load average now ${loadavg()[0]!.toFixed(1)}\n`);
     const checks = [
       [`durable deliveries/s >= ${TARGETS.durablePerSecond}`, durable.requestsPerSecond >= TARGETS.durablePerSecond],
       [`p99 at ${RATE} req/s <= ${TARGETS.p99AtRateMs} ms`, durableAtRate.p99 <= TARGETS.p99AtRateMs],

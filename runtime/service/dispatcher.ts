@@ -28,6 +28,17 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** Delay between a wake-up and the drain, so bursts are settled in batches. Default 10 ms. */
   wakeDelayMs?: number;
+  /**
+   * True while webhook requests are being ingested. The dispatcher shares the event loop with them:
+   * while busy it works in short slices (`busyBatchSize`) and rests `busyRestFactor` times as long
+   * as each slice took, so ingest keeps most of the CPU and its latency stays low; the backlog is
+   * drained at full speed once the burst is over (deliveries are durable, mapping can wait).
+   */
+  busy?: () => boolean;
+  /** Deliveries per slice while `busy()`. Default 50. */
+  busyBatchSize?: number;
+  /** Rest after a slice, as a multiple of the slice's duration, while `busy()`. Default 3 (a ~25% share). */
+  busyRestFactor?: number;
   now?: () => number;
 }
 
@@ -54,11 +65,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const pollMs = options.pollMs ?? 500;
   const batchSize = options.batchSize ?? 200;
   const wakeDelayMs = options.wakeDelayMs ?? 10;
+  const busy = options.busy ?? (() => false);
+  const busyBatchSize = options.busyBatchSize ?? 50;
+  const busyRestFactor = options.busyRestFactor ?? 3;
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let woken = false;
+
+  /** An unref'd timer: a resting dispatcher never keeps the process alive. */
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
 
   /** Map one delivery and publish its records; the outcome is written with the rest of the batch. */
   async function handle(delivery: StoredDelivery): Promise<DeliveryOutcome> {
@@ -92,16 +109,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   async function drainOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const due = store.dueDeliveries(now(), batchSize);
+      const started = performance.now();
+      const size = running && busy() ? busyBatchSize : batchSize;
+      const due = store.dueDeliveries(now(), size);
       const outcomes: DeliveryOutcome[] = [];
       for (const delivery of due) outcomes.push(await handle(delivery));
-      // One transaction (one fsync) per batch: settling deliveries one by one would compete with
-      // the webhook inbox for the disk.
+      // One transaction per batch: settling deliveries one by one would compete with the webhook
+      // inbox for the store's writer.
       if (outcomes.length > 0) await store.settleDeliveries(outcomes);
       handled += due.length;
-      if (due.length < batchSize || !running) return handled;
-      // Let waiting webhook requests in between batches: ingest comes first.
-      await new Promise((resolve) => setImmediate(resolve));
+      if (due.length < size || !running) return handled;
+      // Ingest comes first: while requests are in flight, rest in proportion to the slice just done;
+      // otherwise only let waiting requests in between batches.
+      if (busy()) await sleep(Math.min(250, (performance.now() - started) * busyRestFactor));
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

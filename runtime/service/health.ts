@@ -10,6 +10,8 @@ export interface ConnectionHealthInput {
   running: boolean;
   lastRun: RunRow | undefined;
   nextRunAt: Date | null;
+  /** Its dead-lettered deliveries (waiting for a replay). */
+  deadDeliveries: number;
 }
 
 export interface HealthReport {
@@ -26,24 +28,31 @@ interface ConnectionHealth {
   schedule: string | null;
   next_sync_at: string | null;
   syncing: boolean;
+  /** Deliveries of this connection in the dead-letter state, until replayed. */
+  dead_deliveries: number;
   last_sync: { run_id: string; status: RunRow['status']; started_at: string; finished_at: string | null; records: number; error: string | null } | null;
 }
 
 const worst = (statuses: HealthStatus[]): HealthStatus => (statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok');
 
 /**
- * Aggregate health: `down` when the store cannot be used (webhooks would get 503s); a connection is
- * `down` with an open breaker and `degraded` when half open or its last sync failed; dead-lettered
- * deliveries make the whole service `degraded` until replayed.
+ * A connection is `down` with an open breaker, `degraded` when its breaker is half open, its last
+ * sync failed or it has dead-lettered deliveries (until they are replayed), else `ok`. A connector is
+ * `down` when all its connections are, `degraded` when some are not ok. The aggregate is `down` only
+ * when the store cannot be used (webhooks would get 503s), `degraded` when any connector is not ok:
+ * one connection's trouble never marks the others.
  */
+const connectionStatus = (c: ConnectionHealthInput): HealthStatus =>
+  c.breaker === 'open' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' || c.deadDeliveries > 0 ? 'degraded' : 'ok';
+
 export function buildHealth(input: { storeOk: boolean; counts: Record<DeliveryStatus, number> | undefined; connectors: string[]; connections: ConnectionHealthInput[] }): HealthReport {
   const connectors: HealthReport['connectors'] = {};
   for (const name of input.connectors) connectors[name] = { status: 'ok', connections: {} };
   for (const c of input.connections) {
-    const status: HealthStatus = c.breaker === 'open' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' ? 'degraded' : 'ok';
+    const status = connectionStatus(c);
     const group = (connectors[c.connector] ??= { status: 'ok', connections: {} });
     group.connections[c.id] = {
-      status, breaker: c.breaker, schedule: c.schedule, next_sync_at: c.nextRunAt?.toISOString() ?? null, syncing: c.running,
+      status, breaker: c.breaker, schedule: c.schedule, next_sync_at: c.nextRunAt?.toISOString() ?? null, syncing: c.running, dead_deliveries: c.deadDeliveries,
       last_sync: c.lastRun
         ? { run_id: c.lastRun.id, status: c.lastRun.status, started_at: c.lastRun.started_at, finished_at: c.lastRun.finished_at, records: c.lastRun.records, error: c.lastRun.error }
         : null,
@@ -55,7 +64,6 @@ export function buildHealth(input: { storeOk: boolean; counts: Record<DeliverySt
     group.status = list.length > 0 && list.every((s) => s === 'down') ? 'down' : list.some((s) => s !== 'ok') ? 'degraded' : 'ok';
   }
   const parts: HealthStatus[] = Object.values(connectors).map((g) => (g.status === 'down' ? 'degraded' : g.status));
-  if ((input.counts?.dead ?? 0) > 0) parts.push('degraded');
   return {
     status: input.storeOk ? worst(parts) : 'down',
     store: input.storeOk ? 'ok' : 'down',

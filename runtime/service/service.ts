@@ -130,8 +130,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     connectorHealth: () => [...live.values()].flatMap((entry) => (entry.opened ? [{ connection: entry.row.id, ...entry.opened.health() }] : [])),
   });
 
+  // Webhook requests being ingested now: the dispatcher yields the event loop to them (see DispatcherOptions.busy).
+  let ingesting = 0;
   const dispatcher = createDispatcher({
-    store, bus, metrics, now, ...(logger ? { logger } : {}), ...options.dispatcher,
+    store, bus, metrics, now, ...(logger ? { logger } : {}), busy: () => ingesting > 0, ...options.dispatcher,
     target(connectionId) {
       const entry = live.get(connectionId);
       return entry && { manifest: entry.manifest, config: entry.row.config, pipelineFor: pipelineFor(entry.manifest) };
@@ -229,11 +231,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!entry || entry.row.connector !== connector) return failure(404, 'NOT_FOUND', `unknown connection ${connection} for connector ${connector}`, 'not_found');
       if (!webhooks) return failure(404, 'NOT_FOUND', `connector ${connector} declares no webhooks`, 'not_found');
       const started = performance.now();
-      const reply = await ingestDelivery(
-        { store, bus, metrics, now, onAccepted: () => dispatcher.wake(), ...(logger ? { logger } : {}) },
-        { connector, connection, webhooks, secrets: () => (entry.webhookSecrets ??= renderSecrets(webhooks.signature, { config: entry.row.config })) },
-        rawBody, headers, contentType,
-      );
+      ingesting++;
+      let reply: IngestReply;
+      try {
+        reply = await ingestDelivery(
+          { store, bus, metrics, now, onAccepted: () => dispatcher.wake(), ...(logger ? { logger } : {}) },
+          { connector, connection, webhooks, secrets: () => (entry.webhookSecrets ??= renderSecrets(webhooks.signature, { config: entry.row.config })) },
+          rawBody, headers, contentType,
+        );
+      } finally {
+        ingesting--;
+      }
       metrics.deliveries.inc({ connector, outcome: reply.outcome });
       metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
       return reply;
@@ -248,15 +256,18 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return { result: 'replayed', delivery };
     },
     health() {
+      const storeOk = store.ping();
+      const dead = storeOk ? store.deadByConnection() : {};
       return buildHealth({
-        storeOk: store.ping(),
-        counts: store.ping() ? store.deliveryCounts() : undefined,
+        storeOk,
+        counts: storeOk ? store.deliveryCounts() : undefined,
         connectors: [...manifests.keys()],
         connections: [...live.values()].map((entry) => ({
           id: entry.row.id, connector: entry.row.connector, schedule: entry.row.schedule,
           breaker: entry.opened?.health().breaker ?? null,
           running: syncs.isRunning(entry.row.id),
-          lastRun: store.ping() ? store.lastRun(entry.row.id) : undefined,
+          lastRun: storeOk ? store.lastRun(entry.row.id) : undefined,
+          deadDeliveries: dead[entry.row.id] ?? 0,
           nextRunAt: scheduler.list().find((s) => s.connectionId === entry.row.id)?.nextRunAt ?? null,
         })),
       });

@@ -81,7 +81,7 @@ parentPort.on('message', (message) => {
     parentPort.postMessage({ closed: true });
     return;
   }
-  queue.push(message);
+  for (const m of message.batch) queue.push(m);
   if (!scheduled) { scheduled = true; setImmediate(flush); }
 });
 `;
@@ -127,13 +127,27 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
     failAll(closed);
   });
 
+  // Requests parsed in the same turn of the event loop go to the worker as one message: one
+  // structured clone and one wake-up of the worker per turn rather than per delivery.
+  let outbox: Array<Record<string, unknown>> = [];
+  const post = () => {
+    const batch = outbox;
+    outbox = [];
+    if (closed) {
+      for (const m of batch) pending.get(m['req'] as number)?.reject(closed);
+      return;
+    }
+    worker.postMessage({ batch });
+  };
+
   function send(message: Record<string, unknown>): Promise<unknown> {
     if (closed) return Promise.reject(closed);
     return new Promise((resolve, reject) => {
       const req = next++;
       pending.set(req, { resolve, reject });
       worker.ref();
-      worker.postMessage({ req, ...message });
+      if (outbox.length === 0) setImmediate(post);
+      outbox.push({ req, ...message });
     });
   }
 
@@ -165,6 +179,7 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
         };
         worker.on('message', (reply: Reply) => reply.closed && done());
         worker.once('exit', done);
+        if (outbox.length > 0) post();
         worker.postMessage('close');
       });
       return closing;

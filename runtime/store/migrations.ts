@@ -67,4 +67,7 @@ export const MIGRATIONS: readonly string[] = [
   // With a bus, a delivery is acknowledged only once published: a stored but unpublished delivery
   // (publish failed, 503) is published when the provider retries it.
   `ALTER TABLE deliveries ADD COLUMN published_at INTEGER;`,
+  // /health counts dead letters per connection; dead rows are few, so this partial index is tiny and
+  // costs nothing on the ingest path (a new delivery is 'pending').
+  `CREATE INDEX deliveries_dead ON deliveries (connection) WHERE status = 'dead';`,
 ];

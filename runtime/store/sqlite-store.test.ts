@@ -48,8 +48,10 @@ describe('createSqliteStore: inbox', () => {
     expect(store.dueDeliveries(5000, 10)[0]).toMatchObject({ status: 'failed', attempts: 1, error: 'boom' });
     store.failDelivery(seq, 'boom again', null);
     expect(store.listDeliveries({ status: 'dead', limit: 10 })).toHaveLength(1);
+    expect(store.deadByConnection()).toEqual({ acme: 1 });
     expect(store.dueDeliveries(1e12, 10)).toHaveLength(0);
     expect(store.replayDelivery(seq, 6000)).toBe(true);
+    expect(store.deadByConnection()).toEqual({});
     expect(store.dueDeliveries(6000, 10)[0]).toMatchObject({ status: 'pending', attempts: 0, error: null });
     await store.settleDeliveries([{ seq, connection: 'acme', done: true, batches: [{ stream: 'pushes', records: [{ key: '1', data: { id: 1 } }] }] }]);
     expect(store.findDeliveries('d3')[0]).toMatchObject({ status: 'done' });

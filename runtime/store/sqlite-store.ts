@@ -163,6 +163,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
       return (rows as DeliveryDbRow[]).map(toSummary);
     },
+    deadByConnection() {
+      const rows = db.prepare(`SELECT connection, COUNT(*) AS n FROM deliveries WHERE status = 'dead' GROUP BY connection`).all() as Array<{ connection: string; n: number }>;
+      return Object.fromEntries(rows.map((row) => [row.connection, row.n]));
+    },
     deliveryCounts() {
       const counts: Record<DeliveryStatus, number> = { pending: 0, done: 0, failed: 0, dead: 0 };
       for (const row of db.prepare('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status').all() as Array<{ status: DeliveryStatus; n: number }>) counts[row.status] = row.n;

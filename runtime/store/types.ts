@@ -116,6 +116,8 @@ export interface Store {
   listDeliveries(filter: DeliveryFilter): DeliverySummary[];
   /** Counts by status (queue depth and dead letters). */
   deliveryCounts(): Record<DeliveryStatus, number>;
+  /** Dead-lettered deliveries per connection id (only connections that have some). */
+  deadByConnection(): Record<string, number>;
 
   /** `secretFields` are dotted paths into config whose values are sealed at rest. */
   saveConnection(row: ConnectionRow, secretFields: readonly string[]): void;
