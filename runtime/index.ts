@@ -37,6 +37,8 @@ export { buildApp } from './server/index.js';
 export { createSqliteStore } from './store/index.js';
 export { createBus, createLocalBus, createPubSubBus, subscribeDeliveries } from './bus/index.js';
 export type { Bus } from './bus/index.js';
+export { startWorker } from './worker/index.js';
+export type { Worker, WorkerOptions } from './worker/index.js';
 
 // Errors: one class with a code from the catalogue.
 export { ConnectorError, isConnectorError, ERROR_CODES } from './errors/index.js';

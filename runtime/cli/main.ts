@@ -22,7 +22,7 @@ const commands: Record<string, () => Promise<Register>> = {
 /** The `gwi-connectors` command line, with the commands `argv` needs registered. */
 export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('gwi-connectors')
-    .description('Declarative connector runtime: validate, spec, check, discover, read, serve, test')
+    .description('Declarative connector runtime: validate, spec, check, discover, read, test, serve, worker')
     .showHelpAfterError();
   const requested = argv[2];
   const names = requested !== undefined && requested in commands ? [requested] : Object.keys(commands);
