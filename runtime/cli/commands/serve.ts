@@ -7,6 +7,7 @@ import { ConnectorError, isConnectorError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { buildApp } from '../../server/index.js';
 import { createService, type Service } from '../../service/index.js';
+import { withExtraManifests } from '../extra-manifests.js';
 
 export interface ServeArgs {
   port: string;
@@ -15,6 +16,7 @@ export interface ServeArgs {
   connections?: string;
   bus: string;
   busProject?: string;
+  manifests?: string;
 }
 
 const ADMIN_TOKEN_FILE = 'admin.token';
@@ -49,8 +51,10 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   mkdirSync(dataDir, { recursive: true });
   let service: Service | undefined;
   const logger = createLogger({ secrets: () => service?.secretValues() ?? [] });
+  const manifests = await withExtraManifests(args.manifests);
   service = await createService({
     dataDir,
+    ...(manifests ? { manifests } : {}),
     bus: createBus(args, dataDir, env),
     logger,
     env,
@@ -99,6 +103,7 @@ export function registerServe(program: Command): void {
     .option('--connections <file>', 'connections file (YAML, ${ENV} expanded)', process.env['GWI_CONNECTIONS'])
     .option('--bus <kind>', 'local (SQLite only) or pubsub (also publish to Google Cloud Pub/Sub)', process.env['GWI_BUS'] ?? 'local')
     .option('--bus-project <id>', 'Google Cloud project for --bus pubsub (default GWI_PUBSUB_PROJECT)')
+    .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
     .action(async (args: ServeArgs) => {
       try {
         const running = await serve(args);

@@ -5,6 +5,7 @@ import { createFileBodyStore } from '../../bus/file-body-store.js';
 import { ConnectorError, isConnectorError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { startWorker, type Worker } from '../../worker/index.js';
+import { withExtraManifests } from '../extra-manifests.js';
 
 export interface WorkerArgs {
   data: string;
@@ -13,6 +14,7 @@ export interface WorkerArgs {
   maxAttempts: string;
   busProject?: string;
   bodies?: string;
+  manifests?: string;
 }
 
 /** Start pulling; resolves once every subscription is open, with a function that stops gracefully. */
@@ -26,8 +28,10 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
   const projectId = args.busProject ?? env['GWI_PUBSUB_PROJECT'] ?? env['GOOGLE_CLOUD_PROJECT'] ?? '';
   let worker: Worker | undefined;
   const logger = createLogger({ secrets: () => worker?.secretValues() ?? [] });
+  const manifests = await withExtraManifests(args.manifests);
   worker = await startWorker({
     dataDir, projectId, maxAttempts, env, logger,
+    ...(manifests ? { manifests } : {}),
     subscriptionPrefix: args.subscriptionPrefix,
     ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
     ...(args.bodies ? { bodyStore: createFileBodyStore(resolve(args.bodies)) } : {}),
@@ -54,6 +58,7 @@ export function registerWorker(program: Command): void {
     .option('--max-attempts <n>', 'delivery attempts before the dead-letter topic (5..100)', process.env['GWI_MAX_ATTEMPTS'] ?? '5')
     .option('--bus-project <id>', 'Google Cloud project (default GWI_PUBSUB_PROJECT)')
     .option('--bodies <dir>', 'body store shared with the receivers, for large bodies (default <data>/bodies)', process.env['GWI_BODIES_DIR'])
+    .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
     .action(async (args: WorkerArgs) => {
       try {
         const running = await runWorker(args);
