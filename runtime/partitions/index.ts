@@ -21,4 +21,5 @@ export function listStreamPartitions(node: PartitionsNode | undefined, context: 
   return factory(node as PartitionsNodeOf<PartitionKind>, context);
 }
 
-export type { ParentReader, Partition, PartitionContext } from './types.js';
+export { createParentReducer, type ReducedParent } from './parent-reducer.js';
+export type { ParentRead, ParentReader, ParentRecording, ParentValueCache, ParentValueWriter, Partition, PartitionContext } from './types.js';

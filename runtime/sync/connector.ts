@@ -9,6 +9,7 @@ import { createRecordPipeline, type RecordPipeline } from '../records/index.js';
 import { airbyteStream, planStreams, supportsIncremental } from './catalog.js';
 import { errorMessage, errorTrace } from './messages.js';
 import { readPartition } from './partition-reader.js';
+import { createReadParentCache, parentMode, resolveParentCacheLimits, type ReadParentCache } from './parent-cache.js';
 import { secretValues } from '../config/index.js';
 import { createRedactor, redactDeep, type Redactor as Redact } from '../secrets/index.js';
 import { readStream, streamRecords, type StreamReadContext } from './stream-reader.js';
@@ -61,7 +62,9 @@ export function createConnector(options: ConnectorOptions): Connector {
     return requester;
   };
 
-  const contextFor = async (name: string, mode: SyncMode, states: ReadonlyMap<string, Record<string, unknown>>): Promise<StreamReadContext> => {
+  const parentCacheLimits = resolveParentCacheLimits(options.parentCache);
+
+  const contextFor = async (name: string, mode: SyncMode, states: ReadonlyMap<string, Record<string, unknown>>, parentCache?: ReadParentCache): Promise<StreamReadContext> => {
     const stream = manifest.streams[name];
     if (!stream) throw new ConnectorError('MANIFEST_REFERENCE', `stream "${name}" is not defined in manifest "${manifest.name}"`, { hint: 'Use a name defined under `streams`.' });
     return {
@@ -78,11 +81,10 @@ export function createConnector(options: ConnectorOptions): Connector {
       location: safeLocate(['streams', name, 'pagination']),
       readParent: (parent, { incremental }) => ({
         async *[Symbol.asyncIterator]() {
-          const parentStream = manifest.streams[parent];
-          const parentMode: SyncMode = incremental && parentStream && supportsIncremental(parentStream) ? 'incremental' : 'full_refresh';
-          yield* streamRecords(await contextFor(parent, parentMode, states));
+          yield* streamRecords(await contextFor(parent, parentMode(manifest, parent, incremental), states, parentCache));
         },
       }),
+      ...(parentCache ? { parentCache } : {}),
       ...(options.urlBaseOverride ? { urlBaseOverride: options.urlBaseOverride } : {}),
       ...(options.onPage ? { onPage: options.onPage } : {}),
     };
@@ -156,10 +158,13 @@ export function createConnector(options: ConnectorOptions): Connector {
             yield clean(errorTrace(error, now().getTime()));
             return;
           }
-          for (const { name, mode } of planned) {
+          // Parent values read once and shared by the streams of this read (bounded; see parent-cache.ts).
+          const parentCache = createReadParentCache(manifest, planned, parentCacheLimits);
+          for (const [index, { name, mode }] of planned.entries()) {
             try {
-              const context = await contextFor(name, mode, states);
-              for await (const message of readStream(context)) yield clean(message);
+              parentCache.enter(index);
+              const context = await contextFor(name, mode, states, parentCache);
+              for await (const message of readStream({ ...context, parentTaps: parentCache.taps(name, mode) })) yield clean(message);
             } catch (error) {
               yield clean(errorTrace(error, now().getTime(), name));
             }

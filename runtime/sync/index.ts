@@ -3,3 +3,4 @@ export { airbyteStream, planStreams, supportsIncremental } from './catalog.js';
 export { failureType, errorTrace } from './messages.js';
 export { mergeBounded } from './merge.js';
 export type { Connector, ConnectorHealth, ConnectorOptions, Logger } from './types.js';
+export type { ParentCacheLimits } from './parent-cache.js';

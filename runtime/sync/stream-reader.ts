@@ -1,5 +1,5 @@
 import { partitionKey as keyOfPartition, StreamStateKeeper } from '../incremental/index.js';
-import { listStreamPartitions, type ParentReader, type Partition } from '../partitions/index.js';
+import { createParentReducer, listStreamPartitions, type ParentReader, type ParentRecording, type ParentValueCache, type Partition } from '../partitions/index.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { mergeBounded } from './merge.js';
 import { readPartition, type PartitionEvent, type PartitionReadContext } from './partition-reader.js';
@@ -11,6 +11,10 @@ export interface StreamReadContext extends Omit<PartitionReadContext, 'increment
   inputState: Readonly<Record<string, unknown>> | undefined;
   concurrency: number;
   readParent: ParentReader;
+  /** Parent values shared by the streams of this read. */
+  parentCache?: ParentValueCache;
+  /** Later streams use this stream as a parent: record their values from this read's records. */
+  parentTaps?: readonly ParentRecording[];
   onPage?: (stream: string, records: number) => void;
 }
 
@@ -41,12 +45,20 @@ export async function* readStream(context: StreamReadContext): AsyncGenerator<Ai
       for await (const event of readPartition({ ...context, incremental }, partition, key, keeper.saved(key))) yield { key, event };
     })();
   };
+  const taps = (context.parentTaps ?? []).map(({ value, writer }) => ({ reduce: createParentReducer(value, 'value', context.baseScope), writer }));
+  let completed = false;
   try {
-    const partitions = listStreamPartitions(stream.partitions, { scope: context.baseScope, readParent: context.readParent });
+    const partitions = listStreamPartitions(stream.partitions, partitionContext(context));
     for await (const { key, event } of mergeBounded(partitions, context.concurrency, tagged)) {
       if (event.type === 'page') {
         context.onPage?.(name, event.records.length);
         if (event.records.length === 0) continue;
+        for (const tap of taps) {
+          for (const record of event.records) {
+            const reduced = await tap.reduce(record);
+            if (reduced) tap.writer.add(reduced.item, reduced.key.length);
+          }
+        }
         if (!running) {
           running = true;
           yield statusTrace(name, 'RUNNING', now());
@@ -71,13 +83,21 @@ export async function* readStream(context: StreamReadContext): AsyncGenerator<Ai
       statePending = false;
     }
     if (incremental && (statePending || !stateEmitted)) yield stateMessage(name, { ...keeper.snapshot() }, sinceState);
+    for (const tap of taps) tap.writer.complete();
+    completed = true;
     yield statusTrace(name, 'COMPLETE', now());
   } catch (error) {
     // Keep what completed partitions earned: their cursors are already in the keeper.
     if (incremental) yield stateMessage(name, { ...keeper.snapshot() }, sinceState);
     yield errorTrace(error, now(), name);
     yield statusTrace(name, 'INCOMPLETE', now());
+  } finally {
+    if (!completed) for (const tap of taps) tap.writer.abandon();
   }
+}
+
+function partitionContext(context: StreamReadContext) {
+  return { scope: context.baseScope, readParent: context.readParent, ...(context.parentCache ? { parentCache: context.parentCache } : {}) };
 }
 
 /** The mapped records of a stream (a parent of a substream), without messages or state. */
@@ -86,7 +106,7 @@ export async function* streamRecords(context: StreamReadContext): AsyncGenerator
   const incremental = context.mode === 'incremental';
   const keeper = new StreamStateKeeper(incremental ? context.inputState : undefined, stream.incremental?.max_partitions_in_state ?? 10000);
   const partitioned = stream.partitions !== undefined;
-  const partitions = listStreamPartitions(stream.partitions, { scope: context.baseScope, readParent: context.readParent });
+  const partitions = listStreamPartitions(stream.partitions, partitionContext(context));
   const work = (partition: Partition) => {
     const key = partitioned ? keyOfPartition(partition) : undefined;
     return readPartition({ ...context, incremental }, partition, key, keeper.saved(key));

@@ -1,6 +1,7 @@
 import type { TokenStore } from '../auth/types.js';
 import type { LoadedManifest } from '../manifest/loaded-manifest.js';
 import type { AirbyteMessage, ConfiguredCatalog, StreamState } from '../protocol/messages.js';
+import type { ParentCacheLimits } from './parent-cache.js';
 
 /** Minimal structured logger (pino-compatible). Never pass secrets. */
 export interface Logger {
@@ -24,6 +25,11 @@ export interface ConnectorOptions {
   now?: () => Date;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
+  /**
+   * Within one read, a parent stream's partition values are kept (up to these limits, over all
+   * parents) and shared by every stream that uses the parent, instead of reading it again per stream.
+   */
+  parentCache?: ParentCacheLimits;
   /** Called after each page a stream reads (progress display): the stream and the records the page kept. */
   onPage?: (stream: string, records: number) => void;
 }

@@ -148,6 +148,13 @@ describe('manifests/github.yaml read against the fake GitHub API', () => {
     expect(count('workflow_runs')).toBe(total((r) => r.workflowRuns.length));
     const graphqlPull = result.records.get('pull_requests_graphql')?.find((r) => r.number === 3);
     expect(graphqlPull).toMatchObject({ repo: expect.any(String), files: expect.any(Array), reviews: expect.any(Array), labels: expect.any(Array) });
+    // Every stream is a substream of repositories: one read fetches each repository once, and the
+    // pull requests once (pull_request_reviews replays them), not once per child stream.
+    const fetched = (path: string) => server.requests.filter((r) => r.path === path).length;
+    for (const name of CONFIG.repositories) {
+      expect(fetched(`/repos/${name}`), `/repos/${name}`).toBe(1);
+      expect(fetched(`/repos/${name}/pulls`), `/repos/${name}/pulls`).toBe(1);
+    }
   });
 
   it('every request the engine sent is a documented api.github.com operation with documented query parameters', async () => {
@@ -248,12 +255,15 @@ describe('manifests/github.yaml rate limits', () => {
   for (const { kind, seconds } of cases) {
     it(`${kind}: waits as told (injected sleep) and finishes with the same records as a clean read`, async () => {
       const clean = await read(await fake(), CONFIG, { catalog: catalogOf(...streams) });
-      const server = await fake({ ...TWO_REPOS, fault: { kind, after: 3, times: 2, seconds } });
-      const result = await read(server, CONFIG, { catalog: catalogOf(...streams) });
+      // A clock the injected sleep advances: after waiting until the reset, the budget is not still spent
+      // (with a frozen clock, a request refused twice would count the same reset twice).
+      const time = virtualClock();
+      const server = await fake({ ...TWO_REPOS, fault: { kind, after: 3, times: 2, seconds }, clock: time.clock });
+      const result = { ...(await readWithClock(server, time, catalogOf(...streams))), waits: time.waits };
       expect(result.errors).toEqual([]);
       expect(server.requests.filter((r) => r.status === 403 || r.status === 429)).toHaveLength(2);
       for (const stream of streams) {
-        expect((result.records.get(stream) ?? []).map((r) => r.id).sort(), stream).toEqual((clean.records.get(stream) ?? []).map((r) => r.id).sort());
+        expect((result.records.get(stream) ?? []).map((r) => (r as { id: unknown }).id).sort(), stream).toEqual((clean.records.get(stream) ?? []).map((r) => r.id).sort());
       }
       // It waited as GitHub asked (until the reset, or Retry-After), in one sleep, not a series of short
       // backoffs. After a primary limit every request in flight pauses until the reset (the budget is spent).
