@@ -75,6 +75,15 @@ try {
     requests: [{ method: 'POST', body, setupRequest: (request) => ({ ...request, headers: githubHeaders(body, randomUUID(), signature) }) }],
   });
   process.stdout.write(`req/s ${result.requests.average}  p50 ${result.latency.p50}  p99 ${result.latency.p99}  non2xx ${result.non2xx}\n`);
+  // CPU time per thread of serve (main loop, inbox worker, checkpointer, libuv pool, V8 helpers).
+  const tasks = readdirSync(`/proc/${child.pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { tid, name, ms: (Number(fields[11]) + Number(fields[12])) * 10 };
+  });
+  const requests = result.requests.total;
+  for (const t of tasks.filter((t) => t.ms > 0).sort((a, b) => b.ms - a.ms)) process.stdout.write(`  thread ${t.tid} ${t.name.padEnd(16)} ${t.ms} ms CPU, ${((t.ms * 1000) / requests).toFixed(0)} us/request\n`);
 } finally {
   serve.child.kill('SIGTERM');
   await serve.exited;

@@ -47,6 +47,8 @@ export const failure = (status: number, code: string, message: string, outcome: 
  */
 export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, rawBody: Buffer, rawHeaders: RawHeaders, contentType: string | undefined): Promise<IngestReply> {
   const { webhooks } = target;
+  // Once: the verifier and the parser recognise normalised headers and do not copy them again.
+  const headers = normaliseHeaders(rawHeaders);
   if (rawBody.length > (webhooks.max_body_bytes ?? 26_214_400)) {
     return failure(413, 'WEBHOOK_BODY', `body is larger than ${webhooks.max_body_bytes} bytes`, 'too_large');
   }
@@ -56,7 +58,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   } catch {
     return failure(500, 'WEBHOOK_MISCONFIGURED', 'the webhook secret template of this connector could not be rendered', 'misconfigured');
   }
-  const verdict = await verifySignature(webhooks.signature, rawBody, rawHeaders, secrets, new Date(deps.now()));
+  const verdict = await verifySignature(webhooks.signature, rawBody, headers, secrets, new Date(deps.now()));
   if (!verdict.ok) {
     const [status, code, outcome] = VERIFY_STATUS[verdict.reason];
     deps.logger?.warn({ connection: target.connection, reason: verdict.reason }, `webhook refused: ${verdict.message}`);
@@ -64,11 +66,10 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   }
   let parsed;
   try {
-    parsed = await parseDelivery(webhooks, rawBody, rawHeaders, contentType);
+    parsed = await parseDelivery(webhooks, rawBody, headers, contentType);
   } catch (error) {
     return failure(400, 'WEBHOOK_BODY', isConnectorError(error) ? error.message : 'malformed body', 'bad_request');
   }
-  const headers = normaliseHeaders(rawHeaders);
   let result;
   try {
     result = await deps.store.insertDelivery({

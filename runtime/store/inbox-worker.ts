@@ -22,6 +22,10 @@ const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('busy_timeout = 10000');
+// Checkpoints run on their own thread (CHECKPOINTER_SOURCE): a commit that crosses the autocheckpoint
+// threshold would otherwise copy the WAL into the database and fsync it before its requests are
+// answered. This high threshold is only a safety net should that thread stop.
+db.pragma('wal_autocheckpoint = ' + workerData.autocheckpoint);
 const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING");
 const existing = db.prepare('SELECT seq, published_at FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
 const published = db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?');
@@ -86,6 +90,29 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/**
+ * The checkpointer: a PASSIVE checkpoint every `intervalMs` on its own connection copies committed WAL
+ * frames into the database file (and fsyncs it) while the inbox worker keeps committing: checkpoints
+ * in WAL mode do not block writers. Off the commit path, they no longer add to request latency.
+ */
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlitePath);
+const db = new Database(workerData.file);
+db.pragma('synchronous = ' + workerData.synchronous);
+db.pragma('busy_timeout = 1000');
+db.pragma('wal_autocheckpoint = 0');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ }
+}, workerData.intervalMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  db.close();
+  parentPort.postMessage('closed');
+});
+`;
+
 interface Reply { ids?: number[]; results?: unknown[]; error?: string; closed?: boolean }
 
 /**
@@ -97,8 +124,28 @@ interface Reply { ids?: number[]; results?: unknown[]; error?: string; closed?: 
  */
 export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NORMAL'): InboxWriter {
   const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, synchronous, sqlitePath } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, synchronous, sqlitePath, autocheckpoint: 25_000 } });
   worker.unref();
+  const checkpointer = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { file, synchronous, sqlitePath, intervalMs: 100 } });
+  checkpointer.unref();
+  checkpointer.on('error', () => {
+    // The inbox worker's autocheckpoint safety net takes over.
+  });
+  const stopCheckpointer = () =>
+    new Promise<void>((resolve) => {
+      if (checkpointer.threadId === -1) return resolve();
+      checkpointer.ref();
+      const timer = setTimeout(() => void checkpointer.terminate().finally(resolve), 5_000);
+      checkpointer.once('message', () => {
+        clearTimeout(timer);
+        void checkpointer.terminate().finally(resolve);
+      });
+      checkpointer.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      checkpointer.postMessage('close');
+    });
   const pending = new Map<number, { resolve(r: unknown): void; reject(e: unknown): void }>();
   let next = 1;
   let closed: Error | undefined;
@@ -169,7 +216,7 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
       return (await send({ op: 'upsert', connection, batches })) as number;
     },
     close() {
-      closing ??= new Promise<void>((resolve) => {
+      closing ??= stopCheckpointer().then(() => new Promise<void>((resolve) => {
         if (closed) return resolve();
         worker.ref();
         const done = () => {
@@ -181,7 +228,7 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
         worker.once('exit', done);
         if (outbox.length > 0) post();
         worker.postMessage('close');
-      });
+      }));
       return closing;
     },
   };
