@@ -37,6 +37,13 @@ describe('planPartition', () => {
     expect(lookback.bound).toBe('2024-01-31T23:00:00.000Z');
     expect(lookback.keep({ updated_at: saved })).toBe(true);
   });
+  it('lookback needs a datetime cursor: a numeric or other saved cursor is a MANIFEST_SCHEMA error', async () => {
+    for (const saved of [42, '42', 'opaque-token']) {
+      await expect(planPartition({ node: node({ lookback: 'PT1H' }), cursorField: 'seq', saved, scope: {}, now })).rejects.toMatchObject({ code: 'MANIFEST_SCHEMA', message: expect.stringContaining('applies to datetime cursors only') });
+    }
+    const numeric = await planPartition({ node: node(), cursorField: 'seq', saved: 42, scope: {}, now });
+    expect([numeric.keep({ seq: 42 }), numeric.keep({ seq: 43 })]).toEqual([false, true]);
+  });
   it('client_filter: false keeps older records; a floor that is not the partition’s own is inclusive', async () => {
     const saved = '2024-02-01T00:00:00Z';
     const unfiltered = await planPartition({ node: node({ client_filter: false }), cursorField: 'updated_at', saved, scope: {}, now });

@@ -1,3 +1,4 @@
+import { ConnectorError, type SourceLocation } from '../errors/index.js';
 import { compileTemplate, type Scope } from '../expressions/index.js';
 import type { InjectedValue } from '../pagination/index.js';
 import { asInstant, compareCursors, cursorReader, isCursorValue, type CursorValue } from './cursor-value.js';
@@ -39,13 +40,15 @@ export interface PlanInput {
   /** config, partition... for `start`, `windows.end` and injection templates. */
   scope: Scope;
   now: Date;
+  /** Where `incremental.lookback` is in the manifest, for the error when it cannot apply. */
+  lookbackLocation?: SourceLocation;
 }
 
 /**
  * Plan the reads of one partition. Without an `incremental` node (or a cursor field) it is one
  * unbounded slice that keeps every record.
  */
-export async function planPartition({ node, cursorField, saved, savedIsExact = true, scope, now }: PlanInput): Promise<PartitionPlan> {
+export async function planPartition({ node, cursorField, saved, savedIsExact = true, scope, now, lookbackLocation }: PlanInput): Promise<PartitionPlan> {
   const read = cursorField ? cursorReader(cursorField) : () => undefined;
   const cursorOf = (record: Record<string, unknown>) => {
     const value = read(record);
@@ -60,6 +63,7 @@ export async function planPartition({ node, cursorField, saved, savedIsExact = t
   if (savedInstant !== undefined && savedInstant > now.getTime()) {
     return { skip: true, bound: saved, slices: [], keep: () => false, isBeforeBound: () => true, cursorOf };
   }
+  if (node.lookback !== undefined && saved !== undefined && savedInstant === undefined) throw lookbackNeedsDatetime(node.lookback, cursorField, saved, lookbackLocation);
   const bound = await lowerBound(node, saved, scope, now);
   // Without lookback, a record AT the partition's own saved cursor was emitted by the previous read:
   // keep only newer. A floor inherited from other partitions promises nothing: keep records at it.
@@ -80,11 +84,23 @@ export async function planPartition({ node, cursorField, saved, savedIsExact = t
   return { skip: false, bound, slices, keep, isBeforeBound, cursorOf };
 }
 
+/**
+ * `lookback` is a duration: it moves a datetime cursor back in time. Silently ignoring it on a numeric
+ * (or other) cursor would make the author believe late updates are re-read when they are not.
+ */
+function lookbackNeedsDatetime(lookback: string, cursorField: string, saved: CursorValue, location: SourceLocation | undefined): ConnectorError {
+  const kind = typeof saved === 'number' || /^-?\d+(?:\.\d+)?$/.test(saved) ? 'a number' : 'not a datetime';
+  return new ConnectorError('MANIFEST_SCHEMA', `incremental.lookback ${JSON.stringify(lookback)} applies to datetime cursors only, but the saved cursor of \`${cursorField}\` is ${JSON.stringify(saved)} (${kind})`, {
+    hint: 'Remove `lookback` from this stream, or use a datetime `cursor_field` (e.g. updated_at).',
+    ...(location ? { location } : {}),
+  });
+}
+
 async function lowerBound(node: IncrementalNode, saved: CursorValue | undefined, scope: Scope, now: Date): Promise<CursorValue | undefined> {
   if (saved !== undefined) {
-    if (!node.lookback) return saved;
     const instant = asInstant(saved);
-    return instant === undefined ? saved : addDuration(new Date(instant), parseDuration(node.lookback), -1).toISOString();
+    if (!node.lookback || instant === undefined) return saved;
+    return addDuration(new Date(instant), parseDuration(node.lookback), -1).toISOString();
   }
   if (node.start === undefined) return undefined;
   const start = await compileTemplate(node.start).render({ ...scope, now: now.toISOString() });

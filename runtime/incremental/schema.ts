@@ -28,7 +28,11 @@ export const Incremental = Strict(
       description: 'The order the API returns records in by cursor. descending: stop paging once a record is older than the saved cursor.',
     }),
     start: Type.Optional(Template('Lower bound when there is no state, e.g. "{{ config.start_date }}".')),
-    lookback: Type.Optional(Duration('Re-read this much before the saved cursor, for late-arriving updates, e.g. "PT10M".')),
+    lookback: Type.Optional(
+      Duration(
+        'Re-read this much before the saved cursor, for late-arriving updates, e.g. "PT10M". Datetime cursors only: with a saved cursor that is a number (or another non-datetime value) the read fails with MANIFEST_SCHEMA rather than silently not looking back.',
+      ),
+    ),
     lower_bound: Type.Optional(BoundInjection),
     windows: Type.Optional(DatetimeWindows),
     client_filter: Type.Boolean({ default: true, description: 'Drop records older than the lower bound even if the API returns them.' }),

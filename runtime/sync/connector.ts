@@ -79,6 +79,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       inputState: states.get(name),
       concurrency: stream.concurrency ?? manifest.concurrency ?? 4,
       location: safeLocate(['streams', name, 'pagination']),
+      ...(stream.incremental?.lookback === undefined ? {} : { lookbackLocation: safeLocate(['streams', name, 'incremental', 'lookback']) }),
       readParent: (parent, { incremental }) => ({
         async *[Symbol.asyncIterator]() {
           yield* streamRecords(await contextFor(parent, parentMode(manifest, parent, incremental), states, parentCache));

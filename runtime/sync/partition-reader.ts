@@ -25,6 +25,8 @@ export interface PartitionReadContext {
   now: () => Date;
   urlBaseOverride?: string;
   location?: SourceLocation;
+  /** Where the stream's `incremental.lookback` is, for errors about it. */
+  lookbackLocation?: SourceLocation;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function* readPartition(context: PartitionReadContext, partition: P
     savedIsExact: start?.exact ?? true,
     scope,
     now,
+    ...(context.lookbackLocation ? { lookbackLocation: context.lookbackLocation } : {}),
   });
   if (plan.skip) {
     yield { type: 'checkpoint', cursor: undefined, final: true };

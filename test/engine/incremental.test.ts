@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StreamState } from '../../runtime/protocol/messages.js';
-import { issues, manifest, read, records, startServer, states, type TestServer } from './support.js';
+import { errors, issues, manifest, read, records, startServer, states, type TestServer } from './support.js';
 
 let server: TestServer | undefined;
 afterEach(async () => { await server?.close(); server = undefined; });
@@ -52,6 +52,21 @@ describe('read: incremental', () => {
     const saved: StreamState = { type: 'STREAM', stream: { stream_descriptor: { name: 'items' }, stream_state: { cursor: '2024-01-02T00:00:00.000Z' } } };
     const { messages } = await read(manifest(incrementalStream('{ lookback: PT2H, lower_bound: { into: param, name: since } }')), { base_url: server.url }, { now, state: [saved] });
     expect(records(messages).map((r) => r.id)).toEqual([23, 24, 25]);
+  });
+
+  it('lookback on a numeric cursor fails the read at its start with a MANIFEST_SCHEMA error at the lookback key (never silently ignored)', async () => {
+    server = await startServer(() => ({ body: issues(3) }));
+    const yaml = manifest(`    cursor_field: id
+    request: { path: /items }
+    incremental: { lookback: PT1H }`);
+    const saved: StreamState = { type: 'STREAM', stream: { stream_descriptor: { name: 'items' }, stream_state: { cursor: 2 } } };
+    const { messages } = await read(yaml, { base_url: server.url }, { now, state: [saved] });
+    expect(server.requests).toHaveLength(0);
+    expect(records(messages)).toEqual([]);
+    const [error] = errors(messages);
+    expect(error).toMatchObject({ failure_type: 'config_error', internal_message: 'MANIFEST_SCHEMA' });
+    expect(error!.message).toMatch(/^test\.yaml:\d+:\d+: incremental\.lookback "PT1H" applies to datetime cursors only, but the saved cursor of `id` is 2 \(a number\)/);
+    expect(states(messages).at(-1)!.stream.stream_state).toEqual({ cursor: 2 }); // the state is kept
   });
 
   it('order: descending stops paging once a page holds a record older than the cursor', async () => {
