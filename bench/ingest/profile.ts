@@ -75,6 +75,9 @@ try {
     requests: [{ method: 'POST', body, setupRequest: (request) => ({ ...request, headers: githubHeaders(body, randomUUID(), signature) }) }],
   });
   process.stdout.write(`req/s ${result.requests.average}  p50 ${result.latency.p50}  p99 ${result.latency.p99}  non2xx ${result.non2xx}\n`);
+  // Server-side ingest latency (body received -> durable answer), to tell queueing outside the handler from time inside it.
+  const metrics = await (await fetch(`${serve.url}/metrics`)).text();
+  process.stdout.write(`${metrics.split('\n').filter((l) => l.startsWith('gwi_webhook_ingest_seconds_bucket')).join('\n')}\n`);
   // CPU time per thread of serve (main loop, inbox worker, checkpointer, libuv pool, V8 helpers).
   const tasks = readdirSync(`/proc/${child.pid}/task`).map((tid) => {
     const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');

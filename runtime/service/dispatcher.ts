@@ -30,13 +30,15 @@ export interface DispatcherOptions {
   wakeDelayMs?: number;
   /**
    * True while webhook requests are being ingested. The dispatcher shares the event loop with them:
-   * while busy it works in short slices (`busyBatchSize`) and rests `busyRestFactor` times as long
+   * while busy it works in short slices (`busySliceMs`) and rests `busyRestFactor` times as long
    * as each slice took, so ingest keeps most of the CPU and its latency stays low; the backlog is
    * drained at full speed once the burst is over (deliveries are durable, mapping can wait).
    */
   busy?: () => boolean;
-  /** Deliveries per slice while `busy()`. Default 50. */
+  /** Deliveries read (and settled in one transaction) at a time while `busy()`. Default 50. */
   busyBatchSize?: number;
+  /** Longest stretch of event-loop time the dispatcher takes at once while `busy()`. Default 2 ms. */
+  busySliceMs?: number;
   /** Rest after a slice, as a multiple of the slice's duration, while `busy()`. Default 3 (a ~25% share). */
   busyRestFactor?: number;
   now?: () => number;
@@ -68,6 +70,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const busy = options.busy ?? (() => false);
   const busyBatchSize = options.busyBatchSize ?? 50;
   const busyRestFactor = options.busyRestFactor ?? 3;
+  const busySliceMs = options.busySliceMs ?? 2;
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -106,23 +109,38 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
+  /**
+   * Ingest comes first. While requests are in flight, the dispatcher works in slices of at most
+   * `busySliceMs` of event-loop time, then rests `busyRestFactor` times as long (a timer, so pending
+   * requests and the inbox writer's answers run meanwhile); otherwise it only lets waiting I/O in.
+   * Without this, one batch of mappings holds the event loop for tens of milliseconds and every
+   * request that arrives meanwhile waits: that was most of the ingest p99.
+   */
+  async function yieldToIngest(sliceStarted: number): Promise<void> {
+    if (running && busy()) await sleep(Math.min(250, Math.max(1, (performance.now() - sliceStarted) * busyRestFactor)));
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+
   async function drainOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const started = performance.now();
       const size = running && busy() ? busyBatchSize : batchSize;
       const due = store.dueDeliveries(now(), size);
       const outcomes: DeliveryOutcome[] = [];
-      for (const delivery of due) outcomes.push(await handle(delivery));
+      let sliceStarted = performance.now();
+      for (const delivery of due) {
+        outcomes.push(await handle(delivery));
+        if (running && busy() && performance.now() - sliceStarted >= busySliceMs) {
+          await yieldToIngest(sliceStarted);
+          sliceStarted = performance.now();
+        }
+      }
       // One transaction per batch: settling deliveries one by one would compete with the webhook
       // inbox for the store's writer.
       if (outcomes.length > 0) await store.settleDeliveries(outcomes);
       handled += due.length;
       if (due.length < size || !running) return handled;
-      // Ingest comes first: while requests are in flight, rest in proportion to the slice just done;
-      // otherwise only let waiting requests in between batches.
-      if (busy()) await sleep(Math.min(250, (performance.now() - started) * busyRestFactor));
-      else await new Promise((resolve) => setImmediate(resolve));
+      await yieldToIngest(sliceStarted);
     }
   }
 
