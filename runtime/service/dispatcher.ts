@@ -37,6 +37,8 @@ export interface DispatcherOptions {
   busy?: () => boolean;
   /** Deliveries read (and settled in one transaction) at a time while `busy()`. Default 50. */
   busyBatchSize?: number;
+  /** Delay between a wake-up and the drain while `busy()`. Default 50 ms. */
+  busyWakeDelayMs?: number;
   /** Longest stretch of event-loop time the dispatcher takes at once while `busy()`. Default 2 ms. */
   busySliceMs?: number;
   /** Rest after a slice, as a multiple of the slice's duration, while `busy()`. Default 3 (a ~25% share). */
@@ -71,6 +73,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const busyBatchSize = options.busyBatchSize ?? 50;
   const busyRestFactor = options.busyRestFactor ?? 3;
   const busySliceMs = options.busySliceMs ?? 2;
+  const busyWakeDelayMs = options.busyWakeDelayMs ?? 50;
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -172,8 +175,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Coalesce: under load, one drain per `wakeDelayMs` handles a batch instead of one delivery.
       if (woken) return;
       woken = true;
-      if (wakeDelayMs === 0) wakeUp?.();
-      else setTimeout(() => wakeUp?.(), wakeDelayMs).unref?.();
+      // While requests are in flight, wait longer: fewer, larger batches (one settle transaction and
+      // one inbox query each) cost the event loop and the store's writer less per delivery.
+      const delay = busy() ? Math.max(wakeDelayMs, busyWakeDelayMs) : wakeDelayMs;
+      if (delay === 0) wakeUp?.();
+      else setTimeout(() => wakeUp?.(), delay).unref?.();
     },
     drainOnce,
     async stop() {
