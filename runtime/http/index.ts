@@ -1,5 +1,6 @@
 export { buildRequest, renderDeep } from './build-request.js';
 export { createRequester } from './create-requester.js';
+export { sendOnce } from './transport.js';
 export type { CreateRequesterOptions, Sleep } from './create-requester.js';
 export { CircuitOpenError, HttpStatusError, RateLimitedError, isCircuitOpenError, isHttpStatusError, isRateLimitedError } from './errors.js';
 export { clearRateBudgets } from './rate-limit.js';

@@ -1,0 +1,1 @@
+export { probeHealth, type HealthProbeResult, type ProbeContext } from './probe.js';
