@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,18 @@ describe('createSqliteStore: inbox', () => {
     await store.settleDeliveries([{ seq, connection: 'acme', done: true, batches: [{ stream: 'pushes', records: [{ key: '1', data: { id: 1 } }] }] }]);
     expect(store.findDeliveries('d3')[0]).toMatchObject({ status: 'done' });
     expect(store.listRecords('acme', 'pushes', 10)).toMatchObject([{ key: '1', data: { id: 1 } }]);
+  });
+  it('checkpoints the WAL into the database on its own thread while inserts go on', async () => {
+    const before = statSync(join(dir, 'gwi.db')).size;
+    const body = Buffer.alloc(4096, 'x');
+    // ~2,000 pages of WAL: more than SQLite's default autocheckpoint, far below the inbox
+    // connection's safety net, and nobody else writes: only the checkpointer moves them.
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => store.insertDelivery(delivery(`w${batch}-${i}`, { body }))));
+    }
+    for (let i = 0; i < 100 && statSync(join(dir, 'gwi.db')).size < before + 2_000_000; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(statSync(join(dir, 'gwi.db')).size).toBeGreaterThan(before + 2_000_000);
+    expect(store.deliveryCounts().pending).toBe(1000);
   });
   it('pages deliveries by seq cursor and filters by connection and status', async () => {
     for (let i = 0; i < 5; i++) await store.insertDelivery(delivery(`p${i}`));
