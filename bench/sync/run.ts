@@ -1,10 +1,12 @@
 /**
  * bench/sync: the engine's `read` against a hand-written baseline, in the same run, on the same
  * loopback server. Usage: `npm run bench:sync -- [--records N] [--repeat R] [--engine cli|cli-read|api|stub]
- * [--cpu-prof] [--no-build] [--verify N] [--markdown] [--only drain,baseline,engine]
+ * [--cpu-prof] [--no-build] [--verify N] [--markdown] [--only drain,baseline,engine,engine-node]
  * [--engine-node-args "--max-old-space-size=64"]`.
  *
- * --engine: cli (default) runs `node dist/runtime/cli/main.js read`; api runs the engine's library API
+ * --engine: cli (default) runs `dist/runtime/cli/main.js read` as an executable, the way the installed
+ * `gwi-connectors` bin runs (its shebang passes V8 flags: `node --max-semi-space-size=4`); the client
+ * `engine-node` runs `node dist/runtime/cli/main.js read` (no flags, unless NODE_OPTIONS has them). api runs the engine's library API
  * (engine-api.ts); cli-read is the CLI with only `read` registered (cli-read-only.ts: the cost of the CLI
  * if main.ts loaded command modules lazily); stub is a per-record-JSONata stand-in (stub-engine.ts) used before the engine existed.
  *
@@ -12,7 +14,7 @@
  * peak RSS; the server is another process, so on 2 cores client and server each get one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +45,7 @@ const { values: options } = parseArgs({
     verify: { type: 'string', default: '250' },
     markdown: { type: 'boolean', default: false },
     'engine-node-args': { type: 'string', default: '' },
-    only: { type: 'string', default: 'drain,baseline,engine' },
+    only: { type: 'string', default: 'drain,baseline,engine,engine-node' },
   },
 });
 const records = Number(options.records);
@@ -71,7 +73,10 @@ const scripts = transpileForNode(repoRoot, join(workDir, 'build'), [
 ]);
 const script = (name: string) => scripts.get(`bench/sync/${name}.ts`) as string;
 
-const clients: Record<string, (url: string, base: string, extraNodeArgs?: string[]) => { command: string; args: string[] }> = {
+// npm makes a package's bin executable when it links it; tsc writes main.js without the bit.
+if (existsSync(cliFile)) chmodSync(cliFile, 0o755);
+
+const clients: Record<string, (url: string, base: string, extraNodeArgs?: string[]) => { command: string; args: string[]; env?: NodeJS.ProcessEnv }> = {
   drain: (url) => ({ command: process.execPath, args: [script('drain'), url] }),
   baseline: (url, _base, extra = []) => ({ command: process.execPath, args: [...extra, script('baseline'), url, BENCH_TOKEN] }),
   engine: (url, base, extra = []) =>
@@ -81,7 +86,12 @@ const clients: Record<string, (url: string, base: string, extraNodeArgs?: string
         ? { command: process.execPath, args: [...extra, script('engine-api'), repoRoot, manifestFile, writeConfig(base)] }
         : options.engine === 'cli-read'
           ? { command: process.execPath, args: [...extra, script('cli-read-only'), repoRoot, 'read', manifestFile, '--config', writeConfig(base)] }
-          : { command: process.execPath, args: [...extra, cliFile, 'read', manifestFile, '--config', writeConfig(base)] },
+          : // Executed as a file, so its shebang's V8 flags apply. Extra node flags (--cpu-prof is not
+            // allowed in NODE_OPTIONS) mean running `node <shebang flags> <extra> main.js` instead.
+            extra.length > 0
+            ? { command: process.execPath, args: [...shebangFlags(cliFile), ...extra, cliFile, 'read', manifestFile, '--config', writeConfig(base)] }
+            : { command: cliFile, args: ['read', manifestFile, '--config', writeConfig(base)] },
+  'engine-node': (_url, base, extra = []) => ({ command: process.execPath, args: [...extra, cliFile, 'read', manifestFile, '--config', writeConfig(base)] }),
 };
 
 console.log(`bench/sync: ${formatInt(records)} records (~${formatInt(pageCount(records))} pages of ${PAGE_SIZE}), engine=${options.engine}, ` +
@@ -115,6 +125,13 @@ function build(): void {
   else throw new Error(`npm run build failed and ${cliFile} does not exist:\n${result.stdout}${result.stderr}`);
 }
 
+/** The node flags in a `#!/usr/bin/env -S node <flags>` line. */
+function shebangFlags(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
+  return match?.[1]?.trim().split(/\s+/) ?? [];
+}
+
 function writeConfig(base: string): string {
   const file = join(workDir, 'config.json');
   writeFileSync(file, `${JSON.stringify({ base_url: base, repository: OWNER_REPO, token: BENCH_TOKEN }, null, 2)}\n`);
@@ -146,7 +163,7 @@ function firstPage(base: string): string {
 }
 
 async function measure(srv: Server, name: string, stdoutPath = '/dev/null', extraNodeArgs: string[] = []): Promise<Run> {
-  if (name === 'engine' && options['engine-node-args']) extraNodeArgs = [...options['engine-node-args'].split(' '), ...extraNodeArgs];
+  if (name.startsWith('engine') && options['engine-node-args']) extraNodeArgs = [...options['engine-node-args'].split(' '), ...extraNodeArgs];
   const client = clients[name]?.(firstPage(srv.url), srv.url, extraNodeArgs);
   if (!client) throw new Error(`unknown client ${name}`);
   await srv.stats(); // reset the server's counters
@@ -235,8 +252,9 @@ function report(all: Run[]): void {
   const best = (name: string) =>
     all.filter((r) => r.name === name && r.measurement.exitCode === 0 && r.server.requests === expectedPages).sort((a, b) => a.measurement.wallMs - b.measurement.wallMs)[0];
   const rows: string[][] = [['client', 'wall', 'records/s', 'client CPU', 'records/CPU-s', 'peak RSS', 'server CPU', 'server ELU', 'pages served']];
-  for (const name of ['drain', 'baseline', 'engine']) {
+  for (const name of ['drain', 'baseline', 'engine', 'engine-node']) {
     const run = best(name);
+    if (!run && !options.only.split(',').includes(name)) continue;
     if (!run) {
       const failed = all.find((r) => r.name === name);
       rows.push([name, failed ? `failed: exit ${failed.measurement.exitCode}, ${failed.server.requests}/${expectedPages} pages` : 'not run', '', '', '', '', '', '', '']);
@@ -244,7 +262,7 @@ function report(all: Run[]): void {
     }
     const m = run.measurement;
     rows.push([
-      name === 'engine' ? `engine (${options.engine})` : name,
+      name === 'engine' ? `engine (${options.engine})` : name === 'engine-node' ? 'engine (node main.js)' : name,
       formatSeconds(m.wallMs),
       formatInt(rate(m)),
       m.cpuMs === undefined ? '?' : `${formatSeconds(m.cpuMs)} (${formatInt((100 * m.cpuMs) / m.wallMs)}%)`,
@@ -264,14 +282,20 @@ function report(all: Run[]): void {
     process.exitCode = 1;
     return;
   }
-  const ratio = rate(engine.measurement) / rate(baseline.measurement);
-  const engineCpu = cpuRate(engine.measurement);
-  const baselineCpu = cpuRate(baseline.measurement);
-  const cpuRatio = engineCpu && baselineCpu ? engineCpu / baselineCpu : undefined;
-  const rssOk = engine.measurement.peakRssBytes <= TARGET_RSS_BYTES;
   const verdict = (r: number) => `${r.toFixed(3)} (target ≥ ${TARGET_RATIO}: ${r >= TARGET_RATIO ? 'met' : 'MISSED'})`;
-  console.log(`\nengine/baseline records/s ratio, wall clock: ${verdict(ratio)}`);
-  if (cpuRatio !== undefined) console.log(`engine/baseline records per CPU-second ratio: ${verdict(cpuRatio)}`);
-  console.log(`engine peak RSS: ${formatMb(engine.measurement.peakRssBytes)} (target ≤ ${formatMb(TARGET_RSS_BYTES)}: ${rssOk ? 'met' : 'MISSED'})`);
+  const ratios = (label: string, run: Run) => {
+    const wall = rate(run.measurement) / rate(baseline.measurement);
+    const engineCpu = cpuRate(run.measurement);
+    const baselineCpu = cpuRate(baseline.measurement);
+    const cpu = engineCpu && baselineCpu ? engineCpu / baselineCpu : undefined;
+    const rssOk = run.measurement.peakRssBytes <= TARGET_RSS_BYTES;
+    console.log(`\n${label}/baseline records/s ratio, wall clock: ${verdict(wall)}`);
+    if (cpu !== undefined) console.log(`${label}/baseline records per CPU-second ratio: ${verdict(cpu)}`);
+    console.log(`${label} peak RSS: ${formatMb(run.measurement.peakRssBytes)} (target ≤ ${formatMb(TARGET_RSS_BYTES)}: ${rssOk ? 'met' : 'MISSED'})`);
+    return { wall, cpu };
+  };
+  const { wall: ratio, cpu: cpuRatio } = ratios(`engine (${options.engine})`, engine);
+  const engineNode = best('engine-node');
+  if (engineNode) ratios('engine (node main.js)', engineNode);
   writeFileSync(join(workDir, 'result.json'), `${JSON.stringify({ records, engine: options.engine, node: process.version, loadavg: loadavg(), runs: all, ratio, cpuRatio }, null, 2)}\n`);
 }

@@ -1,4 +1,5 @@
-import { createAuthenticator } from '../auth/index.js';
+import { createAuthenticator, type Authenticator } from '../auth/index.js';
+import { probeHealth } from '../health-check/index.js';
 import { compileTemplate, type Scope } from '../expressions/index.js';
 import { ConnectorError } from '../errors/index.js';
 import { buildRequest, createRequester, type Requester } from '../http/index.js';
@@ -12,24 +13,26 @@ import { readPartition } from './partition-reader.js';
 import { createReadParentCache, parentMode, resolveParentCacheLimits, type ReadParentCache } from './parent-cache.js';
 import { secretValues } from '../config/index.js';
 import { createRedactor, redactDeep, type Redactor as Redact } from '../secrets/index.js';
-import { readStream, streamRecords, type StreamReadContext } from './stream-reader.js';
-import type { Connector, ConnectorOptions, Logger } from './types.js';
+import { readStreamBatches, streamRecords, type StreamReadContext } from './stream-reader.js';
+import type { BatchingConnector, ConnectorOptions, Logger, MessageBatch } from './types.js';
 
 /**
  * The engine's public face: one manifest + one connection's config. Requests go through one
  * requester (auth, rate limit, breaker, retries); every stream has one record pipeline, built once.
  */
-export function createConnector(options: ConnectorOptions): Connector {
+export function createConnector(options: ConnectorOptions): BatchingConnector {
   const { manifest: loaded, config } = options;
   const manifest = loaded.node;
   const now = options.now ?? (() => new Date());
   const secrets = secretValues(manifest.spec, config);
   const redact: Redact = createRedactor(secrets);
-  const recordSecrets = secrets.filter((secret) => typeof secret === 'string' && secret.length >= 4);
+  // Records are scanned for secrets as JSON text, where a secret appears in its escaped form.
+  const recordNeedles = secrets.filter((secret) => typeof secret === 'string' && secret.length >= 4).map((secret) => JSON.stringify(secret).slice(1, -1));
   const logger = options.logger ? redactingLogger(options.logger, redact) : undefined;
   const baseScope: Scope = { config };
   const pipelines = new Map<string, RecordPipeline>();
   let requester: Requester | undefined;
+  let authenticator: Authenticator | undefined;
 
   const pipelineOf = (name: string, stream: StreamNode) => {
     let pipeline = pipelines.get(name);
@@ -41,13 +44,13 @@ export function createConnector(options: ConnectorOptions): Connector {
     if (requester) return requester;
     const connectionId = options.connectionId ?? 'default';
     const urlBase = options.urlBaseOverride ?? String(await compileTemplate(manifest.requester.url_base).render(baseScope));
-    const auth = createAuthenticator(manifest.auth, {
+    const auth = (authenticator = createAuthenticator(manifest.auth, {
       scope: baseScope,
       tokenKey: `${manifest.name}/${connectionId}`,
       urlBase,
       ...(options.tokenStore ? { tokenStore: options.tokenStore } : {}),
       ...(options.now ? { now: options.now } : {}),
-    });
+    }));
     requester = createRequester({
       requester: manifest.requester,
       auth,
@@ -99,14 +102,58 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
   }
 
-  // Records are checked cheaply (plain substring tests) and only redacted when an API echoed a secret.
-  const clean = (message: AirbyteMessage): AirbyteMessage => {
-    if (message.type === 'STATE') return message;
-    if (message.type === 'RECORD') {
-      return recordSecrets.length > 0 && containsAny(message.record.data, recordSecrets) ? { ...message, record: { ...message.record, data: redactDeep(message.record.data, redact) } } : message;
+  const clean = <M extends AirbyteMessage>(message: M): M => (message.type === 'RECORD' || message.type === 'STATE' ? message : redactDeep(message, redact));
+
+  /**
+   * A batch of messages and their JSON lines. Records are checked for secrets once per batch, on
+   * the serialised text (a substring test per secret), and only the records whose own line holds
+   * one are redacted (an API that echoes the token). Other messages (LOG, TRACE) are always redacted.
+   */
+  const batchOf = (messages: AirbyteMessage[]): MessageBatch => {
+    const lines: string[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const message = clean(messages[i]!);
+      messages[i] = message;
+      lines[i] = JSON.stringify(message);
     }
-    return redactDeep(message, redact);
+    let text = `${lines.join('\n')}\n`;
+    if (recordNeedles.length > 0 && recordNeedles.some((needle) => text.includes(needle))) {
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i]!;
+        if (message.type !== 'RECORD' || !recordNeedles.some((needle) => lines[i]!.includes(needle))) continue;
+        messages[i] = { ...message, record: { ...message.record, data: redactDeep(message.record.data, redact) } };
+        lines[i] = JSON.stringify(messages[i]);
+      }
+      text = `${lines.join('\n')}\n`;
+    }
+    return { messages, lines: text };
   };
+
+  const readPages = (catalog?: ConfiguredCatalog, state?: readonly StreamState[]): AsyncIterable<MessageBatch> => ({
+    async *[Symbol.asyncIterator]() {
+      let planned;
+      let states: Map<string, Record<string, unknown>>;
+      try {
+        planned = planStreams(manifest, catalog);
+        states = statesByStream(state);
+      } catch (error) {
+        yield batchOf([errorTrace(error, now().getTime())]);
+        return;
+      }
+      // Parent values read once and shared by the streams of this read (bounded; see parent-cache.ts).
+      const parentCache = createReadParentCache(manifest, planned, parentCacheLimits);
+      for (const [index, { name, mode }] of planned.entries()) {
+        try {
+          parentCache.enter(index);
+          const context = await contextFor(name, mode, states, parentCache);
+          for await (const messages of readStreamBatches({ ...context, parentTaps: parentCache.taps(name, mode) })) yield batchOf(messages);
+        } catch (error) {
+          yield batchOf([errorTrace(error, now().getTime(), name)]);
+        }
+        if (options.signal?.aborted) return;
+      }
+    },
+  });
 
   return {
     spec: () => ({
@@ -147,34 +194,28 @@ export function createConnector(options: ConnectorOptions): Connector {
       }
     },
 
+    readPages,
+
+    // The public, one-message-at-a-time view of readPages.
     read(catalog?: ConfiguredCatalog, state?: readonly StreamState[]): AsyncIterable<AirbyteMessage> {
       return {
         async *[Symbol.asyncIterator]() {
-          let planned;
-          let states: Map<string, Record<string, unknown>>;
-          try {
-            planned = planStreams(manifest, catalog);
-            states = statesByStream(state);
-          } catch (error) {
-            yield clean(errorTrace(error, now().getTime()));
-            return;
-          }
-          // Parent values read once and shared by the streams of this read (bounded; see parent-cache.ts).
-          const parentCache = createReadParentCache(manifest, planned, parentCacheLimits);
-          for (const [index, { name, mode }] of planned.entries()) {
-            try {
-              parentCache.enter(index);
-              const context = await contextFor(name, mode, states, parentCache);
-              for await (const message of readStream({ ...context, parentTaps: parentCache.taps(name, mode) })) yield clean(message);
-            } catch (error) {
-              yield clean(errorTrace(error, now().getTime(), name));
-            }
-            if (options.signal?.aborted) return;
-          }
+          for await (const batch of readPages(catalog, state)) yield* batch.messages;
         },
       };
     },
 
+    async probe() {
+      if (!manifest.health_check) return undefined;
+      await ensureRequester();
+      return probeHealth(manifest.health_check, {
+        requester: manifest.requester,
+        auth: authenticator!,
+        scope: baseScope,
+        ...(options.urlBaseOverride ? { urlBaseOverride: options.urlBaseOverride } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
+    },
     health() {
       const stats = requester?.stats();
       return {
@@ -189,14 +230,6 @@ export function createConnector(options: ConnectorOptions): Connector {
       await requester?.close();
     },
   };
-}
-
-/** True when any string inside `value` contains one of `needles`. */
-function containsAny(value: unknown, needles: readonly string[]): boolean {
-  if (typeof value === 'string') return needles.some((needle) => value.includes(needle));
-  if (Array.isArray(value)) return value.some((item) => containsAny(item, needles));
-  if (value !== null && typeof value === 'object') return Object.values(value).some((item) => containsAny(item, needles));
-  return false;
 }
 
 /** Input state: STATE messages' `state` objects (per stream), keyed by stream name. */

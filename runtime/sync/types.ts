@@ -2,6 +2,7 @@ import type { TokenStore } from '../auth/types.js';
 import type { LoadedManifest } from '../manifest/loaded-manifest.js';
 import type { AirbyteMessage, ConfiguredCatalog, StreamState } from '../protocol/messages.js';
 import type { ParentCacheLimits } from './parent-cache.js';
+import type { HealthProbeResult } from '../health-check/index.js';
 
 /** Minimal structured logger (pino-compatible). Never pass secrets. */
 export interface Logger {
@@ -49,5 +50,23 @@ export interface Connector {
   /** RECORD, STATE, LOG and TRACE messages; without a catalog, every stream (incremental where possible). */
   read(catalog?: ConfiguredCatalog, state?: readonly StreamState[]): AsyncIterable<AirbyteMessage>;
   health(): ConnectorHealth;
+  /** The manifest's `health_check` probe (undefined when it declares none). */
+  probe(): Promise<HealthProbeResult | undefined>;
   close(): Promise<void>;
+}
+
+/** Messages of a read in order, with their Airbyte JSON lines (each line ends with `\n`), already redacted. */
+export interface MessageBatch {
+  readonly messages: readonly AirbyteMessage[];
+  readonly lines: string;
+}
+
+/**
+ * The connector `createConnector` returns: `read()` plus its batched form. `readPages()` yields the
+ * same messages as `read()`, a page of RECORDs (or a few STATE/TRACE messages) per batch, serialised
+ * once: what the CLI writes to stdout. Batches come one at a time (the next page is read while the
+ * consumer handles this one), so back-pressure is the consumer's pace as with `read()`.
+ */
+export interface BatchingConnector extends Connector {
+  readPages(catalog?: ConfiguredCatalog, state?: readonly StreamState[]): AsyncIterable<MessageBatch>;
 }

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { createFileTokenStore } from '../../auth/index.js';
 import { readJsonFile, resolveConfig } from '../../config/index.js';
 import { normaliseCatalogInput, normaliseStateInput, type AirbyteMessage, type ConfiguredCatalog, type StreamState } from '../../protocol/index.js';
-import { createConnector, type Connector, type ConnectorOptions } from '../../sync/index.js';
+import { createConnector, type BatchingConnector, type ConnectorOptions } from '../../sync/index.js';
 import { createProgress } from '../progress.js';
 import { errorLines, resolveManifestArg } from '../resolve-manifest.js';
 
@@ -13,7 +13,7 @@ export interface ConnectorArgs {
 }
 
 /** Manifest + config file (with `${ENV}` references) → a connector; logs go to stderr. */
-export async function openConnector(manifestArg: string, args: ConnectorArgs, extra: Partial<ConnectorOptions> = {}): Promise<Connector> {
+export async function openConnector(manifestArg: string, args: ConnectorArgs, extra: Partial<ConnectorOptions> = {}): Promise<BatchingConnector> {
   const manifest = await resolveManifestArg(manifestArg);
   const config = resolveConfig(readJsonFile(args.config, 'config file'), manifest, { file: args.config });
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { connector: manifest.node.name } }, pino.destination({ dest: 2, sync: false }));
@@ -51,6 +51,11 @@ export function createLineWriter(out: NodeJS.WritableStream = process.stdout) {
       buffer += `${JSON.stringify(message)}\n`;
       if (buffer.length >= 65536) await flush();
     },
+    /** Lines already serialised (a page of RECORDs from `readPages`): one append, no per-line await. */
+    async writeLines(lines: string) {
+      buffer = buffer === '' ? lines : buffer + lines;
+      if (buffer.length >= 65536) await flush();
+    },
     flush,
   };
 }
@@ -72,7 +77,7 @@ export function readStateFile(path: string): StreamState[] {
 
 export async function runRead(manifestArg: string, options: ConnectorArgs & { catalog?: string; state?: string }): Promise<number> {
   const progress = createProgress();
-  let connector: Connector;
+  let connector: BatchingConnector;
   let catalog: ConfiguredCatalog | undefined;
   let state: StreamState[] | undefined;
   try {
@@ -86,15 +91,18 @@ export async function runRead(manifestArg: string, options: ConnectorArgs & { ca
   const writer = createLineWriter();
   let failed = false;
   try {
-    for await (const message of connector.read(catalog, state)) {
-      if (message.type === 'TRACE') {
+    // A page at a time: its RECORD lines are serialised once by the connector and written with one
+    // append; a STATE arrives in a later batch, so it is written after the records it covers.
+    for await (const batch of connector.readPages(catalog, state)) {
+      for (const message of batch.messages) {
+        if (message.type !== 'TRACE') continue;
         progress.onMessage(message);
         if (message.trace.type === 'ERROR') {
           failed = true;
           process.stderr.write(`${message.trace.error.message}\n`);
         }
       }
-      await writer.write(message);
+      await writer.writeLines(batch.lines);
     }
   } finally {
     await writer.flush();
