@@ -33,7 +33,8 @@ async function echoingServer(): Promise<TestServer> {
     const page = Number(query.get('page') ?? '1');
     const body = issues(6).slice((page - 1) * 3, page * 3);
     if (page === 1) body[1] = { ...body[1]!, title: `by ${TOKEN}` };
-    return { body, headers: page === 1 ? { link: `<${base}/items?page=2>; rel="next"` } : {} };
+    const headers: Record<string, string> = page === 1 ? { link: `<${base}/items?page=2>; rel="next"` } : {};
+    return { body, headers };
   });
 }
 
