@@ -57,6 +57,17 @@ describe('createSqliteStore: inbox', () => {
     expect(store.findDeliveries('d3')[0]).toMatchObject({ status: 'done' });
     expect(store.listRecords('acme', 'pushes', 10)).toMatchObject([{ key: '1', data: { id: 1 } }]);
   });
+  it('returns due deliveries, pending and failed together, by due time then arrival, up to the limit', async () => {
+    const a = await store.insertDelivery(delivery('a', { receivedAt: 3000 }));
+    const b = await store.insertDelivery(delivery('b', { receivedAt: 1000 }));
+    const c = await store.insertDelivery(delivery('c', { receivedAt: 2000 }));
+    store.failDelivery(a.seq, 'boom', 1500); // failed, due at 1500: between b and c
+    store.failDelivery(c.seq, 'boom', 9000); // not due yet at 5000
+    expect(store.dueDeliveries(5000, 10).map((d) => d.id)).toEqual(['b', 'a']);
+    expect(store.dueDeliveries(5000, 1).map((d) => d.id)).toEqual(['b']);
+    expect(store.dueDeliveries(5000, 10, new Set([b.seq])).map((d) => d.id)).toEqual(['a']);
+    expect(store.dueDeliveries(9000, 10).map((d) => d.id)).toEqual(['b', 'a', 'c']);
+  });
   it('checkpoints the WAL into the database on its own thread while inserts go on', async () => {
     const before = statSync(join(dir, 'gwi.db')).size;
     const body = Buffer.alloc(4096, 'x');
@@ -75,6 +86,13 @@ describe('createSqliteStore: inbox', () => {
     const second = store.listDeliveries({ limit: 2, after: first[1]!.seq });
     expect([...first, ...second].map((d) => d.id)).toEqual(['p0', 'p1', 'p2', 'p3']);
     expect(store.listDeliveries({ limit: 10, connection: 'nope' })).toEqual([]);
+    await store.settleDeliveries([first[0]!, second[0]!].map((d) => ({ seq: d.seq, connection: 'acme', done: true as const, batches: [] })));
+    store.failDelivery(second[1]!.seq, 'boom', 5000);
+    const pending = store.listDeliveries({ limit: 2, status: 'pending' });
+    expect(pending.map((d) => d.id)).toEqual(['p1', 'p4']);
+    expect(store.listDeliveries({ limit: 2, status: 'pending', after: pending[0]!.seq }).map((d) => d.id)).toEqual(['p4']);
+    expect(store.listDeliveries({ limit: 10, status: 'failed' }).map((d) => d.id)).toEqual(['p3']);
+    expect(store.listDeliveries({ limit: 10, status: 'done' }).map((d) => d.id)).toEqual(['p0', 'p2']);
   });
 });
 

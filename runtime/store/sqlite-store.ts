@@ -67,7 +67,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       await worker?.close();
     },
   };
-  const dueStmt = db.prepare(`SELECT * FROM deliveries WHERE status IN ('pending','failed') AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`);
+  // One status at a time, so the rows come in index order (status, next_attempt_at, seq) and LIMIT
+  // stops the scan. With `status IN ('pending','failed')` alone SQLite read every due row (4 KB
+  // bodies included) into a temporary sort on each call: O(backlog) per batch, which made a
+  // dispatcher catching up slower the further behind it was. The IN term is kept because it is what
+  // lets the partial index be used; INDEXED BY makes that choice explicit.
+  const dueStmt = db.prepare(`SELECT * FROM deliveries INDEXED BY deliveries_due
+    WHERE status IN ('pending','failed') AND status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`);
   const doneStmt = db.prepare(`UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?`);
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
   const upsertRecordStmt = db.prepare(`INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -132,7 +138,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       relaxed(() => db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?').run(at, seq))();
     },
     dueDeliveries(now, limit, exclude) {
-      const rows = dueStmt.all(now, limit + (exclude?.size ?? 0)) as DeliveryDbRow[];
+      const n = limit + (exclude?.size ?? 0);
+      const rows = [...(dueStmt.all('pending', now, n) as DeliveryDbRow[]), ...(dueStmt.all('failed', now, n) as DeliveryDbRow[])]
+        .sort((a, b) => a.next_attempt_at! - b.next_attempt_at! || a.seq - b.seq);
       return rows.filter((row) => !exclude?.has(row.seq)).slice(0, limit).map(toStored);
     },
     completeDelivery: relaxed((seq: number, connection: string, batches: readonly RecordBatch[]) => {
@@ -160,7 +168,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const args: unknown[] = [after ?? 0];
       if (connection) { where.push('connection = ?'); args.push(connection); }
       if (status) { where.push('status = ?'); args.push(status); }
-      const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
+      // pending/failed: read them from the partial index (few rows, usually) instead of walking every
+      // done delivery in seq order until one matches; the IN term is what makes the index usable.
+      const queued = status === 'pending' || status === 'failed';
+      if (queued) where.push(`status IN ('pending','failed')`);
+      const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries${queued ? ' INDEXED BY deliveries_due' : ''} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
       return (rows as DeliveryDbRow[]).map(toSummary);
     },
     deadByConnection() {
