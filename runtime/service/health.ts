@@ -1,3 +1,4 @@
+import type { HealthProbeResult } from '../health-check/index.js';
 import type { DeliveryStatus, RunRow } from '../store/types.js';
 
 export type HealthStatus = 'ok' | 'degraded' | 'down';
@@ -12,6 +13,10 @@ export interface ConnectionHealthInput {
   nextRunAt: Date | null;
   /** Its dead-lettered deliveries (waiting for a replay). */
   deadDeliveries: number;
+  /** Requests left in the API's rate-limit window (from the manifest's remaining header), once known. */
+  rateLimitRemaining?: number | null;
+  /** The latest manifest `health_check` probe, if the manifest declares one. */
+  probe?: HealthProbeResult | null;
 }
 
 export interface HealthReport {
@@ -30,20 +35,24 @@ interface ConnectionHealth {
   syncing: boolean;
   /** Deliveries of this connection in the dead-letter state, until replayed. */
   dead_deliveries: number;
+  /** Rate-limit headroom: requests left in the API's window, null until a response told. */
+  rate_limit_remaining: number | null;
+  /** The latest `health_check` probe of the API, null when none ran (or the manifest has none). */
+  probe: HealthProbeResult | null;
   last_sync: { run_id: string; status: RunRow['status']; started_at: string; finished_at: string | null; records: number; error: string | null } | null;
 }
 
 const worst = (statuses: HealthStatus[]): HealthStatus => (statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok');
 
 /**
- * A connection is `down` with an open breaker, `degraded` when its breaker is half open, its last
+ * A connection is `down` with an open breaker or when its API's `health_check` probe fails, `degraded` when its breaker is half open, its last
  * sync failed or it has dead-lettered deliveries (until they are replayed), else `ok`. A connector is
  * `down` when all its connections are, `degraded` when some are not ok. The aggregate is `down` only
  * when the store cannot be used (webhooks would get 503s), `degraded` when any connector is not ok:
  * one connection's trouble never marks the others.
  */
 const connectionStatus = (c: ConnectionHealthInput): HealthStatus =>
-  c.breaker === 'open' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' || c.deadDeliveries > 0 ? 'degraded' : 'ok';
+  c.breaker === 'open' || c.probe?.status === 'down' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' || c.deadDeliveries > 0 ? 'degraded' : 'ok';
 
 export function buildHealth(input: { storeOk: boolean; counts: Record<DeliveryStatus, number> | undefined; connectors: string[]; connections: ConnectionHealthInput[] }): HealthReport {
   const connectors: HealthReport['connectors'] = {};
@@ -53,6 +62,7 @@ export function buildHealth(input: { storeOk: boolean; counts: Record<DeliverySt
     const group = (connectors[c.connector] ??= { status: 'ok', connections: {} });
     group.connections[c.id] = {
       status, breaker: c.breaker, schedule: c.schedule, next_sync_at: c.nextRunAt?.toISOString() ?? null, syncing: c.running, dead_deliveries: c.deadDeliveries,
+      rate_limit_remaining: c.rateLimitRemaining ?? null, probe: c.probe ?? null,
       last_sync: c.lastRun
         ? { run_id: c.lastRun.id, status: c.lastRun.status, started_at: c.lastRun.started_at, finished_at: c.lastRun.finished_at, records: c.lastRun.records, error: c.lastRun.error }
         : null,

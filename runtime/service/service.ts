@@ -19,6 +19,7 @@ import { createConnector } from '../sync/index.js';
 import { buildHealth, type HealthReport } from './health.js';
 import { failure, ingestDelivery, type IngestReply } from './ingest.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { createProbeLoop, type ProbeLoop } from './probes.js';
 import { resolveConfig, secretValues } from '../config/index.js';
 import { secretFields, withoutSecrets } from './spec.js';
 import { createSyncRunner, type SyncRunner } from './sync-runner.js';
@@ -40,6 +41,8 @@ export interface ServiceOptions {
   inbox?: 'worker' | 'inline';
   /** Start the dispatcher and the schedules (default true; tests may drive them by hand). */
   background?: boolean;
+  /** How often each connection's manifest `health_check` is probed for /health (default 60 s; 0: never). */
+  probeIntervalMs?: number;
 }
 
 /** A connection as the admin API shows it: secrets left out, their names listed. */
@@ -59,6 +62,7 @@ export interface Service {
   readonly dispatcher: Dispatcher;
   readonly syncs: SyncRunner;
   readonly scheduler: Scheduler;
+  readonly probes: ProbeLoop;
   connectors(): Array<{ name: string; version: string; description: string | null; streams: string[]; webhooks: boolean; events: string[] }>;
   /** The largest body any connector accepts (the HTTP layer's hard limit). */
   maxBodyBytes(): number;
@@ -204,11 +208,18 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const interrupted = store.failInterruptedRuns(now());
   if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
 
-  if (options.background ?? true) dispatcher.start();
+  const probes = createProbeLoop({
+    intervalMs: options.probeIntervalMs ?? 60_000,
+    targets: () => [...live.values()].filter((entry) => entry.manifest.node.health_check).map((entry) => ({ id: entry.row.id, open: () => openConnector(entry) })),
+  });
+  if (options.background ?? true) {
+    dispatcher.start();
+    probes.start();
+  }
 
   let closing: Promise<void> | undefined;
   return {
-    store, metrics, bus, dispatcher, syncs, scheduler,
+    store, metrics, bus, dispatcher, syncs, scheduler, probes,
     connectors() {
       return [...manifests.values()].map(({ node }) => ({
         name: node.name, version: node.version, description: node.description ?? null, streams: Object.keys(node.streams),
@@ -265,6 +276,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         connections: [...live.values()].map((entry) => ({
           id: entry.row.id, connector: entry.row.connector, schedule: entry.row.schedule,
           breaker: entry.opened?.health().breaker ?? null,
+          rateLimitRemaining: entry.opened?.health().rateLimitRemaining ?? null,
+          probe: probes.latest(entry.row.id) ?? null,
           running: syncs.isRunning(entry.row.id),
           lastRun: storeOk ? store.lastRun(entry.row.id) : undefined,
           deadDeliveries: dead[entry.row.id] ?? 0,
@@ -276,6 +289,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     close() {
       closing ??= (async () => {
         await scheduler.stop();
+        probes.stop();
         await dispatcher.stop();
         await syncs.stop();
         await Promise.allSettled([...live.values()].map((entry) => entry.opened?.close()));
