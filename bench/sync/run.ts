@@ -5,7 +5,7 @@
  * [--engine-node-args "--max-old-space-size=64"]`.
  *
  * --engine: cli (default) runs `dist/runtime/cli/main.js read` as an executable, the way the installed
- * `gwi-connectors` bin runs (its shebang passes V8 flags: `node --max-semi-space-size=4`); the client
+ * `gwi-connectors` bin runs (its shebang passes V8 flags to node, see runtime/cli/main.ts); the client
  * `engine-node` runs `node dist/runtime/cli/main.js read` (no flags, unless NODE_OPTIONS has them). api runs the engine's library API
  * (engine-api.ts); cli-read is the CLI with only `read` registered (cli-read-only.ts: the cost of the CLI
  * if main.ts loaded command modules lazily); stub is a per-record-JSONata stand-in (stub-engine.ts) used before the engine existed.
