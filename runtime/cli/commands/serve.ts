@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createFileBodyStore, createLocalBus, createPubSubBus, type Bus } from '../../bus/index.js';
-import { ConnectorError, isConnectorError } from '../../errors/index.js';
+import { ConnectorError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { buildApp } from '../../server/index.js';
 import { createService, type Service } from '../../service/index.js';
 import { withExtraManifests } from '../extra-manifests.js';
+import { runUntilSignal } from '../until-signal.js';
 
 export interface ServeArgs {
   port: string;
@@ -104,23 +105,5 @@ export function registerServe(program: Command): void {
     .option('--bus <kind>', 'local (SQLite only) or pubsub (also publish to Google Cloud Pub/Sub)', process.env['GWI_BUS'] ?? 'local')
     .option('--bus-project <id>', 'Google Cloud project for --bus pubsub (default GWI_PUBSUB_PROJECT)')
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
-    .action(async (args: ServeArgs) => {
-      try {
-        const running = await serve(args);
-        for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-          process.once(signal, () => {
-            running.close().then(
-              () => process.exit(0),
-              (error: unknown) => {
-                process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
-                process.exit(1);
-              },
-            );
-          });
-        }
-      } catch (error) {
-        process.stderr.write(`${isConnectorError(error) ? error.format() : error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .action((args: ServeArgs) => runUntilSignal(() => serve(args)));
 }

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createFileBodyStore } from '../../bus/file-body-store.js';
-import { ConnectorError, isConnectorError } from '../../errors/index.js';
+import { ConnectorError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { startWorker, type Worker } from '../../worker/index.js';
 import { withExtraManifests } from '../extra-manifests.js';
+import { runUntilSignal } from '../until-signal.js';
 
 export interface WorkerArgs {
   data: string;
@@ -59,23 +60,5 @@ export function registerWorker(program: Command): void {
     .option('--bus-project <id>', 'Google Cloud project (default GWI_PUBSUB_PROJECT)')
     .option('--bodies <dir>', 'body store shared with the receivers, for large bodies (default <data>/bodies)', process.env['GWI_BODIES_DIR'])
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
-    .action(async (args: WorkerArgs) => {
-      try {
-        const running = await runWorker(args);
-        for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-          process.once(signal, () => {
-            running.close().then(
-              () => process.exit(0),
-              (error: unknown) => {
-                process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
-                process.exit(1);
-              },
-            );
-          });
-        }
-      } catch (error) {
-        process.stderr.write(`${isConnectorError(error) ? error.format() : error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .action((args: WorkerArgs) => runUntilSignal(() => runWorker(args)));
 }
