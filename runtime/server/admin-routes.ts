@@ -51,6 +51,11 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     if (outcome.result === 'ambiguous') {
       return reply.code(409).send({ error: { code: 'AMBIGUOUS', message: `delivery id ${request.params.id} exists for several connections (${outcome.connections.join(', ')}); add ?connection=` } });
     }
+    if (outcome.result === 'on_workers') {
+      return reply.code(409).send({
+        error: { code: 'REPLAY_ON_WORKERS', message: 'this receiver hands deliveries to Pub/Sub workers (--no-dispatch): replay failed ones from the workers\' dead-letter topic (docs/service.md, "Workers")' },
+      });
+    }
     const { delivery } = outcome;
     return reply.code(202).send({ id: delivery.id, connection: delivery.connection, status: 'pending' });
   });

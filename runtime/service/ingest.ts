@@ -28,6 +28,8 @@ export interface IngestDeps {
   now: () => number;
   /** Called after a new delivery is durable. */
   onAccepted(): void;
+  /** A receiver without a dispatcher: called once the bus confirmed a delivery, to mark it done here. */
+  handedOff?(seq: number): void;
 }
 
 const VERIFY_STATUS: Record<VerifyFailureReason, [number, string, IngestOutcome]> = {
@@ -86,6 +88,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
     try {
       await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId: parsed.deliveryId, event: parsed.event, headers, body: rawBody });
       await deps.store.markPublished(result.seq, deps.now());
+      deps.handedOff?.(result.seq);
     } catch (error) {
       // Stored locally (the local dispatcher still maps it) but not confirmed on the bus: no 2xx.
       deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'publishing the delivery failed');

@@ -43,6 +43,12 @@ export interface ServiceOptions {
   background?: boolean;
   /** How often each connection's manifest `health_check` is probed for /health (default 60 s; 0: never). */
   probeIntervalMs?: number;
+  /**
+   * Map deliveries to records here (default true). false: a receiver in front of Pub/Sub workers
+   * (`gwi-connectors worker`): a delivery is done once the bus confirmed it, and the workers map it.
+   * Needs a Pub/Sub bus, since nothing else would process the deliveries.
+   */
+  dispatch?: boolean;
 }
 
 /** A connection as the admin API shows it: secrets left out, their names listed. */
@@ -72,7 +78,7 @@ export interface Service {
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
   /** Put a delivery back in the queue (attempts reset). Several matches: pass the connection. */
-  replay(id: string, connection?: string): { result: 'replayed'; delivery: DeliverySummary } | { result: 'not_found' } | { result: 'ambiguous'; connections: string[] };
+  replay(id: string, connection?: string): { result: 'replayed'; delivery: DeliverySummary } | { result: 'not_found' } | { result: 'ambiguous'; connections: string[] } | { result: 'on_workers' };
   health(): HealthReport;
   /** Every secret value configured (for log redaction). */
   secretValues(): string[];
@@ -95,8 +101,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const manifests = new Map<string, LoadedManifest>();
   for (const manifest of options.manifests ?? (await loadBundled(logger))) manifests.set(manifest.node.name, manifest);
 
-  const store = createSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
   const bus = options.bus ?? createLocalBus();
+  const dispatch = options.dispatch ?? true;
+  if (!dispatch && bus.kind === 'local') {
+    throw new ConnectorError('BUS_CONFIG', 'dispatch is off but the bus is local: nothing would map the deliveries', {
+      hint: 'Turn dispatch off only on receivers in front of Pub/Sub workers (serve --bus pubsub --no-dispatch).',
+    });
+  }
+  // Opened after the checks above, so a refused start-up leaves no database handle behind.
+  const store = createSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
   const live = new Map<string, Live>();
   const pipelines = new WeakMap<LoadedManifest, Map<string, RecordPipeline>>();
 
@@ -213,7 +226,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     targets: () => [...live.values()].filter((entry) => entry.manifest.node.health_check).map((entry) => ({ id: entry.row.id, open: () => openConnector(entry) })),
   });
   if (options.background ?? true) {
-    dispatcher.start();
+    if (dispatch) dispatcher.start();
     probes.start();
   }
 
@@ -246,7 +259,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       let reply: IngestReply;
       try {
         reply = await ingestDelivery(
-          { store, bus, metrics, now, onAccepted: () => dispatcher.wake(), ...(logger ? { logger } : {}) },
+          {
+            store, bus, metrics, now, ...(logger ? { logger } : {}),
+            onAccepted: () => dispatcher.wake(),
+            ...(dispatch ? {} : { handedOff: (seq: number) => store.completeDelivery(seq, connection, []) }),
+          },
           { connector, connection, webhooks, secrets: () => (entry.webhookSecrets ??= renderSecrets(webhooks.signature, { config: entry.row.config })) },
           rawBody, headers, contentType,
         );
@@ -261,6 +278,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const matches = store.findDeliveries(id, connection);
       if (matches.length === 0) return { result: 'not_found' };
       if (matches.length > 1) return { result: 'ambiguous', connections: matches.map((m) => m.connection) };
+      // Deliveries that failed did so on the workers: their dead-letter topic is where to replay them.
+      if (!dispatch) return { result: 'on_workers' };
       const delivery = matches[0]!;
       store.replayDelivery(delivery.seq, now());
       dispatcher.wake();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPubSubBus, recordsTopicName, subscribeDeliveries, type ReceivedDelivery } from '../../runtime/bus/index.js';
 import { pubsubTestsSkipped, type PubSubEmulator } from '../support/pubsub-emulator.js';
 import { emulatorForTests } from '../support/pubsub-test-env.js';
-import { signedDelivery, startService, tempDir } from './fixtures.js';
+import { auth, signedDelivery, startService, tempDir } from './fixtures.js';
 
 const projectId = 'gwi-service-test';
 
@@ -53,6 +53,49 @@ describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emul
     await ctx.close();
     await subscription.close();
     await recordsSub.close();
+    tmp.cleanup();
+  });
+});
+
+describe.skipIf(pubsubTestsSkipped())('a receiver in front of workers (dispatch off, real emulator)', () => {
+  let emulator: PubSubEmulator;
+  let pubsub: PubSub;
+  beforeAll(async () => {
+    emulator = await emulatorForTests();
+    pubsub = new PubSub({ projectId });
+  });
+  afterAll(async () => {
+    await pubsub?.close();
+    await emulator?.stop();
+  });
+
+  it('marks a delivery done once the bus confirmed it, maps nothing itself, and sends replays to the workers', async () => {
+    const tmp = tempDir();
+    const received: ReceivedDelivery[] = [];
+    const subscription = await subscribeDeliveries({
+      projectId, connector: 'hooks', subscription: 'receiver-only-workers', deadLetterTopic: 'receiver-only-dead', maxDeliveryAttempts: 5, pubsub,
+      handler: async (delivery) => {
+        received.push(delivery);
+      },
+    });
+    const ctx = await startService(tmp.dir, { bus: createPubSubBus({ projectId, pubsub }), dispatch: false, dispatcher: { pollMs: 20 } });
+    const d = signedDelivery({ issueId: 777 });
+    expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(202);
+    for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(received).toHaveLength(1);
+    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'done' });
+    expect(ctx.service.store.listRecords('acme', 'issues', 10)).toEqual([]);
+    const replay = await ctx.app.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(d.id)}/replay`, headers: auth });
+    expect(replay.statusCode).toBe(409);
+    expect(replay.json()).toMatchObject({ error: { code: 'REPLAY_ON_WORKERS' } });
+    await ctx.close();
+    await subscription.close();
+    tmp.cleanup();
+  });
+
+  it('refuses to turn dispatch off on the local bus, where nothing would map the deliveries', async () => {
+    const tmp = tempDir();
+    await expect(startService(tmp.dir, { dispatch: false })).rejects.toMatchObject({ code: 'BUS_CONFIG' });
     tmp.cleanup();
   });
 });

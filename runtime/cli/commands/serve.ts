@@ -18,6 +18,8 @@ export interface ServeArgs {
   bus: string;
   busProject?: string;
   manifests?: string;
+  /** commander's `--no-dispatch`: false when given. */
+  dispatch?: boolean;
 }
 
 const ADMIN_TOKEN_FILE = 'admin.token';
@@ -56,6 +58,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   service = await createService({
     dataDir,
     ...(manifests ? { manifests } : {}),
+    ...(args.dispatch === false ? { dispatch: false } : {}),
     bus: createBus(args, dataDir, env),
     logger,
     env,
@@ -104,6 +107,7 @@ export function registerServe(program: Command): void {
     .option('--connections <file>', 'connections file (YAML, ${ENV} expanded)', process.env['GWI_CONNECTIONS'])
     .option('--bus <kind>', 'local (SQLite only) or pubsub (also publish to Google Cloud Pub/Sub)', process.env['GWI_BUS'] ?? 'local')
     .option('--bus-project <id>', 'Google Cloud project for --bus pubsub (default GWI_PUBSUB_PROJECT)')
+    .option('--no-dispatch', 'with --bus pubsub: only receive and publish; `gwi-connectors worker` processes the deliveries')
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
     .action((args: ServeArgs) => runUntilSignal(() => serve(args)));
 }
