@@ -40,8 +40,11 @@ export function createConnector(options: ConnectorOptions): BatchingConnector {
     return pipeline;
   };
 
-  const ensureRequester = async (): Promise<Requester> => {
-    if (requester) return requester;
+  // One requester (and one authenticator, one token cache) per connector, even when a probe and a read
+  // ask for it at the same time: the first caller's promise is shared.
+  let requesterReady: Promise<Requester> | undefined;
+  const ensureRequester = (): Promise<Requester> => (requesterReady ??= openRequester());
+  const openRequester = async (): Promise<Requester> => {
     const connectionId = options.connectionId ?? 'default';
     const urlBase = options.urlBaseOverride ?? String(await compileTemplate(manifest.requester.url_base).render(baseScope));
     const auth = (authenticator = createAuthenticator(manifest.auth, {
