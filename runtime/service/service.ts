@@ -20,6 +20,7 @@ import { buildHealth, type HealthReport } from './health.js';
 import { failure, ingestDelivery, type IngestReply } from './ingest.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
+import { createRetention, type Retention } from './retention.js';
 import { resolveConfig, secretValues } from '../config/index.js';
 import { secretFields, withoutSecrets } from './spec.js';
 import { createSyncRunner, type SyncRunner } from './sync-runner.js';
@@ -49,6 +50,8 @@ export interface ServiceOptions {
    * Needs a Pub/Sub bus, since nothing else would process the deliveries.
    */
   dispatch?: boolean;
+  /** How long done deliveries (with their bodies) are kept for dedupe and inspection (default 7 days; 0: forever). */
+  retentionMs?: number;
 }
 
 /** A connection as the admin API shows it: secrets left out, their names listed. */
@@ -69,6 +72,7 @@ export interface Service {
   readonly syncs: SyncRunner;
   readonly scheduler: Scheduler;
   readonly probes: ProbeLoop;
+  readonly retention: Retention;
   connectors(): Array<{ name: string; version: string; description: string | null; streams: string[]; webhooks: boolean; events: string[] }>;
   /** The largest body any connector accepts (the HTTP layer's hard limit). */
   maxBodyBytes(): number;
@@ -225,14 +229,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     intervalMs: options.probeIntervalMs ?? 60_000,
     targets: () => [...live.values()].filter((entry) => entry.manifest.node.health_check).map((entry) => ({ id: entry.row.id, open: () => openConnector(entry) })),
   });
+  const retention = createRetention({
+    store, now, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
+    onError: (error) => logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning old deliveries failed'),
+  });
   if (options.background ?? true) {
+    retention.start();
     if (dispatch) dispatcher.start();
     probes.start();
   }
 
   let closing: Promise<void> | undefined;
   return {
-    store, metrics, bus, dispatcher, syncs, scheduler, probes,
+    store, metrics, bus, dispatcher, syncs, scheduler, probes, retention,
     connectors() {
       return [...manifests.values()].map(({ node }) => ({
         name: node.name, version: node.version, description: node.description ?? null, streams: Object.keys(node.streams),
@@ -309,6 +318,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       closing ??= (async () => {
         await scheduler.stop();
         probes.stop();
+        retention.stop();
         await dispatcher.stop();
         await syncs.stop();
         await Promise.allSettled([...live.values()].map((entry) => entry.opened?.close()));

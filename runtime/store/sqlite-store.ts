@@ -175,6 +175,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries${queued ? ' INDEXED BY deliveries_due' : ''} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
       return (rows as DeliveryDbRow[]).map(toSummary);
     },
+    pruneDeliveries(before, limit) {
+      // seq grows with received_at, so old rows are a prefix: find where it ends (an index-free scan
+      // that visits only the old rows left), then delete done ones below it.
+      const boundary = (db.prepare('SELECT seq FROM deliveries WHERE received_at >= ? ORDER BY seq LIMIT 1').get(before) as { seq: number } | undefined)?.seq;
+      return db
+        .prepare(`DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE seq < ? AND status = 'done' ORDER BY seq LIMIT ?)`)
+        .run(boundary ?? Number.MAX_SAFE_INTEGER, limit).changes;
+    },
     deadByConnection() {
       const rows = db.prepare(`SELECT connection, COUNT(*) AS n FROM deliveries WHERE status = 'dead' GROUP BY connection`).all() as Array<{ connection: string; n: number }>;
       return Object.fromEntries(rows.map((row) => [row.connection, row.n]));

@@ -118,6 +118,11 @@ export interface Store {
   deliveryCounts(): Record<DeliveryStatus, number>;
   /** Dead-lettered deliveries per connection id (only connections that have some). */
   deadByConnection(): Record<string, number>;
+  /**
+   * Delete at most `limit` `done` deliveries received before `before` (oldest first); returns how many.
+   * Pending, failed and dead ones are kept whatever their age.
+   */
+  pruneDeliveries(before: number, limit: number): number;
 
   /** `secretFields` are dotted paths into config whose values are sealed at rest. */
   saveConnection(row: ConnectionRow, secretFields: readonly string[]): void;

@@ -20,6 +20,7 @@ export interface ServeArgs {
   manifests?: string;
   /** commander's `--no-dispatch`: false when given. */
   dispatch?: boolean;
+  retentionDays?: string;
 }
 
 const ADMIN_TOKEN_FILE = 'admin.token';
@@ -48,6 +49,14 @@ function createBus(args: ServeArgs, dataDir: string, env: NodeJS.ProcessEnv): Bu
   throw new ConnectorError('BUS_CONFIG', `unknown bus "${kind}"`, { hint: 'Use --bus local or --bus pubsub.' });
 }
 
+function retentionMs(days: string): number {
+  const n = Number(days);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new ConnectorError('CONFIG_INVALID', `--retention-days must be a number of days (0 or more), got ${days}`, { hint: 'For example --retention-days 7; 0 keeps deliveries forever.' });
+  }
+  return n * 24 * 3_600_000;
+}
+
 /** Start the service; resolves once listening, with a function that shuts it down gracefully. */
 export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; close(): Promise<void> }> {
   const dataDir = resolve(args.data);
@@ -59,6 +68,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     dataDir,
     ...(manifests ? { manifests } : {}),
     ...(args.dispatch === false ? { dispatch: false } : {}),
+    ...(args.retentionDays === undefined ? {} : { retentionMs: retentionMs(args.retentionDays) }),
     bus: createBus(args, dataDir, env),
     logger,
     env,
@@ -107,6 +117,7 @@ export function registerServe(program: Command): void {
     .option('--connections <file>', 'connections file (YAML, ${ENV} expanded)', process.env['GWI_CONNECTIONS'])
     .option('--bus <kind>', 'local (SQLite only) or pubsub (also publish to Google Cloud Pub/Sub)', process.env['GWI_BUS'] ?? 'local')
     .option('--bus-project <id>', 'Google Cloud project for --bus pubsub (default GWI_PUBSUB_PROJECT)')
+    .option('--retention-days <n>', 'keep done deliveries this many days for dedupe and inspection (0: forever; default 7)', process.env['GWI_RETENTION_DAYS'])
     .option('--no-dispatch', 'with --bus pubsub: only receive and publish; `gwi-connectors worker` processes the deliveries')
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
     .action((args: ServeArgs) => runUntilSignal(() => serve(args)));

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSecretBox } from '../crypto/index.js';
+import { createSqliteStore, type NewDelivery, type Store } from '../store/index.js';
+import { createRetention } from './retention.js';
+
+const DAY = 24 * 3_600_000;
+let dir: string;
+let store: Store;
+
+const delivery = (id: string, receivedAt: number): NewDelivery => ({
+  connector: 'github', connection: 'acme', deliveryId: id, event: 'push', headers: {}, body: Buffer.from('{}'), contentType: 'application/json', receivedAt,
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gwi-retention-'));
+  store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, { GWI_SECRET_KEY: 'c'.repeat(64) }) });
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('createRetention (done deliveries are deleted after the retention)', () => {
+  it('deletes done deliveries older than the retention and keeps newer, pending and dead ones', async () => {
+    const now = 30 * DAY;
+    const old = await store.insertDelivery(delivery('old-done', now - 10 * DAY));
+    await store.insertDelivery(delivery('old-pending', now - 9 * DAY));
+    const dead = await store.insertDelivery(delivery('old-dead', now - 9 * DAY));
+    const recent = await store.insertDelivery(delivery('recent-done', now - 1 * DAY));
+    store.completeDelivery(old.seq, 'acme', []);
+    store.completeDelivery(recent.seq, 'acme', []);
+    store.failDelivery(dead.seq, 'mapping failed', null);
+
+    const removed = await createRetention({ store, retentionMs: 7 * DAY, now: () => now }).runOnce();
+    expect(removed).toBe(1);
+    expect(store.findDeliveries('old-done')).toEqual([]);
+    expect(store.findDeliveries('old-pending')[0]).toMatchObject({ status: 'pending' });
+    expect(store.findDeliveries('old-dead')[0]).toMatchObject({ status: 'dead' });
+    expect(store.findDeliveries('recent-done')[0]).toMatchObject({ status: 'done' });
+  });
+
+  it('deletes in batches until nothing old is left, and keeps everything with retention 0', async () => {
+    const now = 30 * DAY;
+    for (let i = 0; i < 12; i++) store.completeDelivery((await store.insertDelivery(delivery(`d${i}`, now - 8 * DAY))).seq, 'acme', []);
+    expect(await createRetention({ store, retentionMs: 0, now: () => now }).runOnce()).toBe(0);
+    expect(store.deliveryCounts().done).toBe(12);
+    expect(store.pruneDeliveries(now - 7 * DAY, 5)).toBe(5);
+    expect(await createRetention({ store, retentionMs: 7 * DAY, now: () => now }).runOnce()).toBe(7);
+    expect(store.deliveryCounts().done).toBe(0);
+  });
+});

@@ -1,0 +1,49 @@
+import type { Store } from '../store/index.js';
+
+const BATCH = 5_000;
+const HOUR = 3_600_000;
+
+export interface Retention {
+  start(): void;
+  /** Delete the done deliveries older than the retention, in batches; returns how many. */
+  runOnce(): Promise<number>;
+  stop(): void;
+}
+
+/**
+ * Done deliveries (and their bodies) are kept `retentionMs` for dedupe and inspection, then deleted,
+ * so the inbox does not grow without bound. Pending, failed and dead deliveries are never deleted.
+ */
+export function createRetention(options: {
+  store: Store;
+  retentionMs: number;
+  now: () => number;
+  intervalMs?: number;
+  onError?: (error: unknown) => void;
+}): Retention {
+  let timer: NodeJS.Timeout | undefined;
+  const runOnce = async () => {
+    if (options.retentionMs <= 0) return 0;
+    const before = options.now() - options.retentionMs;
+    let total = 0;
+    for (;;) {
+      const removed = options.store.pruneDeliveries(before, BATCH);
+      total += removed;
+      if (removed < BATCH) return total;
+      // Let webhook requests in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return {
+    start() {
+      if (timer || options.retentionMs <= 0) return;
+      timer = setInterval(() => void runOnce().catch((error: unknown) => options.onError?.(error)), options.intervalMs ?? HOUR);
+      timer.unref();
+    },
+    runOnce,
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
