@@ -55,19 +55,6 @@ describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emul
     await recordsSub.close();
     tmp.cleanup();
   });
-});
-
-describe.skipIf(pubsubTestsSkipped())('a receiver in front of workers (dispatch off, real emulator)', () => {
-  let emulator: PubSubEmulator;
-  let pubsub: PubSub;
-  beforeAll(async () => {
-    emulator = await emulatorForTests();
-    pubsub = new PubSub({ projectId });
-  });
-  afterAll(async () => {
-    await pubsub?.close();
-    await emulator?.stop();
-  });
 
   it('marks a delivery done once the bus confirmed it, maps nothing itself, and sends replays to the workers', async () => {
     const tmp = tempDir();
