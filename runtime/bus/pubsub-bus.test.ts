@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorForTests } from '../../test/support/pubsub-test-env.js';
 import { pubsubTestsSkipped, type PubSubEmulator } from '../../test/support/pubsub-emulator.js';
+import { tapTopic } from '../../test/support/pubsub-tap.js';
 import {
   ATTR,
   createFileBodyStore,
@@ -26,26 +27,16 @@ let bodyDir: string;
 let seq = 0;
 const uniqueConnector = () => `conn${process.pid}x${(seq += 1)}`;
 
-/** A plain subscription created before publishing (Pub/Sub keeps nothing for subscriptions made later). */
+/** A collecting subscription on a topic (test/support/pubsub-tap.ts); `waitFor` asserts the count arrived. */
 async function tap(topicName: string, ordered = false) {
-  const topic = pubsub.topic(topicName);
-  const [exists] = await topic.exists();
-  if (!exists) await topic.create();
-  const [subscription] = await topic.createSubscription(`${topicName}-tap-${(seq += 1)}`, { enableMessageOrdering: ordered });
-  const messages: Message[] = [];
-  subscription.on('message', (m: Message) => {
-    messages.push(m);
-    m.ack();
-  });
+  const t = await tapTopic(pubsub, topicName, { name: `${topicName}-tap-${(seq += 1)}`, ordered });
   return {
-    messages,
+    ...t,
     async waitFor(count: number, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const messages = await t.waitFor(count, timeoutMs);
       expect(messages.length).toBeGreaterThanOrEqual(count);
       return messages;
     },
-    close: () => subscription.close(),
   };
 }
 

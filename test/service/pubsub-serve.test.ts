@@ -1,4 +1,4 @@
-import { PubSub, type Message } from '@google-cloud/pubsub';
+import { PubSub } from '@google-cloud/pubsub';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTR, decodeDeliveryData, recordsTopicName, webhooksTopicName } from '../../runtime/bus/index.js';
 import { pubsubTestsSkipped, type PubSubEmulator } from '../support/pubsub-emulator.js';
 import { emulatorForTests } from '../support/pubsub-test-env.js';
+import { tapTopic } from '../support/pubsub-tap.js';
 import {
   assertBuilt,
   githubDedupeKey,
@@ -28,26 +29,7 @@ let pubsub: PubSub;
 let dir: string;
 let serve: ServeProcess | undefined;
 
-async function tap(topicName: string) {
-  const topic = pubsub.topic(topicName);
-  const [exists] = await topic.exists();
-  if (!exists) await topic.create();
-  const [subscription] = await topic.createSubscription(`${topicName}-tap`);
-  const messages: Message[] = [];
-  subscription.on('message', (m: Message) => {
-    messages.push(m);
-    m.ack();
-  });
-  return {
-    messages,
-    async waitFor(count: number, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      return messages;
-    },
-    close: () => subscription.close(),
-  };
-}
+const tap = (topicName: string) => tapTopic(pubsub, topicName, { name: `${topicName}-tap` });
 
 describe.skipIf(pubsubTestsSkipped())('serve --bus pubsub (real emulator)', () => {
   beforeAll(async () => {
