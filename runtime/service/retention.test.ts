@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,11 @@ describe('createRetention (done deliveries are deleted after the retention)', ()
     expect(store.findDeliveries('old-pending')[0]).toMatchObject({ status: 'pending' });
     expect(store.findDeliveries('old-dead')[0]).toMatchObject({ status: 'dead' });
     expect(store.findDeliveries('recent-done')[0]).toMatchObject({ status: 'done' });
+    // The body goes with its delivery; the kept deliveries keep theirs.
+    const db = new Database(join(dir, 'gwi.db'), { readonly: true });
+    expect((db.prepare('SELECT seq FROM delivery_bodies ORDER BY seq').all() as Array<{ seq: number }>).map((row) => row.seq)).not.toContain(old.seq);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM delivery_bodies').get() as { n: number }).n).toBe(3);
+    db.close();
   });
 
   it('deletes in batches until nothing old is left, and keeps everything with retention 0', async () => {

@@ -26,7 +26,8 @@ db.pragma('busy_timeout = 10000');
 // threshold would otherwise copy the WAL into the database and fsync it before its requests are
 // answered. This high threshold is only a safety net should that thread stop.
 db.pragma('wal_autocheckpoint = ' + workerData.autocheckpoint);
-const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING");
+const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING");
+const insertBody = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
 const existing = db.prepare('SELECT seq, published_at FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
 const published = db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?');
 const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?");
@@ -41,8 +42,11 @@ function upsertBatches(connection, batches) {
 // An insert arrives as an array [req, connector, connection, deliveryId, event, receivedAt, contentType, headers, body]:
 // cheaper to clone than an object with named keys, on the hottest path.
 function insertOne(d) {
-  const info = insert.run(d[1], d[2], d[3], d[4], d[5], d[5], d[6], d[7], d[8]);
-  if (info.changes === 1) return [Number(info.lastInsertRowid), false, false];
+  const info = insert.run(d[1], d[2], d[3], d[4], d[5], d[5], d[6]);
+  if (info.changes === 1) {
+    insertBody.run(info.lastInsertRowid, d[7], d[8]);
+    return [Number(info.lastInsertRowid), false, false];
+  }
   const row = existing.get(d[1], d[2], d[3]);
   return [row.seq, true, row.published_at !== null];
 }

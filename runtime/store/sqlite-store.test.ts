@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../crypto/index.js';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
 import { createSqliteStore } from './sqlite-store.js';
 import type { NewDelivery, Store } from './types.js';
 
@@ -40,6 +42,22 @@ describe('createSqliteStore: inbox', () => {
     const [due] = store.dueDeliveries(2000, 10);
     expect(due).toMatchObject({ id: 'd2', headers: { 'x-a': '1' }, status: 'pending', attempts: 0 });
     expect(due!.body.equals(body)).toBe(true);
+  });
+  it('moves headers and bodies stored before their own table (schema 3) into it, byte for byte', async () => {
+    await store.close();
+    const file = join(dir, 'v3.db');
+    const legacy = new Database(file);
+    legacy.exec(MIGRATIONS.slice(0, 3).join(';\n'));
+    legacy.pragma('user_version = 3');
+    const body = Buffer.from([0xff, 0x00, 0x7b, 0x7d]);
+    legacy.prepare(`INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body)
+      VALUES ('github', 'acme', 'old-1', 'push', 'pending', 0, 1000, 1000, 'application/json', '{"x-a":"1"}', ?)`).run(body);
+    legacy.close();
+    store = createSqliteStore({ file, secretBox: createSecretBox(dir, env) });
+    const [due] = store.dueDeliveries(2000, 10);
+    expect(due).toMatchObject({ id: 'old-1', headers: { 'x-a': '1' } });
+    expect(due!.body.equals(body)).toBe(true);
+    expect((await store.insertDelivery(delivery('old-1'))).duplicate).toBe(true);
   });
   it('moves a delivery through failed, dead and replay', async () => {
     const { seq } = await store.insertDelivery(delivery('d3'));

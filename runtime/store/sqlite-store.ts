@@ -50,12 +50,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
   const box = options.secretBox;
 
-  const insertStmt = db.prepare(`INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type, headers, body)
-    VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING`);
+  const insertStmt = db.prepare(`INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type)
+    VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING`);
+  const insertBodyStmt = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
   const existingStmt = db.prepare('SELECT seq, published_at FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
   const inline = createGroupCommitter(db, (d: NewDelivery): InsertResult => {
-    const info = insertStmt.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType ?? null, JSON.stringify(d.headers), d.body);
-    if (info.changes === 1) return { id: d.deliveryId, seq: Number(info.lastInsertRowid), duplicate: false, published: false };
+    const info = insertStmt.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType ?? null);
+    if (info.changes === 1) {
+      insertBodyStmt.run(info.lastInsertRowid, JSON.stringify(d.headers), d.body);
+      return { id: d.deliveryId, seq: Number(info.lastInsertRowid), duplicate: false, published: false };
+    }
     const row = existingStmt.get(d.connector, d.connection, d.deliveryId) as { seq: number; published_at: number | null };
     return { id: d.deliveryId, seq: row.seq, duplicate: true, published: row.published_at !== null };
   });
@@ -72,8 +76,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // bodies included) into a temporary sort on each call: O(backlog) per batch, which made a
   // dispatcher catching up slower the further behind it was. The IN term is kept because it is what
   // lets the partial index be used; INDEXED BY makes that choice explicit.
-  const dueStmt = db.prepare(`SELECT * FROM deliveries INDEXED BY deliveries_due
-    WHERE status IN ('pending','failed') AND status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`);
+  const dueStmt = db.prepare(`SELECT d.*, b.headers, b.body FROM deliveries AS d INDEXED BY deliveries_due JOIN delivery_bodies AS b ON b.seq = d.seq
+    WHERE d.status IN ('pending','failed') AND d.status = ? AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.seq LIMIT ?`);
   const doneStmt = db.prepare(`UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?`);
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
   const upsertRecordStmt = db.prepare(`INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -110,6 +114,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     doneStmt.run(seq);
   });
   const upsertTx = db.transaction(upsertRecords);
+  const pruneTx = db.transaction((below: number, limit: number): number => {
+    const seqs = (db.prepare(`SELECT seq FROM deliveries WHERE seq < ? AND status = 'done' ORDER BY seq LIMIT ?`).all(below, limit) as Array<{ seq: number }>).map((row) => row.seq);
+    if (seqs.length === 0) return 0;
+    const list = JSON.stringify(seqs);
+    db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))').run(list);
+    return db.prepare('DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?))').run(list).changes;
+  });
   const settleTx = db.transaction((outcomes: readonly DeliveryOutcome[]) => {
     for (const outcome of outcomes) {
       if (outcome.done) {
@@ -179,9 +190,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // seq grows with received_at, so old rows are a prefix: find where it ends (an index-free scan
       // that visits only the old rows left), then delete done ones below it.
       const boundary = (db.prepare('SELECT seq FROM deliveries WHERE received_at >= ? ORDER BY seq LIMIT 1').get(before) as { seq: number } | undefined)?.seq;
-      return db
-        .prepare(`DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE seq < ? AND status = 'done' ORDER BY seq LIMIT ?)`)
-        .run(boundary ?? Number.MAX_SAFE_INTEGER, limit).changes;
+      return pruneTx(boundary ?? Number.MAX_SAFE_INTEGER, limit);
     },
     deadByConnection() {
       const rows = db.prepare(`SELECT connection, COUNT(*) AS n FROM deliveries WHERE status = 'dead' GROUP BY connection`).all() as Array<{ connection: string; n: number }>;
