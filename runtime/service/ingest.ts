@@ -2,7 +2,7 @@ import type { Bus } from '../bus/bus.js';
 import { isConnectorError } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import { normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
+import { deliveryKeysFromHeaders, invalidJson, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
 import type { WebhooksNode } from '../webhooks/schema.js';
 import type { IngestOutcome, ServiceMetrics } from './metrics.js';
 
@@ -66,27 +66,34 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
     deps.logger?.warn({ connection: target.connection, reason: verdict.reason }, `webhook refused: ${verdict.message}`);
     return failure(status, code, verdict.message, outcome);
   }
-  let parsed;
+  // Keys from headers alone (GitHub's, for one): the store checks the body is JSON on its writer
+  // thread. Otherwise the body is parsed here, for the keys. Only the keys are kept past this point:
+  // a parsed payload held across the store's round trip would survive into the old generation.
+  let deliveryId: string;
+  let event: string;
+  let json = false;
   try {
-    parsed = await parseDelivery(webhooks, rawBody, headers, contentType);
+    const fromHeaders = await deliveryKeysFromHeaders(webhooks, headers, contentType);
+    json = fromHeaders !== undefined;
+    ({ deliveryId, event } = fromHeaders ?? (await parseDelivery(webhooks, rawBody, headers, contentType)));
   } catch (error) {
     return failure(400, 'WEBHOOK_BODY', isConnectorError(error) ? error.message : 'malformed body', 'bad_request');
   }
   let result;
   try {
     result = await deps.store.insertDelivery({
-      connector: target.connector, connection: target.connection, deliveryId: parsed.deliveryId, event: parsed.event,
-      headers, body: rawBody, contentType, receivedAt: deps.now(),
+      connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody, contentType, receivedAt: deps.now(), json,
     });
   } catch (error) {
     deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'webhook inbox write failed');
     return failure(503, 'STORE_UNAVAILABLE', 'the delivery could not be stored; retry later', 'unavailable');
   }
+  if (result.invalidJson !== undefined) return failure(400, 'WEBHOOK_BODY', invalidJson('the body', result.invalidJson).message, 'bad_request');
   // With a bus, "durable" means confirmed by the bus. A delivery stored earlier whose publish failed
   // (we answered 503) is published now, when the provider retries it.
   if (deps.bus.kind !== 'local' && !result.published) {
     try {
-      await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId: parsed.deliveryId, event: parsed.event, headers, body: rawBody });
+      await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody });
       await deps.store.markPublished(result.seq, deps.now());
       deps.handedOff?.(result.seq);
     } catch (error) {

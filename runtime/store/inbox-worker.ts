@@ -39,9 +39,13 @@ function upsertBatches(connection, batches) {
   for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now); n++; }
   return n;
 }
-// An insert arrives as an array [req, connector, connection, deliveryId, event, receivedAt, contentType, headers, body]:
+// An insert arrives as an array [req, connector, connection, deliveryId, event, receivedAt, contentType, headers, body, json]:
 // cheaper to clone than an object with named keys, on the hottest path.
 function insertOne(d) {
+  if (d[9]) {
+    const problem = notJson(d[8]);
+    if (problem !== null) return [0, false, false, problem];
+  }
   const info = insert.run(d[1], d[2], d[3], d[4], d[5], d[5], d[6]);
   if (info.changes === 1) {
     insertBody.run(info.lastInsertRowid, d[7], d[8]);
@@ -49,6 +53,15 @@ function insertOne(d) {
   }
   const row = existing.get(d[1], d[2], d[3]);
   return [row.seq, true, row.published_at !== null];
+}
+// NewDelivery.json: the parse ingest would otherwise do on its event loop (same decoding as Buffer#toString).
+function notJson(body) {
+  try {
+    JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    return null;
+  } catch (error) {
+    return String((error && error.message) || error);
+  }
 }
 const ops = {
   settle(m) {
@@ -205,10 +218,10 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
 
   return {
     async submit(delivery) {
-      const [seq, duplicate, published] = (await send((req) => [
-        req, delivery.connector, delivery.connection, delivery.deliveryId, delivery.event, delivery.receivedAt, delivery.contentType ?? null, JSON.stringify(delivery.headers), delivery.body,
-      ])) as [number, boolean, boolean];
-      return { id: delivery.deliveryId, seq, duplicate, published };
+      const [seq, duplicate, published, invalidJson] = (await send((req) => [
+        req, delivery.connector, delivery.connection, delivery.deliveryId, delivery.event, delivery.receivedAt, delivery.contentType ?? null, JSON.stringify(delivery.headers), delivery.body, delivery.json === true,
+      ])) as [number, boolean, boolean, string?];
+      return { id: delivery.deliveryId, seq, duplicate, published, ...(invalidJson === undefined ? {} : { invalidJson }) };
     },
     async settle(outcomes) {
       await send((req) => ({ req, op: 'settle', outcomes }));

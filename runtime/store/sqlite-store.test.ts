@@ -59,6 +59,24 @@ describe('createSqliteStore: inbox', () => {
     expect(due!.body.equals(body)).toBe(true);
     expect((await store.insertDelivery(delivery('old-1'))).duplicate).toBe(true);
   });
+  for (const inbox of ['worker', 'inline'] as const) {
+    it(`checks a body marked json before storing it, and stores nothing when it is not JSON (${inbox} inbox)`, async () => {
+      await store.close();
+      store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox });
+      const [bad, good, unchecked] = await Promise.all([
+        store.insertDelivery(delivery('j1', { json: true, body: Buffer.from('{"a": ') })),
+        store.insertDelivery(delivery('j2', { json: true, body: Buffer.from('{"a": "é"}') })),
+        store.insertDelivery(delivery('j3', { body: Buffer.from('not json') })),
+      ]);
+      expect(bad!.invalidJson).toMatch(/JSON|Unexpected end/);
+      expect(store.findDeliveries('j1')).toEqual([]);
+      expect(good).toMatchObject({ duplicate: false });
+      expect(good!.invalidJson).toBeUndefined();
+      expect(unchecked!.invalidJson).toBeUndefined();
+      expect(store.findDeliveries('j2')).toHaveLength(1);
+      expect(store.findDeliveries('j3')).toHaveLength(1);
+    });
+  }
   it('moves a delivery through failed, dead and replay', async () => {
     const { seq } = await store.insertDelivery(delivery('d3'));
     store.failDelivery(seq, 'boom', 5000);

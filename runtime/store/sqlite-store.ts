@@ -55,6 +55,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const insertBodyStmt = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
   const existingStmt = db.prepare('SELECT seq, published_at FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
   const inline = createGroupCommitter(db, (d: NewDelivery): InsertResult => {
+    if (d.json) {
+      try {
+        JSON.parse(d.body.toString('utf8'));
+      } catch (error) {
+        return { id: d.deliveryId, seq: 0, duplicate: false, published: false, invalidJson: error instanceof Error ? error.message : String(error) };
+      }
+    }
     const info = insertStmt.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType ?? null);
     if (info.changes === 1) {
       insertBodyStmt.run(info.lastInsertRowid, JSON.stringify(d.headers), d.body);

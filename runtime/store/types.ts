@@ -13,6 +13,12 @@ export interface NewDelivery {
   body: Buffer;
   contentType: string | undefined;
   receivedAt: number;
+  /**
+   * The body must be JSON: the store parses it before storing and, if it is not, stores nothing and
+   * answers `invalidJson`. Ingest asks for this when nothing else needs the body parsed first, so the
+   * parse runs on the store's writer thread instead of the event loop that serves requests.
+   */
+  json?: boolean;
 }
 
 export interface InsertResult {
@@ -23,6 +29,8 @@ export interface InsertResult {
   duplicate: boolean;
   /** The bus confirmed this delivery (always false without a bus). */
   published: boolean;
+  /** Set when `json` was asked for and the body is not JSON (JSON.parse's message); nothing was stored. */
+  invalidJson?: string;
 }
 
 /** A delivery as listed by the admin API (no body). */

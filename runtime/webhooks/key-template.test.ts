@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileTemplate } from '../expressions/index.js';
-import { compileKeyTemplate } from './key-template.js';
+import { compileKeyTemplate, readsHeadersOnly } from './key-template.js';
 
 const cases = {
   'header path': '{{ headers.`x-github-event` }}',
@@ -24,4 +24,19 @@ describe('compileKeyTemplate gives the same result as the JSONata template', () 
       for (const scope of scopes) expect(await compileKeyTemplate(source)(scope)).toEqual(await compileTemplate(source).render(scope));
     });
   }
+});
+
+describe('readsHeadersOnly (the body need not be parsed to render the key)', () => {
+  it('is true for header paths and literals joined with &', () => {
+    expect(readsHeadersOnly(cases['header path'])).toBe(true);
+    expect(readsHeadersOnly(cases['hook id and delivery'])).toBe(true);
+  });
+  it('is false for body paths, functions, mixed text and anything outside the native subset', () => {
+    for (const name of ['body field', 'nested body field', 'number in body', 'array on the path (JSONata maps)', 'function (JSONata only)', 'mixed text'] as const) {
+      expect(readsHeadersOnly(cases[name])).toBe(false);
+    }
+    expect(readsHeadersOnly("{{ headers.a & body.b }}")).toBe(false);
+    expect(readsHeadersOnly('{{ $$.headers.a }}')).toBe(false);
+    expect(readsHeadersOnly('{{ headers[0].a }}')).toBe(false);
+  });
 });

@@ -29,16 +29,42 @@ export function compileKeyTemplate(source: string): (scope: Scope) => Promise<un
   return render;
 }
 
-function compileNative(source: string): Native | undefined {
+/**
+ * Whether a key template can be rendered from the request headers alone (paths under `headers` and
+ * string literals): then the body need not be parsed before the delivery is stored. Anything the
+ * native subset does not cover counts as reading the body.
+ */
+export function readsHeadersOnly(source: string): boolean {
+  let headersOnly = headersOnlyCache.get(source);
+  if (headersOnly === undefined) {
+    const ast = nativeAst(source);
+    headersOnly = ast !== undefined && compileNode(ast) !== undefined && roots(ast).every((root) => root === 'headers');
+    headersOnlyCache.set(source, headersOnly);
+  }
+  return headersOnly;
+}
+const headersOnlyCache = new Map<string, boolean>();
+
+function roots(node: Node): string[] {
+  if (node.type === 'string') return [];
+  if (node.type === 'name') return [String(node.value)];
+  if (node.type === 'path') return [String(node.steps![0]!.value)];
+  return [...roots(node.lhs!), ...roots(node.rhs!)];
+}
+
+function nativeAst(source: string): Node | undefined {
   const match = /^\{\{([\s\S]*)\}\}$/.exec(source.trim());
   if (!match || match[1]!.includes('{{')) return undefined;
-  let ast: Node;
   try {
-    ast = jsonata(match[1]!).ast() as Node;
+    return jsonata(match[1]!).ast() as Node;
   } catch {
     return undefined;
   }
-  return compileNode(ast);
+}
+
+function compileNative(source: string): Native | undefined {
+  const ast = nativeAst(source);
+  return ast && compileNode(ast);
 }
 
 function compileNode(node: Node): Native | undefined {

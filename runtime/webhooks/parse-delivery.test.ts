@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isConnectorError } from '../errors/index.js';
-import { parseDelivery } from './parse-delivery.js';
+import { deliveryKeysFromHeaders, parseDelivery } from './parse-delivery.js';
 import { renderSecrets } from './secrets.js';
 
 const github = { delivery_id: "{{ headers.`x-github-hook-id` & ':' & headers.`x-github-delivery` }}", event: '{{ headers.`x-github-event` }}' };
@@ -32,6 +32,22 @@ describe('parseDelivery', () => {
   });
   it('throws WEBHOOK_BODY when the delivery id headers are missing', async () => {
     const error = await parseDelivery(github, Buffer.from('{}'), { 'x-github-event': 'push' }, 'application/json').catch((e: unknown) => e);
+    expect(isConnectorError(error) && error.code).toBe('WEBHOOK_BODY');
+  });
+});
+
+describe('deliveryKeysFromHeaders', () => {
+  it('renders GitHub keys without the body for JSON deliveries', async () => {
+    expect(await deliveryKeysFromHeaders(github, headers, 'application/json')).toEqual({ deliveryId: '42:abc-guid', event: 'pull_request' });
+    expect(await deliveryKeysFromHeaders(github, headers, undefined)).toEqual({ deliveryId: '42:abc-guid', event: 'pull_request' });
+  });
+  it('declines form bodies and keys that read the body, so parseDelivery handles them', async () => {
+    expect(await deliveryKeysFromHeaders(github, headers, 'application/x-www-form-urlencoded; charset=utf-8')).toBeUndefined();
+    expect(await deliveryKeysFromHeaders({ delivery_id: '{{ body.event_id }}', event: github.event }, headers, 'application/json')).toBeUndefined();
+    expect(await deliveryKeysFromHeaders({ delivery_id: github.delivery_id, event: '{{ body.type }}' }, headers, 'application/json')).toBeUndefined();
+  });
+  it('throws WEBHOOK_BODY when a key header is missing', async () => {
+    const error = await deliveryKeysFromHeaders(github, { 'x-github-event': 'push' }, 'application/json').catch((e: unknown) => e);
     expect(isConnectorError(error) && error.code).toBe('WEBHOOK_BODY');
   });
 });

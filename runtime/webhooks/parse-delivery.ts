@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors/index.js';
 import { normaliseHeaders } from './headers.js';
-import { compileKeyTemplate } from './key-template.js';
+import { compileKeyTemplate, readsHeadersOnly } from './key-template.js';
 import type { WebhooksNode } from './schema.js';
 import type { RawHeaders } from './types.js';
 
@@ -24,10 +24,32 @@ export async function parseDelivery(webhooks: Pick<WebhooksNode, 'delivery_id' |
   return { deliveryId, event, payload };
 }
 
+/**
+ * The dedupe key and event from the headers alone, when the manifest's `delivery_id` and `event` read
+ * nothing else and the body is meant to be JSON (not a form); otherwise undefined (use parseDelivery).
+ * The body is not parsed here: the caller has it checked as JSON before storing it (the store does so
+ * on its writer thread, see `NewDelivery.json`) and reports a failure with `invalidJson`.
+ */
+export async function deliveryKeysFromHeaders(webhooks: Pick<WebhooksNode, 'delivery_id' | 'event'>, headers: RawHeaders, contentType: string | undefined): Promise<Omit<ParsedDelivery, 'payload'> | undefined> {
+  if (mediaType(contentType) === FORM || !readsHeadersOnly(webhooks.delivery_id) || !readsHeadersOnly(webhooks.event)) return undefined;
+  const scope = { headers: normaliseHeaders(headers) };
+  return { deliveryId: await renderKey(webhooks.delivery_id, scope, 'delivery_id'), event: await renderKey(webhooks.event, scope, 'event') };
+}
+
+/** The WEBHOOK_BODY error for a body (or form field, `what`) that JSON.parse refused with `reason`. */
+export function invalidJson(what: string, reason: string, cause?: unknown): ConnectorError {
+  return new ConnectorError('WEBHOOK_BODY', `${what} is not valid JSON: ${reason}`, {
+    hint: 'Send a JSON body (Content-Type: application/json) or a form with a `payload` field.',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+const mediaType = (contentType: string | undefined) => (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+
 export function parseBody(rawBody: Buffer, contentType: string | undefined): unknown {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   const text = rawBody.toString('utf8');
-  if (type === 'application/x-www-form-urlencoded') {
+  if (mediaType(contentType) === FORM) {
     const form = new URLSearchParams(text);
     const embedded = form.get('payload');
     if (embedded !== null) return parseJson(embedded, 'the form field `payload`');
@@ -40,10 +62,7 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new ConnectorError('WEBHOOK_BODY', `${what} is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      hint: 'Send a JSON body (Content-Type: application/json) or a form with a `payload` field.',
-      cause,
-    });
+    throw invalidJson(what, cause instanceof Error ? cause.message : String(cause), cause);
   }
 }
 

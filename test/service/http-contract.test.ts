@@ -60,7 +60,8 @@ describe('POST /webhooks/:connector/:connection (fastify.inject)', () => {
     const bad = signedDelivery({ body: Buffer.from('{"action": "opened", ') });
     const r = await post(bad);
     expect(r.statusCode).toBe(400);
-    expect(r.json().error.code).toBe('WEBHOOK_BODY');
+    expect(r.json().error).toMatchObject({ code: 'WEBHOOK_BODY', message: expect.stringMatching(/^the body is not valid JSON: /) });
+    expect(ctx.service.store.findDeliveries(bad.headers['x-github-hook-id'] + ':' + bad.headers['x-github-delivery'])).toEqual([]);
     const { 'x-github-delivery': _d, ...noId } = d.headers;
     expect((await post({ body: d.body, headers: noId })).statusCode).toBe(400);
   });
