@@ -5,7 +5,7 @@ import { normaliseQuery } from '../cassettes/match.js';
 import type { Handler } from '../server/serve.js';
 import { createSimulatedApi, startSimulatedApi } from '../simulated/simulated-api.js';
 import { generateWebhookSamples } from '../simulated/webhook-samples.js';
-import type { DataSource, RunningSource } from './types.js';
+import type { DataSource } from './types.js';
 
 /** Count request arrival times (real clock) for the rate-limit check. */
 function timed(handler: Handler, times: number[]): Handler {

@@ -8,7 +8,7 @@ import { PAGERS, type SimPager, type SimRequest } from './pagers/index.js';
 import { readInjected } from './pagers/types.js';
 import { tokenLocation } from './pagers/token-location.js';
 import { cursorNumber, cursorOf, generateRecords } from './records.js';
-import { matchRoute, routeOf, type Route } from './route.js';
+import { routeOf, type Route } from './route.js';
 
 /** What the simulator served for one partition: the read checks compare it with what was read. */
 export interface PartitionLog {

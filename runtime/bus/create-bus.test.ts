@@ -3,18 +3,18 @@ import { createBus } from './index.js';
 
 describe('createBus', () => {
   it('is local by default and from GWI_BUS=local', async () => {
-    expect(createBus({ dataDir: '/tmp/x', env: {} }).kind).toBe('local');
-    expect(createBus({ dataDir: '/tmp/x', env: { GWI_BUS: 'local' } }).kind).toBe('local');
+    expect((await createBus({ dataDir: '/tmp/x', env: {} })).kind).toBe('local');
+    expect((await createBus({ dataDir: '/tmp/x', env: { GWI_BUS: 'local' } })).kind).toBe('local');
   });
 
   it('builds the Pub/Sub bus from --bus/GWI_BUS with a project id (no network until the first publish)', async () => {
-    const bus = createBus({ kind: 'pubsub', dataDir: '/tmp/x', env: { GWI_PUBSUB_PROJECT: 'p1' } });
+    const bus = await createBus({ kind: 'pubsub', dataDir: '/tmp/x', env: { GWI_PUBSUB_PROJECT: 'p1' } });
     expect(bus.kind).toBe('pubsub');
     await bus.close();
   });
 
-  it('names the missing project id and unknown bus kinds with BUS_CONFIG', () => {
-    expect(() => createBus({ kind: 'pubsub', dataDir: '/tmp/x', env: {} })).toThrow(expect.objectContaining({ code: 'BUS_CONFIG', message: expect.stringContaining('project id') }));
-    expect(() => createBus({ kind: 'kafka', dataDir: '/tmp/x', env: {} })).toThrow(expect.objectContaining({ code: 'BUS_CONFIG', message: expect.stringContaining('"kafka"') }));
+  it('names the missing project id and unknown bus kinds with BUS_CONFIG', async () => {
+    await expect(createBus({ kind: 'pubsub', dataDir: '/tmp/x', env: {} })).rejects.toThrow(expect.objectContaining({ code: 'BUS_CONFIG', message: expect.stringContaining('project id') }));
+    await expect(createBus({ kind: 'kafka', dataDir: '/tmp/x', env: {} })).rejects.toThrow(expect.objectContaining({ code: 'BUS_CONFIG', message: expect.stringContaining('"kafka"') }));
   });
 });

@@ -18,7 +18,7 @@ export interface DispatcherOptions {
   store: Store;
   bus: Bus;
   target(connectionId: string): DispatchTarget | undefined;
-  metrics?: ServiceMetrics;
+  metrics?: Pick<ServiceMetrics, 'dispatched'> | { dispatched: { inc(labels: { connector: string; result: string }): void } };
   logger?: Logger;
   /** Attempts before a delivery is dead-lettered. Default 5. */
   maxAttempts?: number;

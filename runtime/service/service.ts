@@ -1,12 +1,11 @@
 import { join } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { createLocalBus } from '../bus/local-bus.js';
 import { createSecretBox } from '../crypto/index.js';
 import { ConnectorError } from '../errors/index.js';
 import { bundledManifestNames, loadManifest, type LoadedManifest } from '../manifest/index.js';
-import { createRecordPipeline } from '../records/index.js';
-import type { RecordPipeline } from '../records/types.js';
 import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
 import { createSqliteStore } from '../store/index.js';
 import type { ConnectionRow, DeliverySummary, Store } from '../store/types.js';
@@ -14,7 +13,9 @@ import type { Connector } from '../sync/types.js';
 import { renderSecrets, type RawHeaders } from '../webhooks/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { checkConnectionInput, readConnectionsFile, type ConnectionInput } from './connections-file.js';
+import { createPipelineCache } from './pipelines.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
+import { createThreadDispatcher, manifestsReloadable, type ThreadDispatcher } from './dispatcher-thread.js';
 import { createConnector } from '../sync/index.js';
 import { buildHealth, type HealthReport } from './health.js';
 import { failure, ingestDelivery, type IngestReply } from './ingest.js';
@@ -42,6 +43,13 @@ export interface ServiceOptions {
   inbox?: 'worker' | 'inline';
   /** Start the dispatcher and the schedules (default true; tests may drive them by hand). */
   background?: boolean;
+  /**
+   * Run the dispatcher on its own thread with its own SQLite connection (dispatcher-thread.ts), so
+   * mapping never takes the HTTP event loop. Default: yes when running from dist/ with the local
+   * bus, the real clock and manifests loaded from files (what `serve` does); tests drive the
+   * in-thread dispatcher unless they ask.
+   */
+  dispatcherThread?: boolean;
   /** How often each connection's manifest `health_check` is probed for /health (default 60 s; 0: never). */
   probeIntervalMs?: number;
   /**
@@ -113,22 +121,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     });
   }
   // Opened after the checks above, so a refused start-up leaves no database handle behind.
-  const store = createSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
+  const dbFile = join(options.dataDir, 'gwi.db');
+  const store = createSqliteStore({ file: dbFile, secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
   const live = new Map<string, Live>();
-  const pipelines = new WeakMap<LoadedManifest, Map<string, RecordPipeline>>();
-
-  const pipelineFor = (manifest: LoadedManifest) => (stream: string): RecordPipeline => {
-    let byStream = pipelines.get(manifest);
-    if (!byStream) pipelines.set(manifest, (byStream = new Map()));
-    let pipeline = byStream.get(stream);
-    if (!pipeline) {
-      const node = manifest.node.streams[stream];
-      if (!node) throw new ConnectorError('MANIFEST_REFERENCE', `${manifest.node.name} has no stream ${stream}`);
-      pipeline = createRecordPipeline(node, stream);
-      byStream.set(stream, pipeline);
-    }
-    return pipeline;
-  };
+  const pipelineFor = createPipelineCache();
 
   const openConnector = (entry: Live): Promise<Connector> => {
     entry.connector ??= Promise.resolve().then(() => {
@@ -151,9 +147,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     connectorHealth: () => [...live.values()].flatMap((entry) => (entry.opened ? [{ connection: entry.row.id, ...entry.opened.health() }] : [])),
   });
 
-  // Webhook requests being ingested now: the dispatcher yields the event loop to them (see DispatcherOptions.busy).
+  // Webhook requests being ingested now: the dispatcher yields the CPU to them (see DispatcherOptions.busy).
   let ingesting = 0;
-  const dispatcher = createDispatcher({
+  const manifestFiles = [...manifests.values()].map((m) => m.file);
+  const useThread = options.dispatcherThread ?? (import.meta.url.endsWith('.js') && bus.kind === 'local' && !options.now && manifestsReloadable(manifestFiles));
+  const threaded: ThreadDispatcher | undefined = useThread
+    ? createThreadDispatcher({ dbFile, manifestFiles, metrics, ...(logger ? { logger } : {}), ...options.dispatcher, ...withPort(store.inboxPort?.()) })
+    : undefined;
+  const dispatcher: Dispatcher = threaded ?? createDispatcher({
     store, bus, metrics, now, ...(logger ? { logger } : {}), busy: () => ingesting > 0, ...options.dispatcher,
     target(connectionId) {
       const entry = live.get(connectionId);
@@ -182,6 +183,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     void previous?.opened?.close().catch(() => {});
     const entry: Live = { row, manifest, secretPaths: secretFields(manifest.node.spec) };
     live.set(row.id, entry);
+    threaded?.setConnection({ id: row.id, connector: row.connector, config: row.config });
     if (row.schedule) scheduler.schedule(row.id, row.schedule);
     else scheduler.unschedule(row.id);
     return entry;
@@ -219,6 +221,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   } catch (error) {
     // A bad connections file stops the start-up: release the database and the timers first.
     await scheduler.stop();
+    await dispatcher.stop();
     await store.close();
     throw error;
   }
@@ -265,6 +268,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!webhooks) return failure(404, 'NOT_FOUND', `connector ${connector} declares no webhooks`, 'not_found');
       const started = performance.now();
       ingesting++;
+      if (threaded) threaded.inFlight[0] = ingesting;
       let reply: IngestReply;
       try {
         reply = await ingestDelivery(
@@ -278,6 +282,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         );
       } finally {
         ingesting--;
+        if (threaded) threaded.inFlight[0] = ingesting;
       }
       metrics.deliveries.inc({ connector, outcome: reply.outcome });
       metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
@@ -341,6 +346,8 @@ async function loadBundled(logger: PinoLogger | undefined): Promise<LoadedManife
   }
   return out;
 }
+
+const withPort = (inboxPort: MessagePort | undefined) => (inboxPort ? { inboxPort } : {});
 
 function valueAt(config: Record<string, unknown>, path: string): unknown {
   let node: unknown = config;

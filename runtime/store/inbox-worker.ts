@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { DeliveryOutcome, InsertResult, NewDelivery, RecordBatch } from './types.js';
 
 /** The store's hot writes, serialised on one worker thread (one SQLite writer: no lock waits on the event loop). */
@@ -8,6 +8,12 @@ export interface InboxWriter {
   settle(outcomes: readonly DeliveryOutcome[]): Promise<void>;
   upsert(connection: string, batches: readonly RecordBatch[]): Promise<number>;
   markPublished(seq: number, at: number): Promise<void>;
+  /**
+   * A port on which another thread (the dispatcher's) sends the same `{ batch: [{ req, op, ... }] }`
+   * messages and receives `{ ids, results | error }` replies: its writes join the inbox's queue.
+   * One such port per writer.
+   */
+  connect(): MessagePort;
   close(): Promise<void>;
 }
 
@@ -79,30 +85,48 @@ const relaxed = db.transaction((items) => items.map((m) => ops[m.op](m)));
 let queue = [];
 let scheduled = false;
 const reqOf = (m) => (Array.isArray(m) ? m[0] : m.req);
-function run(items, tx, sync) {
+function run(items, tx, sync, port) {
   if (items.length === 0) return;
   try {
     if (sync) db.pragma('synchronous = ' + sync);
-    parentPort.postMessage({ ids: items.map(reqOf), results: tx(items) });
+    port.postMessage({ ids: items.map(reqOf), results: tx(items) });
   } catch (error) {
-    parentPort.postMessage({ ids: items.map(reqOf), error: String((error && error.message) || error) });
+    port.postMessage({ ids: items.map(reqOf), error: String((error && error.message) || error) });
   } finally {
     if (sync) db.pragma('synchronous = ' + workerData.synchronous);
   }
 }
+// Writes from the dispatcher thread (its settle transactions) arrive on their own port and are
+// serialised with the inbox here, so the two never wait on each other's SQLite write lock (the busy
+// handler sleeps in coarse steps of milliseconds, which would show in ingest latency).
+let extPort = null;
+let extQueue = [];
 function flush() {
   scheduled = false;
   const items = queue;
   queue = [];
+  const ext = extQueue;
+  extQueue = [];
   // Inbox inserts: one transaction, one fsync. Redoable writes (dispatcher outcomes, records): no fsync of their own.
-  run(items.filter((m) => Array.isArray(m)), durable, null);
-  run(items.filter((m) => !Array.isArray(m)), relaxed, workerData.synchronous === 'FULL' ? 'NORMAL' : null);
+  const relaxedSync = workerData.synchronous === 'FULL' ? 'NORMAL' : null;
+  run(items.filter((m) => Array.isArray(m)), durable, null, parentPort);
+  run(items.filter((m) => !Array.isArray(m)), relaxed, relaxedSync, parentPort);
+  if (extPort) run(ext, relaxed, relaxedSync, extPort);
 }
 parentPort.on('message', (message) => {
   if (message === 'close') {
     flush();
     db.close();
+    if (extPort) extPort.close();
     parentPort.postMessage({ closed: true });
+    return;
+  }
+  if (message.port) {
+    extPort = message.port;
+    extPort.on('message', (m) => {
+      for (const x of m.batch) extQueue.push(x);
+      if (!scheduled) { scheduled = true; setImmediate(flush); }
+    });
     return;
   }
   for (const m of message.batch) queue.push(m);
@@ -231,6 +255,11 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
     },
     async upsert(connection, batches) {
       return (await send((req) => ({ req, op: 'upsert', connection, batches }))) as number;
+    },
+    connect() {
+      const { port1, port2 } = new MessageChannel();
+      worker.postMessage({ port: port2 }, [port2]);
+      return port1;
     },
     close() {
       closing ??= stopCheckpointer().then(() => new Promise<void>((resolve) => {

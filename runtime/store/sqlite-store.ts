@@ -275,6 +275,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         },
       };
     },
+    inboxPort: () => worker?.connect(),
     ping() {
       try {
         db.prepare('SELECT 1').get();

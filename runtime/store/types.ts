@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { TokenStore } from '../auth/types.js';
 import type { StreamState } from '../protocol/messages.js';
 
@@ -151,6 +152,11 @@ export interface Store {
   failInterruptedRuns(now: number): number;
 
   tokenStore(connection: string): TokenStore;
+  /**
+   * A port to the store's writer thread for another thread's settle writes (see InboxWriter.connect),
+   * or undefined when writes run inline. Optional: other Store implementations need not offer it.
+   */
+  inboxPort?(): MessagePort | undefined;
   /** A cheap write probe for /health. */
   ping(): boolean;
   close(): Promise<void>;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createFileBodyStore, createLocalBus, createPubSubBus, type Bus } from '../../bus/index.js';
+import { createBus } from '../../bus/create-bus.js';
 import { ConnectorError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { buildApp } from '../../server/index.js';
@@ -39,16 +39,6 @@ function adminToken(dataDir: string, env: NodeJS.ProcessEnv): { token: string; c
   return { token, created: true };
 }
 
-function createBus(args: ServeArgs, dataDir: string, env: NodeJS.ProcessEnv): Bus {
-  const kind = args.bus;
-  if (kind === 'local') return createLocalBus();
-  if (kind === 'pubsub') {
-    const projectId = args.busProject ?? env['GWI_PUBSUB_PROJECT'] ?? env['GOOGLE_CLOUD_PROJECT'] ?? '';
-    return createPubSubBus({ projectId, bodyStore: createFileBodyStore(join(dataDir, 'bodies')) });
-  }
-  throw new ConnectorError('BUS_CONFIG', `unknown bus "${kind}"`, { hint: 'Use --bus local or --bus pubsub.' });
-}
-
 function retentionMs(days: string): number {
   const n = Number(days);
   if (!Number.isFinite(n) || n < 0) {
@@ -69,7 +59,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     ...(manifests ? { manifests } : {}),
     ...(args.dispatch === false ? { dispatch: false } : {}),
     ...(args.retentionDays === undefined ? {} : { retentionMs: retentionMs(args.retentionDays) }),
-    bus: createBus(args, dataDir, env),
+    bus: await createBus({ kind: args.bus, ...(args.busProject ? { projectId: args.busProject } : {}), dataDir, env }),
     logger,
     env,
     ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),

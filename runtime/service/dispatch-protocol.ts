@@ -1,0 +1,34 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { BackoffOptions } from './backoff.js';
+
+/** What the dispatcher thread starts with (structured-clone safe). */
+export interface DispatchWorkerData {
+  dbFile: string;
+  synchronous: 'FULL' | 'NORMAL';
+  /** Manifest files, loaded (and validated) again in the thread: a LoadedManifest does not cross threads. */
+  manifestFiles: string[];
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  pollMs?: number;
+  /** Int32Array view [0]: webhook requests in flight on the HTTP thread (the dispatcher yields while > 0). */
+  busy: SharedArrayBuffer;
+  /** The store's writer thread (Store.inboxPort): settle transactions go there, serialised with the inbox. */
+  inboxPort?: MessagePort;
+}
+
+export interface ConnectionForDispatch { id: string; connector: string; config: Record<string, unknown> }
+
+/** HTTP thread → dispatcher thread. */
+export type ToDispatcher =
+  | { t: 'connection'; row: ConnectionForDispatch }
+  | { t: 'start' }
+  | { t: 'wake' }
+  | { t: 'drain'; id: number }
+  | { t: 'stop' };
+
+/** Dispatcher thread → HTTP thread. */
+export type FromDispatcher =
+  | { t: 'drained'; id: number; handled?: number; error?: string }
+  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object | string; msg?: string }
+  | { t: 'counts'; counts: Array<[connector: string, result: string, n: number]> }
+  | { t: 'stopped' };

@@ -1,0 +1,147 @@
+/**
+ * The dispatcher's thread (see dispatcher-thread.ts): its own SQLite connection (WAL lets it read
+ * and settle while the inbox worker commits), the manifests loaded again from their files, and the
+ * same createDispatcher as the in-thread mode. The HTTP thread then only verifies, parses and hands
+ * deliveries to the inbox.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { createLocalBus } from '../bus/local-bus.js';
+import { loadManifest, type LoadedManifest } from '../manifest/index.js';
+import { createSqliteStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import type { Logger } from '../sync/types.js';
+import type { ConnectionForDispatch, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
+import { createPipelineCache } from './pipelines.js';
+import { createDispatcher } from './dispatcher.js';
+
+/**
+ * Mapping is background work: on Linux this thread's nice value is raised to 19, so whenever ingest
+ * (the HTTP and inbox writer threads) and mapping both want a core, the kernel runs ingest, and
+ * mapping gets the cores' idle time. Elsewhere, or if refused, the thread keeps the process's
+ * priority and the dispatcher's own busy slicing is what yields.
+ */
+function lowerPriority(): boolean {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return false;
+    setPriority(tid, 19);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const port = parentPort!;
+const data = workerData as DispatchWorkerData;
+const niced = lowerPriority();
+const send = (message: FromDispatcher) => port.postMessage(message);
+const log = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object | string, msg?: string) => send({ t: 'log', level, obj, ...(msg !== undefined ? { msg } : {}) });
+const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+if (!niced) logger.info('dispatcher thread: could not lower its priority; it yields to ingest by its own slicing only');
+
+// Counts go back to the HTTP thread's Prometheus counter in batches, not one message per delivery.
+const counts = new Map<string, [string, string, number]>();
+const flushCounts = () => {
+  if (counts.size === 0) return;
+  send({ t: 'counts', counts: [...counts.values()] });
+  counts.clear();
+};
+setInterval(flushCounts, 250).unref();
+const metrics = {
+  dispatched: {
+    inc({ connector, result }: { connector: string; result: string }) {
+      const key = `${connector}\u0000${result}`;
+      const entry = counts.get(key);
+      if (entry) entry[2]++;
+      else counts.set(key, [connector, result, 1]);
+    },
+  },
+};
+
+const manifests = new Map<string, LoadedManifest>();
+const connections = new Map<string, ConnectionForDispatch>();
+const pipelineFor = createPipelineCache();
+
+// The dispatcher never reads connection secrets from the store (the HTTP thread sends configs opened).
+const noSecrets = {
+  seal(): string { throw new Error('the dispatcher thread does not seal secrets'); },
+  open(): string { throw new Error('the dispatcher thread does not open secrets'); },
+};
+const ownStore = createSqliteStore({ file: data.dbFile, secretBox: noSecrets, synchronous: data.synchronous, inbox: 'inline' });
+const store: Store = data.inboxPort ? { ...ownStore, settleDeliveries: settleThrough(data.inboxPort) } : ownStore;
+
+/** Settle transactions sent to the store's writer thread (same message format as its HTTP-thread client). */
+function settleThrough(inbox: MessagePort): Store['settleDeliveries'] {
+  const pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  let next = 1;
+  inbox.on('message', (reply: { ids: number[]; error?: string }) => {
+    for (const id of reply.ids) {
+      const entry = pending.get(id);
+      pending.delete(id);
+      if (reply.error !== undefined) entry?.reject(new Error(reply.error));
+      else entry?.resolve();
+    }
+  });
+  inbox.on('close', () => {
+    for (const entry of pending.values()) entry.reject(new Error('the store is closed'));
+    pending.clear();
+  });
+  return (outcomes) => new Promise<void>((resolve, reject) => {
+    const req = next++;
+    pending.set(req, { resolve, reject });
+    inbox.postMessage({ batch: [{ req, op: 'settle', outcomes }] });
+  });
+}
+const inFlight = new Int32Array(data.busy);
+const dispatcher = createDispatcher({
+  store, bus: createLocalBus(), metrics, logger,
+  busy: () => Atomics.load(inFlight, 0) > 0,
+  ...(data.maxAttempts !== undefined ? { maxAttempts: data.maxAttempts } : {}),
+  ...(data.backoff ? { backoff: data.backoff } : {}),
+  ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),
+  target(connectionId) {
+    const row = connections.get(connectionId);
+    const manifest = row && manifests.get(row.connector);
+    return manifest && { manifest, config: row.config, pipelineFor: pipelineFor(manifest) };
+  },
+});
+
+const ready = (async () => {
+  for (const file of data.manifestFiles) {
+    try {
+      const manifest = await loadManifest(file);
+      manifests.set(manifest.node.name, manifest);
+    } catch (error) {
+      logger.error({ manifest: file, err: error instanceof Error ? error.message : String(error) }, 'dispatcher thread: manifest skipped');
+    }
+  }
+})();
+
+const handlers: { [K in ToDispatcher['t']]: (m: Extract<ToDispatcher, { t: K }>) => void | Promise<void> } = {
+  connection: ({ row }) => void connections.set(row.id, row),
+  start: () => dispatcher.start(),
+  wake: () => dispatcher.wake(),
+  async drain({ id }) {
+    try {
+      const handled = await dispatcher.drainOnce();
+      flushCounts();
+      send({ t: 'drained', id, handled });
+    } catch (error) {
+      send({ t: 'drained', id, error: error instanceof Error ? error.message : String(error) });
+    }
+  },
+  async stop() {
+    await dispatcher.stop();
+    flushCounts();
+    await ownStore.close();
+    data.inboxPort?.close();
+    send({ t: 'stopped' });
+  },
+};
+
+// Messages wait for the manifests, then run in arrival order (a connection before the wake that needs it).
+let chain: Promise<void> = ready;
+port.on('message', (message: ToDispatcher) => {
+  chain = chain.then(() => (handlers[message.t] as (m: ToDispatcher) => void | Promise<void>)(message));
+});

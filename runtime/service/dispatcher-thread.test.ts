@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadManifest } from '../manifest/index.js';
+import { HOOKS_MANIFEST, signedDelivery, startService, tempDir } from '../../test/service/fixtures.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+describe('dispatcher on its own thread', () => {
+  it('maps deliveries with the manifest loaded again in the thread, settles through the inbox writer, counts in the HTTP thread’s metrics', async () => {
+    const file = join(tmp.dir, 'hooks.yaml');
+    writeFileSync(file, HOOKS_MANIFEST);
+    const ctx = await startService(join(tmp.dir, 'data'), { manifests: [await loadManifest(file)], background: false, dispatcherThread: true });
+    const send = (d: ReturnType<typeof signedDelivery>) => ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers });
+    expect((await send(signedDelivery({ issueId: 1, title: 'first' }))).statusCode).toBe(202);
+    expect((await send(signedDelivery({ issueId: 1, title: 'first, edited 🚀' }))).statusCode).toBe(202);
+    expect((await send(signedDelivery({ issueId: 2, title: 'ignored', action: 'ignored' }))).statusCode).toBe(202);
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(3);
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(0);
+    expect(ctx.service.store.listRecords('acme', 'issues', 10).map((r) => r.data)).toEqual([{ id: 1, title: 'first, edited 🚀', repo: 'acme/api' }]);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 3, pending: 0 });
+    expect(await ctx.service.metrics.registry.getSingleMetricAsString('gwi_webhook_dispatch_total')).toContain('result="done"} 3');
+    await ctx.close();
+  });
+
+  it('runs in the background once started: a wake after ingest maps the delivery', async () => {
+    const file = join(tmp.dir, 'hooks.yaml');
+    writeFileSync(file, HOOKS_MANIFEST);
+    const ctx = await startService(join(tmp.dir, 'data'), { manifests: [await loadManifest(file)], dispatcherThread: true });
+    await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', ...((d) => ({ payload: d.body, headers: d.headers }))(signedDelivery({ issueId: 5, title: 'bg' })) });
+    for (let i = 0; i < 300 && ctx.service.store.deliveryCounts().done < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(ctx.service.store.listRecords('acme', 'issues', 10).map((r) => r.data)).toEqual([{ id: 5, title: 'bg', repo: 'acme/api' }]);
+    await ctx.close();
+  });
+
+  it.runIf(process.platform === 'linux')('runs at nice 19 while the threads that ingest keep the process priority', async () => {
+    const niceOfThreads = () =>
+      readdirSync(`/proc/${process.pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19: nice
+      });
+    const before = niceOfThreads().filter((nice) => nice === 19).length;
+    const file = join(tmp.dir, 'hooks.yaml');
+    writeFileSync(file, HOOKS_MANIFEST);
+    const ctx = await startService(join(tmp.dir, 'data'), { manifests: [await loadManifest(file)], background: false, dispatcherThread: true });
+    await ctx.service.dispatcher.drainOnce(); // the thread has started and set its priority
+    expect(niceOfThreads().filter((nice) => nice === 19).length).toBe(before + 1);
+    expect(niceOfThreads()[0]).toBe(getPriority()); // the main thread (tid = pid) keeps the process's
+    await ctx.close();
+  });
+});
