@@ -10,7 +10,6 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLocalBus } from '../bus/local-bus.js';
 import { loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createSqliteStore } from '../store/index.js';
-import { outcomesToWire } from '../store/inbox-worker.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import type { ConnectionForDispatch, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
@@ -91,7 +90,7 @@ function settleThrough(inbox: MessagePort): Store['settleDeliveries'] {
   return (outcomes) => new Promise<void>((resolve, reject) => {
     const req = next++;
     pending.set(req, { resolve, reject });
-    inbox.postMessage({ batch: [{ req, op: 'settle', outcomes: outcomesToWire(outcomes) }] });
+    inbox.postMessage({ batch: [{ req, op: 'settle', outcomes }] });
   });
 }
 const inFlight = new Int32Array(data.busy);

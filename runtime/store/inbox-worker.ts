@@ -42,7 +42,7 @@ const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, up
 function upsertBatches(connection, batches) {
   const now = Date.now();
   let n = 0;
-  for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, r.json, now); n++; }
+  for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now); n++; }
   return n;
 }
 // An insert arrives as an array [req, connector, connection, deliveryId, event, receivedAt, contentType, headers, body, json]:
@@ -157,16 +157,6 @@ parentPort.on('message', () => {
 });
 `;
 
-/**
- * Records cross to the writer thread as JSON text, serialised by the sender: a string is cloned with
- * one copy, an object tree field by field on both sides, and the writer (which every inbox commit
- * waits for) would then stringify it again for SQLite.
- */
-export const batchesToWire = (batches: readonly RecordBatch[]) =>
-  batches.map(({ stream, records }) => ({ stream, records: records.map(({ key, data }) => ({ key, json: JSON.stringify(data) })) }));
-export const outcomesToWire = (outcomes: readonly DeliveryOutcome[]) =>
-  outcomes.map((outcome) => (outcome.done ? { ...outcome, batches: batchesToWire(outcome.batches) } : outcome));
-
 interface Reply { ids?: number[]; results?: unknown[]; error?: string; closed?: boolean }
 
 /**
@@ -258,13 +248,13 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
       return { id: delivery.deliveryId, seq, duplicate, published, ...(invalidJson === undefined ? {} : { invalidJson }) };
     },
     async settle(outcomes) {
-      await send((req) => ({ req, op: 'settle', outcomes: outcomesToWire(outcomes) }));
+      await send((req) => ({ req, op: 'settle', outcomes }));
     },
     async markPublished(seq, at) {
       await send((req) => ({ req, op: 'published', seq, at }));
     },
     async upsert(connection, batches) {
-      return (await send((req) => ({ req, op: 'upsert', connection, batches: batchesToWire(batches) }))) as number;
+      return (await send((req) => ({ req, op: 'upsert', connection, batches }))) as number;
     },
     connect() {
       const { port1, port2 } = new MessageChannel();
