@@ -6,10 +6,11 @@
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { createLocalBus } from '../bus/local-bus.js';
 import { loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createSqliteStore } from '../store/index.js';
+import { settleThroughPort } from '../store/inbox-worker.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import type { ConnectionForDispatch, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
@@ -69,30 +70,8 @@ const noSecrets = {
   open(): string { throw new Error('the dispatcher thread does not open secrets'); },
 };
 const ownStore = createSqliteStore({ file: data.dbFile, secretBox: noSecrets, synchronous: data.synchronous, inbox: 'inline' });
-const store: Store = data.inboxPort ? { ...ownStore, settleDeliveries: settleThrough(data.inboxPort) } : ownStore;
+const store: Store = data.inboxPort ? { ...ownStore, settleDeliveries: settleThroughPort(data.inboxPort) } : ownStore;
 
-/** Settle transactions sent to the store's writer thread (same message format as its HTTP-thread client). */
-function settleThrough(inbox: MessagePort): Store['settleDeliveries'] {
-  const pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
-  let next = 1;
-  inbox.on('message', (reply: { ids: number[]; error?: string }) => {
-    for (const id of reply.ids) {
-      const entry = pending.get(id);
-      pending.delete(id);
-      if (reply.error !== undefined) entry?.reject(new Error(reply.error));
-      else entry?.resolve();
-    }
-  });
-  inbox.on('close', () => {
-    for (const entry of pending.values()) entry.reject(new Error('the store is closed'));
-    pending.clear();
-  });
-  return (outcomes) => new Promise<void>((resolve, reject) => {
-    const req = next++;
-    pending.set(req, { resolve, reject });
-    inbox.postMessage({ batch: [{ req, op: 'settle', outcomes }] });
-  });
-}
 const inFlight = new Int32Array(data.busy);
 const dispatcher = createDispatcher({
   store, bus: createLocalBus(), metrics, logger,

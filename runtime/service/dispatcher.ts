@@ -5,7 +5,6 @@ import type { Logger } from '../sync/types.js';
 import type { DeliveryOutcome, RecordBatch, Store, StoredDelivery } from '../store/types.js';
 import { mapDelivery, parseBody } from '../webhooks/index.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
-import type { ServiceMetrics } from './metrics.js';
 
 /** What the dispatcher needs to know about a connection to map its deliveries. */
 export interface DispatchTarget {
@@ -18,7 +17,8 @@ export interface DispatcherOptions {
   store: Store;
   bus: Bus;
   target(connectionId: string): DispatchTarget | undefined;
-  metrics?: Pick<ServiceMetrics, 'dispatched'> | { dispatched: { inc(labels: { connector: string; result: string }): void } };
+  /** The service's counter, or the dispatcher thread's batching stand-in for it. */
+  metrics?: { dispatched: { inc(labels: { connector: string; result: string }): void } };
   logger?: Logger;
   /** Attempts before a delivery is dead-lettered. Default 5. */
   maxAttempts?: number;

@@ -147,15 +147,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     connectorHealth: () => [...live.values()].flatMap((entry) => (entry.opened ? [{ connection: entry.row.id, ...entry.opened.health() }] : [])),
   });
 
-  // Webhook requests being ingested now: the dispatcher yields the CPU to them (see DispatcherOptions.busy).
-  let ingesting = 0;
   const manifestFiles = [...manifests.values()].map((m) => m.file);
   const useThread = options.dispatcherThread ?? (import.meta.url.endsWith('.js') && bus.kind === 'local' && !options.now && manifestsReloadable(manifestFiles));
   const threaded: ThreadDispatcher | undefined = useThread
     ? createThreadDispatcher({ dbFile, manifestFiles, metrics, ...(logger ? { logger } : {}), ...options.dispatcher, ...withPort(store.inboxPort?.()) })
     : undefined;
+  // Webhook requests being ingested now: the dispatcher yields the CPU to them (see DispatcherOptions.busy).
+  // A dispatcher thread reads the same counter (shared memory).
+  const ingesting = threaded?.inFlight ?? new Int32Array(1);
   const dispatcher: Dispatcher = threaded ?? createDispatcher({
-    store, bus, metrics, now, ...(logger ? { logger } : {}), busy: () => ingesting > 0, ...options.dispatcher,
+    store, bus, metrics, now, ...(logger ? { logger } : {}), busy: () => ingesting[0]! > 0, ...options.dispatcher,
     target(connectionId) {
       const entry = live.get(connectionId);
       return entry && { manifest: entry.manifest, config: entry.row.config, pipelineFor: pipelineFor(entry.manifest) };
@@ -267,8 +268,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!entry || entry.row.connector !== connector) return failure(404, 'NOT_FOUND', `unknown connection ${connection} for connector ${connector}`, 'not_found');
       if (!webhooks) return failure(404, 'NOT_FOUND', `connector ${connector} declares no webhooks`, 'not_found');
       const started = performance.now();
-      ingesting++;
-      if (threaded) threaded.inFlight[0] = ingesting;
+      ingesting[0]!++;
       let reply: IngestReply;
       try {
         reply = await ingestDelivery(
@@ -281,8 +281,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           rawBody, headers, contentType,
         );
       } finally {
-        ingesting--;
-        if (threaded) threaded.inFlight[0] = ingesting;
+        ingesting[0]!--;
       }
       metrics.deliveries.inc({ connector, outcome: reply.outcome });
       metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);

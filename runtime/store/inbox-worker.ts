@@ -157,6 +157,32 @@ parentPort.on('message', () => {
 });
 `;
 
+/**
+ * The other end of `InboxWriter.connect()`, for the thread that holds the port: settle transactions
+ * in the writer's message format, each resolved when the writer committed it.
+ */
+export function settleThroughPort(port: MessagePort): (outcomes: readonly DeliveryOutcome[]) => Promise<void> {
+  const pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  let next = 1;
+  port.on('message', (reply: Reply) => {
+    for (const id of reply.ids ?? []) {
+      const entry = pending.get(id);
+      pending.delete(id);
+      if (reply.error !== undefined) entry?.reject(new Error(reply.error));
+      else entry?.resolve();
+    }
+  });
+  port.on('close', () => {
+    for (const entry of pending.values()) entry.reject(new Error('the store is closed'));
+    pending.clear();
+  });
+  return (outcomes) => new Promise<void>((resolve, reject) => {
+    const req = next++;
+    pending.set(req, { resolve, reject });
+    port.postMessage({ batch: [{ req, op: 'settle', outcomes }] });
+  });
+}
+
 interface Reply { ids?: number[]; results?: unknown[]; error?: string; closed?: boolean }
 
 /**

@@ -21,6 +21,15 @@ const incrementalStream = (incremental: string) => `    cursor_field: updated_at
     pagination: { type: page_number, page_param: { into: param, name: page }, size: 10 }
     incremental: ${incremental}`;
 
+
+/** Incremental on updated_at in 12-hour windows from 2024-01-01, bounds sent as ?from=&to=. */
+const windowedManifest = () =>
+  manifest(`    cursor_field: updated_at
+    request: { path: /items }
+    incremental:
+      start: "2024-01-01T00:00:00Z"
+      windows: { step: PT12H, start_param: { into: param, name: from }, end_param: { into: param, name: to } }`);
+
 describe('read: incremental', () => {
   it('a second read with the saved state yields only newer records', async () => {
     const data: Item[] = issues(25);
@@ -89,11 +98,7 @@ describe('read: incremental', () => {
       const to = query.get('to')!;
       return { body: data.filter((r) => r.updated_at >= from && r.updated_at < to) };
     });
-    const yaml = manifest(`    cursor_field: updated_at
-    request: { path: /items }
-    incremental:
-      start: "2024-01-01T00:00:00Z"
-      windows: { step: PT12H, start_param: { into: param, name: from }, end_param: { into: param, name: to } }`);
+    const yaml = windowedManifest();
     const { messages } = await read(yaml, { base_url: server.url }, { now });
     expect(server.requests.map((r) => [r.query.get('from'), r.query.get('to')])).toEqual([
       ['2024-01-01T00:00:00.000Z', '2024-01-01T12:00:00.000Z'],
@@ -116,11 +121,7 @@ describe('read: checkpoints after a failure', () => {
       if (from >= '2024-01-01T12:00:00.000Z') return { status: 400, body: { message: 'bad window' } };
       return { body: data.filter((r) => r.updated_at >= from && r.updated_at < query.get('to')!) };
     });
-    const yaml = manifest(`    cursor_field: updated_at
-    request: { path: /items }
-    incremental:
-      start: "2024-01-01T00:00:00Z"
-      windows: { step: PT12H, start_param: { into: param, name: from }, end_param: { into: param, name: to } }`);
+    const yaml = windowedManifest();
     const { messages } = await read(yaml, { base_url: server.url }, { now });
     expect(records(messages)).toHaveLength(12);
     expect(states(messages).at(-1)!.stream.stream_state).toEqual({ cursor: '2024-01-01T11:00:00.000Z' });

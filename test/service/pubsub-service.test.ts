@@ -2,6 +2,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPubSubBus, recordsTopicName, subscribeDeliveries, type ReceivedDelivery } from '../../runtime/bus/index.js';
 import { pubsubTestsSkipped, type PubSubEmulator } from '../support/pubsub-emulator.js';
+import { tapTopic } from '../support/pubsub-tap.js';
 import { emulatorForTests } from '../support/pubsub-test-env.js';
 import { auth, signedDelivery, startService, tempDir } from './fixtures.js';
 
@@ -19,23 +20,23 @@ describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emul
     await emulator?.stop();
   });
 
-  it('publishes each new delivery before answering 202, and the mapped records', async () => {
-    const tmp = tempDir();
+  /** A worker-side subscription on the hooks connector's deliveries that collects what arrives. */
+  async function collectDeliveries(name: string, deadLetterTopic: string) {
     const received: ReceivedDelivery[] = [];
     const subscription = await subscribeDeliveries({
-      projectId, connector: 'hooks', subscription: 'svc-test-workers', deadLetterTopic: 'svc-test-dead', maxDeliveryAttempts: 5, pubsub,
+      projectId, connector: 'hooks', subscription: name, deadLetterTopic, maxDeliveryAttempts: 5, pubsub,
       handler: async (delivery) => {
         received.push(delivery);
       },
     });
+    return { received, subscription };
+  }
+
+  it('publishes each new delivery before answering 202, and the mapped records', async () => {
+    const tmp = tempDir();
+    const { received, subscription } = await collectDeliveries('svc-test-workers', 'svc-test-dead');
     // Records topic and a subscription on it, created before anything is published there.
-    const [recordsTopic] = await pubsub.topic(recordsTopicName('hooks')).get({ autoCreate: true });
-    const [recordsSub] = await recordsTopic.subscription('svc-test-records').get({ autoCreate: true });
-    const records: unknown[] = [];
-    recordsSub.on('message', (message) => {
-      records.push(JSON.parse(message.data.toString('utf8')));
-      message.ack();
-    });
+    const recordsTap = await tapTopic(pubsub, recordsTopicName('hooks'), { name: 'svc-test-records' });
 
     const ctx = await startService(tmp.dir, { bus: createPubSubBus({ projectId, pubsub }), dispatcher: { pollMs: 20 } });
     const d = signedDelivery({ issueId: 4242, title: 'via pubsub ✓' });
@@ -44,7 +45,8 @@ describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emul
     const dup = await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers });
     expect(dup.json()).toEqual({ id: d.id, duplicate: true });
 
-    for (let i = 0; i < 200 && (received.length === 0 || records.length === 0); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && (received.length === 0 || recordsTap.messages.length === 0); i++) await new Promise((r) => setTimeout(r, 50));
+    const records = recordsTap.messages.map((message) => JSON.parse(message.data.toString('utf8')) as unknown);
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ connector: 'hooks', connection: 'acme', deliveryId: d.id, event: 'issues' });
     expect(received[0]!.body.equals(d.body)).toBe(true);
@@ -52,19 +54,13 @@ describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emul
 
     await ctx.close();
     await subscription.close();
-    await recordsSub.close();
+    await recordsTap.close();
     tmp.cleanup();
   });
 
   it('marks a delivery done once the bus confirmed it, maps nothing itself, and sends replays to the workers', async () => {
     const tmp = tempDir();
-    const received: ReceivedDelivery[] = [];
-    const subscription = await subscribeDeliveries({
-      projectId, connector: 'hooks', subscription: 'receiver-only-workers', deadLetterTopic: 'receiver-only-dead', maxDeliveryAttempts: 5, pubsub,
-      handler: async (delivery) => {
-        received.push(delivery);
-      },
-    });
+    const { received, subscription } = await collectDeliveries('receiver-only-workers', 'receiver-only-dead');
     const ctx = await startService(tmp.dir, { bus: createPubSubBus({ projectId, pubsub }), dispatch: false, dispatcher: { pollMs: 20 } });
     const d = signedDelivery({ issueId: 777 });
     expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(202);
