@@ -36,6 +36,10 @@ export const ERROR_CODES = {
   WEBHOOK_BODY: { meaning: 'The webhook body is malformed or too large.', fix: 'Send JSON or form-encoded bodies within the size limit.' },
   WEBHOOK_UNKNOWN_EVENT: { meaning: 'The event is not mapped by `webhooks.events`.', fix: 'Add the event to the manifest or unsubscribe it at the provider.' },
   STORE_UNAVAILABLE: { meaning: 'The durable store cannot be written.', fix: 'Check the data directory (disk, permissions).' },
+  STORE_IN_USE: {
+    meaning: 'Another process writes webhook deliveries to this data directory (it holds gwi.db-inbox.lock). Dedupe keys live in the one writer\'s memory, so a data directory has one writer.',
+    fix: 'Stop the other gwi-connectors serve or worker, or give this one its own --data directory.',
+  },
   SECRET_KEY_INVALID: { meaning: 'The secret-encryption key (GWI_SECRET_KEY or data-dir secret.key) is missing, unreadable or not 32 bytes.', fix: 'Set GWI_SECRET_KEY to 32 random bytes in base64 or hex, or fix the key file permissions.' },
   SECRET_DECRYPT: { meaning: 'A stored secret cannot be decrypted: it was modified or sealed with another key.', fix: 'Restore the key it was stored with, or set the secret again.' },
   SCHEDULE_INVALID: { meaning: 'A connection schedule is neither an interval ("every 5m") nor a valid cron expression.', fix: 'Use "every <n>s|m|h|d" or a 5/6-field cron expression such as "0 */6 * * *".' },

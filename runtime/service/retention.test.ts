@@ -53,7 +53,7 @@ describe('createRetention (done deliveries are deleted after the retention)', ()
     for (let i = 0; i < 12; i++) store.completeDelivery((await store.insertDelivery(delivery(`d${i}`, now - 8 * DAY))).seq, 'acme', []);
     expect(await createRetention({ store, retentionMs: 0, now: () => now }).runOnce()).toBe(0);
     expect(store.deliveryCounts().done).toBe(12);
-    expect(store.pruneDeliveries(now - 7 * DAY, 5)).toBe(5);
+    expect(await store.pruneDeliveries(now - 7 * DAY, 5)).toBe(5);
     expect(await createRetention({ store, retentionMs: 7 * DAY, now: () => now }).runOnce()).toBe(7);
     expect(store.deliveryCounts().done).toBe(0);
   });

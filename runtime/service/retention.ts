@@ -27,7 +27,7 @@ export function createRetention(options: {
     const before = options.now() - options.retentionMs;
     let total = 0;
     for (;;) {
-      const removed = options.store.pruneDeliveries(before, BATCH);
+      const removed = await options.store.pruneDeliveries(before, BATCH);
       total += removed;
       if (removed < BATCH) return total;
       // Let webhook requests in between batches.

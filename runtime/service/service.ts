@@ -123,6 +123,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Opened after the checks above, so a refused start-up leaves no database handle behind.
   const dbFile = join(options.dataDir, 'gwi.db');
   const store = createSqliteStore({ file: dbFile, secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
+  await store.opened().catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const live = new Map<string, Live>();
   const pipelineFor = createPipelineCache();
 

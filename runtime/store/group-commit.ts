@@ -1,5 +1,3 @@
-import type { Database } from 'better-sqlite3';
-
 export interface GroupCommitter<T, R> {
   submit(item: T): Promise<R>;
   /** Write whatever is queued now (used at shutdown). */
@@ -7,14 +5,14 @@ export interface GroupCommitter<T, R> {
 }
 
 /**
- * Group commit: writes submitted in the same turn of the event loop share one transaction, so one
- * WAL fsync (synchronous=FULL) makes a whole batch durable. Each promise resolves only after COMMIT
- * returned, i.e. after the data is on disk; if the transaction fails, every write in it rejects.
+ * Group commit: writes submitted in the same turn of the event loop go to `writeAll` together, which
+ * commits them as one transaction, so one WAL fsync (synchronous=FULL) makes a whole batch durable.
+ * Each promise resolves only after `writeAll` returned, i.e. after the data is on disk; if it throws,
+ * every write in the batch rejects.
  */
-export function createGroupCommitter<T, R>(db: Database, write: (item: T) => R, maxBatch = 2000): GroupCommitter<T, R> {
+export function createGroupCommitter<T, R>(writeAll: (items: readonly T[]) => R[], maxBatch = 2000): GroupCommitter<T, R> {
   let queue: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   let scheduled = false;
-  const runAll = db.transaction((items: readonly T[]) => items.map(write));
 
   function flush(): void {
     scheduled = false;
@@ -23,7 +21,7 @@ export function createGroupCommitter<T, R>(db: Database, write: (item: T) => R, 
       queue = queue.slice(batch.length);
       let results: R[];
       try {
-        results = runAll(batch.map((entry) => entry.item));
+        results = writeAll(batch.map((entry) => entry.item));
       } catch (error) {
         for (const entry of batch) entry.reject(error);
         continue;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { INBOX_CORE_SOURCE, toInsertItem, toInsertResult, type InsertReply } from './inbox-core.js';
 import type { DeliveryOutcome, InsertResult, NewDelivery, RecordBatch } from './types.js';
 
 /** The store's hot writes, serialised on one worker thread (one SQLite writer: no lock waits on the event loop). */
@@ -8,6 +9,10 @@ export interface InboxWriter {
   settle(outcomes: readonly DeliveryOutcome[]): Promise<void>;
   upsert(connection: string, batches: readonly RecordBatch[]): Promise<number>;
   markPublished(seq: number, at: number): Promise<void>;
+  /** InboxCore.prune, on the writer. */
+  prune(below: number, limit: number): Promise<number>;
+  /** Settles once the writer holds the inbox lock and has loaded the dedupe keys; rejects if it could not. */
+  ready: Promise<void>;
   /**
    * A port on which another thread (the dispatcher's) sends the same `{ batch: [{ req, op, ... }] }`
    * messages and receives `{ ids, results | error }` replies: its writes join the inbox's queue.
@@ -19,11 +24,13 @@ export interface InboxWriter {
 
 /**
  * The worker's code, kept as a string so the same file runs from TypeScript sources (tests) and from
- * dist/ (no separate worker entry to build or resolve). Plain CommonJS: it only needs better-sqlite3.
+ * dist/ (no separate worker entry to build or resolve). Plain CommonJS: it only needs better-sqlite3
+ * and the write path it shares with the inline inbox (inbox-core.ts).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlitePath);
+${INBOX_CORE_SOURCE}
 const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = ' + workerData.synchronous);
@@ -32,64 +39,29 @@ db.pragma('busy_timeout = 10000');
 // threshold would otherwise copy the WAL into the database and fsync it before its requests are
 // answered. This high threshold is only a safety net should that thread stop.
 db.pragma('wal_autocheckpoint = ' + workerData.autocheckpoint);
-const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING");
-const insertBody = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
-const existing = db.prepare('SELECT seq, published_at FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
-const published = db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?');
-const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?");
-const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?');
-const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at');
-function upsertBatches(connection, batches) {
-  const now = Date.now();
-  let n = 0;
-  for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now); n++; }
-  return n;
-}
-// An insert arrives as an array [req, connector, connection, deliveryId, event, receivedAt, contentType, headers, body, json]:
-// cheaper to clone than an object with named keys, on the hottest path.
-function insertOne(d) {
-  if (d[9]) {
-    const problem = notJson(d[8]);
-    if (problem !== null) return [0, false, false, problem];
-  }
-  const info = insert.run(d[1], d[2], d[3], d[4], d[5], d[5], d[6]);
-  if (info.changes === 1) {
-    insertBody.run(info.lastInsertRowid, d[7], d[8]);
-    return [Number(info.lastInsertRowid), false, false];
-  }
-  const row = existing.get(d[1], d[2], d[3]);
-  return [row.seq, true, row.published_at !== null];
-}
-// NewDelivery.json: the parse ingest would otherwise do on its event loop (same decoding as Buffer#toString).
-function notJson(body) {
-  try {
-    JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-    return null;
-  } catch (error) {
-    return String((error && error.message) || error);
-  }
+const core = createInboxCore(db, Database);
+// The writer lock and the dedupe keys now, so that a second process on the same data directory is
+// refused at start-up rather than on its first webhook.
+try {
+  core.loadKeys();
+  parentPort.postMessage({ ready: true });
+} catch (error) {
+  parentPort.postMessage({ fatal: String((error && error.message) || error), code: error && error.code });
 }
 const ops = {
-  settle(m) {
-    for (const o of m.outcomes) {
-      if (o.done) { upsertBatches(o.connection, o.batches); done.run(o.seq); }
-      else fail.run(o.nextAttemptAt === null ? 'dead' : 'failed', String(o.error).slice(0, 2000), o.nextAttemptAt, o.seq);
-    }
-    return null;
-  },
-  upsert(m) { return upsertBatches(m.connection, m.batches); },
-  published(m) { published.run(m.at, m.seq); return null; },
+  settle: (m) => core.settle(m.outcomes),
+  upsert: (m) => core.upsert(m.connection, m.batches),
+  published: (m) => core.published(m.seq, m.at),
 };
-const durable = db.transaction((items) => items.map(insertOne));
 const relaxed = db.transaction((items) => items.map((m) => ops[m.op](m)));
 let queue = [];
 let scheduled = false;
 const reqOf = (m) => (Array.isArray(m) ? m[0] : m.req);
-function run(items, tx, sync, port) {
+function run(items, write, sync, port) {
   if (items.length === 0) return;
   try {
     if (sync) db.pragma('synchronous = ' + sync);
-    port.postMessage({ ids: items.map(reqOf), results: tx(items) });
+    port.postMessage({ ids: items.map(reqOf), results: write(items) });
   } catch (error) {
     port.postMessage({ ids: items.map(reqOf), error: String((error && error.message) || error) });
   } finally {
@@ -108,14 +80,17 @@ function flush() {
   const ext = extQueue;
   extQueue = [];
   // Inbox inserts: one transaction, one fsync. Redoable writes (dispatcher outcomes, records): no fsync of their own.
+  // Retention's deletes: each in its own transaction (see core.prune).
   const relaxedSync = workerData.synchronous === 'FULL' ? 'NORMAL' : null;
-  run(items.filter((m) => Array.isArray(m)), durable, null, parentPort);
-  run(items.filter((m) => !Array.isArray(m)), relaxed, relaxedSync, parentPort);
+  run(items.filter((m) => Array.isArray(m)), (inserts) => core.insertAll(inserts), null, parentPort);
+  run(items.filter((m) => !Array.isArray(m) && m.op !== 'prune'), relaxed, relaxedSync, parentPort);
+  for (const m of items) if (m.op === 'prune') run([m], () => [core.prune(m.below, m.limit)], relaxedSync, parentPort);
   if (extPort) run(ext, relaxed, relaxedSync, extPort);
 }
 parentPort.on('message', (message) => {
   if (message === 'close') {
     flush();
+    core.close();
     db.close();
     if (extPort) extPort.close();
     parentPort.postMessage({ closed: true });
@@ -183,7 +158,7 @@ export function settleThroughPort(port: MessagePort): (outcomes: readonly Delive
   });
 }
 
-interface Reply { ids?: number[]; results?: unknown[]; error?: string; closed?: boolean }
+interface Reply { ids?: number[]; results?: unknown[]; error?: string; closed?: boolean; ready?: true; fatal?: string; code?: string }
 
 /**
  * The inbox and the dispatcher's writes on a worker thread with its own SQLite connection. Group
@@ -225,7 +200,16 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
     for (const entry of pending.values()) entry.reject(error);
     pending.clear();
   };
+  let opened!: { resolve(): void; reject(e: Error): void };
+  const ready = new Promise<void>((resolve, reject) => (opened = { resolve, reject }));
+  ready.catch(() => undefined); // also reported to every request; a caller that never awaits it is not left with an unhandled rejection
   worker.on('message', (reply: Reply) => {
+    if (reply.ready) opened.resolve();
+    if (reply.fatal !== undefined) {
+      closed = Object.assign(new Error(reply.fatal), { code: reply.code });
+      opened.reject(closed);
+      failAll(closed);
+    }
     for (const [i, id] of (reply.ids ?? []).entries()) {
       const entry = pending.get(id);
       if (!entry) continue;
@@ -237,10 +221,12 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
   });
   worker.on('error', (error) => {
     closed = error;
+    opened.reject(error);
     failAll(error);
   });
   worker.on('exit', () => {
     closed ??= new Error('the inbox writer stopped');
+    opened.reject(closed);
     failAll(closed);
   });
 
@@ -267,11 +253,12 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
   }
 
   return {
+    ready,
     async submit(delivery) {
-      const [seq, duplicate, published, invalidJson] = (await send((req) => [
-        req, delivery.connector, delivery.connection, delivery.deliveryId, delivery.event, delivery.receivedAt, delivery.contentType ?? null, JSON.stringify(delivery.headers), delivery.body, delivery.json === true,
-      ])) as [number, boolean, boolean, string?];
-      return { id: delivery.deliveryId, seq, duplicate, published, ...(invalidJson === undefined ? {} : { invalidJson }) };
+      return toInsertResult(delivery, (await send((req) => toInsertItem(req, delivery))) as InsertReply);
+    },
+    async prune(below, limit) {
+      return (await send((req) => ({ req, op: 'prune', below, limit }))) as number;
     },
     async settle(outcomes) {
       await send((req) => ({ req, op: 'settle', outcomes }));

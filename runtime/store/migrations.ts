@@ -83,4 +83,31 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE deliveries DROP COLUMN headers;
   ALTER TABLE deliveries DROP COLUMN body;
   `,
+  // Dedupe without the UNIQUE (connector, connection, delivery_id) index: delivery ids are random, so
+  // the index made every inbox commit write one 4 KB page of it per delivery. The inbox writer keeps
+  // the keys in memory instead (inbox-core.ts). SQLite cannot drop a table constraint: the table is
+  // rebuilt, with the same columns, rows and other indexes.
+  `
+  CREATE TABLE deliveries_v5 (
+    seq INTEGER PRIMARY KEY,
+    connector TEXT NOT NULL,
+    connection TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','done','failed','dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    error TEXT,
+    received_at INTEGER NOT NULL,
+    content_type TEXT,
+    published_at INTEGER
+  );
+  INSERT INTO deliveries_v5 (seq, connector, connection, delivery_id, event, status, attempts, next_attempt_at, error, received_at, content_type, published_at)
+    SELECT seq, connector, connection, delivery_id, event, status, attempts, next_attempt_at, error, received_at, content_type, published_at FROM deliveries;
+  DROP TABLE deliveries;
+  ALTER TABLE deliveries_v5 RENAME TO deliveries;
+  CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at) WHERE status IN ('pending','failed');
+  CREATE INDEX deliveries_by_connection ON deliveries (connection, seq);
+  CREATE INDEX deliveries_dead ON deliveries (connection) WHERE status = 'dead';
+  `,
 ];

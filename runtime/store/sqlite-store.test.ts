@@ -58,6 +58,10 @@ describe('createSqliteStore: inbox', () => {
     expect(due).toMatchObject({ id: 'old-1', headers: { 'x-a': '1' } });
     expect(due!.body.equals(body)).toBe(true);
     expect((await store.insertDelivery(delivery('old-1'))).duplicate).toBe(true);
+    // Schema 5: no UNIQUE index on the delivery id any more (dedupe keys are in the writer's memory).
+    const check = new Database(file, { readonly: true });
+    expect((check.pragma('index_list(deliveries)') as Array<{ name: string; unique: number }>).filter((index) => index.unique)).toEqual([]);
+    check.close();
   });
   for (const inbox of ['worker', 'inline'] as const) {
     it(`checks a body marked json before storing it, and stores nothing when it is not JSON (${inbox} inbox)`, async () => {
@@ -77,6 +81,53 @@ describe('createSqliteStore: inbox', () => {
       expect(store.findDeliveries('j3')).toHaveLength(1);
     });
   }
+  for (const inbox of ['worker', 'inline'] as const) {
+    describe(`dedupe keys (${inbox} inbox)`, () => {
+      const reopen = async () => {
+        await store.close();
+        store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox });
+        await store.opened();
+      };
+      it('come back after a reopen, and leave with the deliveries retention deletes', async () => {
+        await reopen();
+        const first = await store.insertDelivery(delivery('k1'));
+        await store.insertDelivery(delivery('k2'));
+        await reopen();
+        expect(await store.insertDelivery(delivery('k1'))).toMatchObject({ duplicate: true, seq: first.seq });
+        await store.settleDeliveries([{ seq: first.seq, connection: 'acme', done: true, batches: [] }]);
+        expect(await store.pruneDeliveries(2000, 10)).toBe(1);
+        // Deleted by retention: the dedupe window is over, the same id is a new delivery.
+        const again = await store.insertDelivery(delivery('k1'));
+        expect(again).toMatchObject({ duplicate: false });
+        expect(again.seq).not.toBe(first.seq);
+        expect(await store.insertDelivery(delivery('k2'))).toMatchObject({ duplicate: true });
+        expect(store.deliveryCounts().pending).toBe(2);
+      });
+      it('belong to one process at a time: a second writer on the data directory is refused with STORE_IN_USE', async () => {
+        await reopen();
+        const second = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox });
+        const refused = await second.opened().then(() => undefined, (error: unknown) => error);
+        expect(refused).toMatchObject({ code: 'STORE_IN_USE', message: expect.stringContaining('gwi.db-inbox.lock') });
+        await second.close();
+        await store.close();
+        // Released with the first store: the next writer opens.
+        store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox });
+        await expect(store.opened()).resolves.toBeUndefined();
+      });
+    });
+  }
+  it('forgets the keys of a batch whose transaction rolled back', async () => {
+    await store.close();
+    store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox: 'inline' });
+    await store.insertDelivery(delivery('r0'));
+    const db = new Database(join(dir, 'gwi.db'));
+    db.exec('ALTER TABLE delivery_bodies RENAME TO delivery_bodies_away');
+    await expect(store.insertDelivery(delivery('r1'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    db.exec('ALTER TABLE delivery_bodies_away RENAME TO delivery_bodies');
+    db.close();
+    expect(await store.insertDelivery(delivery('r1'))).toMatchObject({ duplicate: false });
+    expect(store.findDeliveries('r1')).toHaveLength(1);
+  });
   it('moves a delivery through failed, dead and replay', async () => {
     const { seq } = await store.insertDelivery(delivery('d3'));
     store.failDelivery(seq, 'boom', 5000);

@@ -4,13 +4,14 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredToken, TokenStore } from '../auth/types.js';
 import type { SecretBox } from '../crypto/index.js';
-import { ConnectorError } from '../errors/index.js';
+import { ConnectorError, ERROR_CODES } from '../errors/index.js';
 import type { StreamState } from '../protocol/messages.js';
 import { createGroupCommitter } from './group-commit.js';
+import { createInboxCore, toInsertItem, toInsertResult, type InlineInboxCore, type InsertItem } from './inbox-core.js';
 import { createWorkerInboxWriter } from './inbox-worker.js';
 import { MIGRATIONS } from './migrations.js';
 import { openFields, sealFields } from './sealing.js';
-import type { ConnectionRow, DeliveryOutcome, DeliveryStatus, DeliverySummary, InsertResult, NewDelivery, RecordBatch, RunRow, Store, StoredDelivery } from './types.js';
+import type { ConnectionRow, DeliveryStatus, DeliverySummary, InsertResult, NewDelivery, RunRow, Store, StoredDelivery } from './types.js';
 
 export interface SqliteStoreOptions {
   /** The database file, e.g. `<data>/gwi.db`. */
@@ -50,31 +51,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
   const box = options.secretBox;
 
-  const insertStmt = db.prepare(`INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type)
-    VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (connector, connection, delivery_id) DO NOTHING`);
-  const insertBodyStmt = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
-  const existingStmt = db.prepare('SELECT seq, published_at FROM deliveries WHERE connector = ? AND connection = ? AND delivery_id = ?');
-  const inline = createGroupCommitter(db, (d: NewDelivery): InsertResult => {
-    if (d.json) {
-      try {
-        JSON.parse(d.body.toString('utf8'));
-      } catch (error) {
-        return { id: d.deliveryId, seq: 0, duplicate: false, published: false, invalidJson: error instanceof Error ? error.message : String(error) };
-      }
-    }
-    const info = insertStmt.run(d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.receivedAt, d.contentType ?? null);
-    if (info.changes === 1) {
-      insertBodyStmt.run(info.lastInsertRowid, JSON.stringify(d.headers), d.body);
-      return { id: d.deliveryId, seq: Number(info.lastInsertRowid), duplicate: false, published: false };
-    }
-    const row = existingStmt.get(d.connector, d.connection, d.deliveryId) as { seq: number; published_at: number | null };
-    return { id: d.deliveryId, seq: row.seq, duplicate: true, published: row.published_at !== null };
-  });
   const worker = (options.inbox ?? 'worker') === 'worker' ? createWorkerInboxWriter(options.file, options.synchronous ?? 'FULL') : undefined;
+  // Inline, the same write path runs on this connection (created on first use: a store that only
+  // reads, like the dispatcher thread's, never takes the inbox lock).
+  let inlineCore: InlineInboxCore | undefined;
+  const core = () => (inlineCore ??= createInboxCore(db, Database));
+  const inline = createGroupCommitter((items: readonly InsertItem[]) => core().insertAll(items));
   const inbox = {
-    submit: (d: NewDelivery): Promise<InsertResult> => (db.open ? (worker ? worker.submit(d) : inline.submit(d)) : Promise.reject(new Error('the store is closed'))),
+    submit: (d: NewDelivery): Promise<InsertResult> =>
+      db.open ? (worker ? worker.submit(d) : inline.submit(toInsertItem(0, d)).then((reply) => toInsertResult(d, reply))) : Promise.reject(new Error('the store is closed')),
     async close(): Promise<void> {
       inline.flush();
+      inlineCore?.close();
       await worker?.close();
     },
   };
@@ -85,59 +73,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // lets the partial index be used; INDEXED BY makes that choice explicit.
   const dueStmt = db.prepare(`SELECT d.*, b.headers, b.body FROM deliveries AS d INDEXED BY deliveries_due JOIN delivery_bodies AS b ON b.seq = d.seq
     WHERE d.status IN ('pending','failed') AND d.status = ? AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.seq LIMIT ?`);
-  const doneStmt = db.prepare(`UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?`);
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
-  const upsertRecordStmt = db.prepare(`INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`);
-
-  const upsertRecords = (connection: string, batches: readonly RecordBatch[]): number => {
-    const now = Date.now();
-    let count = 0;
-    for (const batch of batches) {
-      for (const record of batch.records) {
-        upsertRecordStmt.run(connection, batch.stream, record.key, JSON.stringify(record.data), now);
-        count++;
-      }
-    }
-    return count;
-  };
   /**
    * Writes that can be redone (records, delivery status: the dispatcher reprocesses a delivery whose
    * "done" was lost, and upserts are idempotent) commit without their own fsync; the next FULL commit
    * (an inbox batch) or checkpoint makes them durable. Only the inbox needs a fsync per commit.
    */
   const synchronous = options.synchronous ?? 'FULL';
-  const relaxed = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
-    if (synchronous === 'NORMAL') return fn(...args);
+  const relaxed = <R>(fn: () => R): R => {
+    if (synchronous === 'NORMAL') return fn();
     db.pragma('synchronous = NORMAL');
     try {
-      return fn(...args);
+      return fn();
     } finally {
       db.pragma('synchronous = FULL');
     }
   };
-  const completeTx = db.transaction((seq: number, connection: string, batches: readonly RecordBatch[]) => {
-    upsertRecords(connection, batches);
-    doneStmt.run(seq);
-  });
-  const upsertTx = db.transaction(upsertRecords);
-  const pruneTx = db.transaction((below: number, limit: number): number => {
-    const seqs = (db.prepare(`SELECT seq FROM deliveries WHERE seq < ? AND status = 'done' ORDER BY seq LIMIT ?`).all(below, limit) as Array<{ seq: number }>).map((row) => row.seq);
-    if (seqs.length === 0) return 0;
-    const list = JSON.stringify(seqs);
-    db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))').run(list);
-    return db.prepare('DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?))').run(list).changes;
-  });
-  const settleTx = db.transaction((outcomes: readonly DeliveryOutcome[]) => {
-    for (const outcome of outcomes) {
-      if (outcome.done) {
-        upsertRecords(outcome.connection, outcome.batches);
-        doneStmt.run(outcome.seq);
-      } else {
-        failStmt.run(outcome.nextAttemptAt === null ? 'dead' : 'failed', outcome.error.slice(0, 2000), outcome.nextAttemptAt, outcome.seq);
-      }
-    }
-  });
+  const transaction = db.transaction((fn: () => unknown) => fn());
+  const inlineTx = <R>(fn: () => R): R => transaction(fn) as R;
 
   const store: Store = {
     async insertDelivery(delivery) {
@@ -153,7 +106,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async markPublished(seq, at) {
       if (!db.open) throw new Error('the store is closed');
       if (worker) return worker.markPublished(seq, at);
-      relaxed(() => db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?').run(at, seq))();
+      relaxed(() => core().published(seq, at));
     },
     dueDeliveries(now, limit, exclude) {
       const n = limit + (exclude?.size ?? 0);
@@ -161,13 +114,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         .sort((a, b) => a.next_attempt_at! - b.next_attempt_at! || a.seq - b.seq);
       return rows.filter((row) => !exclude?.has(row.seq)).slice(0, limit).map(toStored);
     },
-    completeDelivery: relaxed((seq: number, connection: string, batches: readonly RecordBatch[]) => {
-      completeTx(seq, connection, batches);
-    }),
+    completeDelivery(seq, connection, batches) {
+      relaxed(() => inlineTx(() => core().settle([{ seq, connection, done: true, batches }])));
+    },
     async settleDeliveries(outcomes) {
       if (!db.open) throw new Error('the store is closed');
       if (worker) return worker.settle(outcomes);
-      relaxed(settleTx)(outcomes);
+      relaxed(() => inlineTx(() => core().settle(outcomes)));
     },
     failDelivery(seq, error, nextAttemptAt) {
       failStmt.run(nextAttemptAt === null ? 'dead' : 'failed', error.slice(0, 2000), nextAttemptAt, seq);
@@ -193,11 +146,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries${queued ? ' INDEXED BY deliveries_due' : ''} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
       return (rows as DeliveryDbRow[]).map(toSummary);
     },
-    pruneDeliveries(before, limit) {
+    async pruneDeliveries(before, limit) {
+      if (!db.open) throw new Error('the store is closed');
       // seq grows with received_at, so old rows are a prefix: find where it ends (an index-free scan
       // that visits only the old rows left), then delete done ones below it.
-      const boundary = (db.prepare('SELECT seq FROM deliveries WHERE received_at >= ? ORDER BY seq LIMIT 1').get(before) as { seq: number } | undefined)?.seq;
-      return pruneTx(boundary ?? Number.MAX_SAFE_INTEGER, limit);
+      const boundary = (db.prepare('SELECT seq FROM deliveries WHERE received_at >= ? ORDER BY seq LIMIT 1').get(before) as { seq: number } | undefined)?.seq ?? Number.MAX_SAFE_INTEGER;
+      return worker ? worker.prune(boundary, limit) : relaxed(() => core().prune(boundary, limit));
     },
     deadByConnection() {
       const rows = db.prepare(`SELECT connection, COUNT(*) AS n FROM deliveries WHERE status = 'dead' GROUP BY connection`).all() as Array<{ connection: string; n: number }>;
@@ -226,7 +180,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async upsertRecords(connection, batches) {
       if (!db.open) throw new Error('the store is closed');
       if (worker) return worker.upsert(connection, batches);
-      return relaxed(upsertTx)(connection, batches);
+      return relaxed(() => inlineTx(() => core().upsert(connection, batches)));
     },
     listRecords(connection, stream, limit, after) {
       const rows = db.prepare('SELECT seq, pk, data, updated_at FROM records WHERE connection = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT ?')
@@ -274,6 +228,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
             .run(`${connection}:${key}`, box.seal(JSON.stringify(token)), Date.now());
         },
       };
+    },
+    async opened() {
+      try {
+        await (worker ? worker.ready : Promise.resolve().then(() => core().loadKeys()));
+      } catch (cause) {
+        const code = (cause as { code?: unknown }).code === 'STORE_IN_USE' ? 'STORE_IN_USE' : 'STORE_UNAVAILABLE';
+        throw new ConnectorError(code, `the webhook inbox cannot be opened: ${cause instanceof Error ? cause.message : String(cause)}`, { hint: ERROR_CODES[code].fix, cause });
+      }
     },
     inboxPort: () => worker?.connect(),
     ping() {

@@ -131,7 +131,12 @@ export interface Store {
    * Delete at most `limit` `done` deliveries received before `before` (oldest first); returns how many.
    * Pending, failed and dead ones are kept whatever their age.
    */
-  pruneDeliveries(before: number, limit: number): number;
+  pruneDeliveries(before: number, limit: number): Promise<number>;
+  /**
+   * Resolves once the inbox can take deliveries: its writer holds the data directory's inbox lock and
+   * has loaded the dedupe keys. Rejects with STORE_IN_USE when another process holds the lock.
+   */
+  opened(): Promise<void>;
 
   /** `secretFields` are dotted paths into config whose values are sealed at rest. */
   saveConnection(row: ConnectionRow, secretFields: readonly string[]): void;

@@ -98,6 +98,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const pubsub = options.pubsub ?? new PubSub({ projectId: options.projectId });
   const bus = options.bus ?? createPubSubBus({ projectId: options.projectId, pubsub });
   const store = createSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env) });
+  await store.opened().catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const stats: WorkerStats = { processed: 0, duplicates: 0, failed: 0 };
   const counters: Record<HandleResult | 'failed', keyof WorkerStats> = { processed: 'processed', duplicate: 'duplicates', failed: 'failed' };
   const handler = createDeliveryHandler({

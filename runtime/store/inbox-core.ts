@@ -1,0 +1,165 @@
+import type { Database } from 'better-sqlite3';
+import type { DeliveryOutcome, InsertResult, NewDelivery, RecordBatch } from './types.js';
+
+/**
+ * A delivery on its way into the inbox, as a tuple: cheaper to structured-clone to the writer thread
+ * than an object with named keys, on the hottest path. `req` numbers the caller's request.
+ */
+export type InsertItem = [req: number, connector: string, connection: string, deliveryId: string, event: string, receivedAt: number, contentType: string | null, headersJson: string, body: Uint8Array, json: boolean];
+/** [seq, duplicate, published, invalidJson?]: seq 0 and nothing stored when `invalidJson` is set. */
+export type InsertReply = [seq: number, duplicate: boolean, published: boolean, invalidJson?: string];
+
+/** Every write to the inbox and the record store, on one SQLite connection: the only place that writes deliveries. */
+export interface InboxCore {
+  /** One durable transaction (the caller picks its synchronous mode). */
+  insertAll(items: readonly InsertItem[]): InsertReply[];
+  settle(outcomes: readonly DeliveryOutcome[]): null;
+  upsert(connection: string, batches: readonly RecordBatch[]): number;
+  published(seq: number, at: number): null;
+  /** Deletes up to `limit` done deliveries with seq < `below`, with their bodies and dedupe keys; returns how many. */
+  prune(below: number, limit: number): number;
+}
+
+/**
+ * The write path as JavaScript source, so that one implementation runs both on the inbox writer
+ * thread (a worker evaluated from a string: no separate entry to build or resolve from TypeScript
+ * sources) and inline on the caller's connection (`createInboxCore`).
+ *
+ * Dedupe does not use a UNIQUE index. Delivery ids are random (GitHub's are GUIDs), so every insert
+ * into such an index dirtied a random page of it: each group commit wrote one 4 KB index page per
+ * delivery to the WAL, doubling what a delivery costs to write (docs/performance.md). Instead the
+ * core keeps the key of every delivery in the table in a Map, loaded by a scan when the first
+ * delivery arrives; the table itself is then only appended to. The Map is right only while this
+ * core is the one writer of deliveries, so it takes an exclusive lock (`<db>-inbox.lock`, released by
+ * the OS if the process dies) and refuses to start when another process holds it.
+ */
+export const INBOX_CORE_SOURCE = String.raw`
+function createInboxCore(db, Database) {
+  const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
+  const insertBody = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
+  const stored = db.prepare('SELECT published_at FROM deliveries WHERE seq = ?');
+  const published = db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?');
+  const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?");
+  const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?');
+  const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at');
+  const prunable = db.prepare("SELECT seq, connector, connection, delivery_id FROM deliveries WHERE seq < ? AND status = 'done' ORDER BY seq LIMIT ?").raw();
+  const deleteBodies = db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))');
+  const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?))');
+  const keyOf = (connector, connection, id) => connector + '\u0000' + connection + '\u0000' + id;
+
+  let keys = null;
+  let lock = null;
+  function loadKeys() {
+    if (keys) return keys;
+    lock = new Database(db.name + '-inbox.lock', { timeout: 0 });
+    try {
+      lock.exec('BEGIN EXCLUSIVE');
+    } catch (error) {
+      lock.close();
+      lock = null;
+      const refused = new Error('another process is writing webhook deliveries to ' + db.name + ' (its inbox lock ' + db.name + '-inbox.lock is held: ' + String((error && error.message) || error) + ')');
+      refused.code = 'STORE_IN_USE';
+      throw refused;
+    }
+    const loaded = new Map();
+    for (const [seq, connector, connection, id] of db.prepare('SELECT seq, connector, connection, delivery_id FROM deliveries').raw().iterate()) loaded.set(keyOf(connector, connection, id), seq);
+    keys = loaded;
+    return keys;
+  }
+
+  // NewDelivery.json: the parse ingest would otherwise do on its event loop (same decoding as Buffer#toString).
+  function notJson(body) {
+    try {
+      JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+      return null;
+    } catch (error) {
+      return String((error && error.message) || error);
+    }
+  }
+  function insertOne(d, added) {
+    if (d[9]) {
+      const problem = notJson(d[8]);
+      if (problem !== null) return [0, false, false, problem];
+    }
+    const key = keyOf(d[1], d[2], d[3]);
+    const seen = keys.get(key);
+    if (seen !== undefined) {
+      const row = stored.get(seen);
+      if (row) return [seen, true, row.published_at !== null];
+    }
+    const seq = Number(insert.run(d[1], d[2], d[3], d[4], d[5], d[5], d[6]).lastInsertRowid);
+    insertBody.run(seq, d[7], d[8]);
+    keys.set(key, seq);
+    added.push(key);
+    return [seq, false, false];
+  }
+  const insertTx = db.transaction((items, added) => items.map((d) => insertOne(d, added)));
+  function upsertBatches(connection, batches) {
+    const now = Date.now();
+    let n = 0;
+    for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now); n++; }
+    return n;
+  }
+  const pruneTx = db.transaction((below, limit) => {
+    const rows = prunable.all(below, limit);
+    if (rows.length > 0) {
+      const list = JSON.stringify(rows.map((row) => row[0]));
+      deleteBodies.run(list);
+      deleteDeliveries.run(list);
+    }
+    return rows;
+  });
+
+  return {
+    insertAll(items) {
+      loadKeys();
+      const added = [];
+      try {
+        return insertTx(items, added);
+      } catch (error) {
+        // Rolled back: forget the keys of rows that are not there.
+        for (const key of added) keys.delete(key);
+        throw error;
+      }
+    },
+    settle(outcomes) {
+      for (const o of outcomes) {
+        if (o.done) { upsertBatches(o.connection, o.batches); done.run(o.seq); }
+        else fail.run(o.nextAttemptAt === null ? 'dead' : 'failed', String(o.error).slice(0, 2000), o.nextAttemptAt, o.seq);
+      }
+      return null;
+    },
+    upsert: upsertBatches,
+    published(seq, at) { published.run(at, seq); return null; },
+    prune(below, limit) {
+      // Its own transaction, never inside another: keys leave the Map only once their rows are gone for good.
+      const rows = pruneTx(below, limit);
+      if (keys) for (const [seq, connector, connection, id] of rows) { const key = keyOf(connector, connection, id); if (keys.get(key) === seq) keys.delete(key); }
+      return rows.length;
+    },
+    close() { if (lock) lock.close(); },
+    loadKeys,
+  };
+}
+`;
+
+export interface InlineInboxCore extends InboxCore {
+  /** Takes the writer lock and loads the dedupe keys now (otherwise on the first insert). */
+  loadKeys(): void;
+  close(): void;
+}
+
+/** The same core on the caller's connection (the `inline` inbox). */
+export function createInboxCore(db: Database, DatabaseClass: unknown): InlineInboxCore {
+  // The source is ours, a constant: evaluating it here is what lets both modes share one write path.
+  const factory = new Function(`${INBOX_CORE_SOURCE}; return createInboxCore;`)() as (db: Database, Database: unknown) => InlineInboxCore;
+  return factory(db, DatabaseClass);
+}
+
+export function toInsertItem(req: number, d: NewDelivery): InsertItem {
+  return [req, d.connector, d.connection, d.deliveryId, d.event, d.receivedAt, d.contentType ?? null, JSON.stringify(d.headers), d.body, d.json === true];
+}
+
+export function toInsertResult(d: NewDelivery, [seq, duplicate, published, invalidJson]: InsertReply): InsertResult {
+  return { id: d.deliveryId, seq, duplicate, published, ...(invalidJson === undefined ? {} : { invalidJson }) };
+}
