@@ -117,6 +117,7 @@ parentPort.on('message', (message) => {
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlitePath);
+try { require('node:os').setPriority(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()), 19); } catch {}
 const db = new Database(workerData.file);
 db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('busy_timeout = 1000');
