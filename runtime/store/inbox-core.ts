@@ -28,16 +28,17 @@ export interface InboxCore {
  * Dedupe does not use a UNIQUE index. Delivery ids are random (GitHub's are GUIDs), so every insert
  * into such an index dirtied a random page of it: each group commit wrote one 4 KB index page per
  * delivery to the WAL, doubling what a delivery costs to write (docs/performance.md). Instead the
- * core keeps the key of every delivery in the table in a Map, loaded by a scan when the first
- * delivery arrives; the table itself is then only appended to. The Map is right only while this
+ * core keeps a hash of the key of every delivery in the table in a Map, loaded by a scan when the
+ * first delivery arrives (~1.6 s and ~30 MB per million deliveries kept); the table itself is then only
+ * appended to. The Map is right only while this
  * core is the one writer of deliveries, so it takes an exclusive lock (`<db>-inbox.lock`, released by
  * the OS if the process dies) and refuses to start when another process holds it.
  */
 export const INBOX_CORE_SOURCE = String.raw`
-function createInboxCore(db, Database) {
+function createInboxCore(db, Database, options) {
   const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
   const insertBody = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
-  const stored = db.prepare('SELECT published_at FROM deliveries WHERE seq = ?');
+  const identity = db.prepare('SELECT connector, connection, delivery_id, published_at FROM deliveries WHERE seq = ?');
   const published = db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?');
   const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?");
   const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?');
@@ -45,9 +46,40 @@ function createInboxCore(db, Database) {
   const prunable = db.prepare("SELECT seq, connector, connection, delivery_id FROM deliveries WHERE seq < ? AND status = 'done' ORDER BY seq LIMIT ?").raw();
   const deleteBodies = db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))');
   const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?))');
-  const keyOf = (connector, connection, id) => connector + '\u0000' + connection + '\u0000' + id;
 
+  // The dedupe index: a 30-bit FNV-1a hash of connector, connection and delivery id → the seq of the
+  // delivery, or an array of seqs when different keys share a hash (rare; each is checked against its
+  // row). Small integers both sides: ~30 bytes an entry, where the key strings took ~160.
+  const mask = 2 ** ((options && options.hashBits) || 30) - 1;
+  function mix(h, text) {
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return Math.imul(h, 0x01000193); // a separator, so ('ab', 'c') and ('a', 'bc') differ
+  }
+  const hashOf = (connector, connection, id) => (mix(mix(mix(0x811c9dc5, connector), connection), id) >>> 0) & mask;
   let keys = null;
+  function add(hash, seq) {
+    const entry = keys.get(hash);
+    keys.set(hash, entry === undefined ? seq : typeof entry === 'number' ? [entry, seq] : entry.concat(seq));
+  }
+  function remove(hash, seq) {
+    const entry = keys.get(hash);
+    if (entry === seq) keys.delete(hash);
+    else if (Array.isArray(entry)) {
+      const rest = entry.filter((s) => s !== seq);
+      keys.set(hash, rest.length === 1 ? rest[0] : rest);
+    }
+  }
+  /** [seq, published] of the stored delivery with this key, if there is one. */
+  function find(hash, connector, connection, id) {
+    const entry = keys.get(hash);
+    if (entry === undefined) return undefined;
+    for (const seq of typeof entry === 'number' ? [entry] : entry) {
+      const row = identity.get(seq);
+      if (row && row.delivery_id === id && row.connection === connection && row.connector === connector) return [seq, row.published_at !== null];
+    }
+    return undefined;
+  }
+
   let lock = null;
   function loadKeys() {
     if (keys) return keys;
@@ -61,9 +93,13 @@ function createInboxCore(db, Database) {
       refused.code = 'STORE_IN_USE';
       throw refused;
     }
-    const loaded = new Map();
-    for (const [seq, connector, connection, id] of db.prepare('SELECT seq, connector, connection, delivery_id FROM deliveries').raw().iterate()) loaded.set(keyOf(connector, connection, id), seq);
-    keys = loaded;
+    keys = new Map();
+    try {
+      for (const [seq, connector, connection, id] of db.prepare('SELECT seq, connector, connection, delivery_id FROM deliveries').raw().iterate()) add(hashOf(connector, connection, id), seq);
+    } catch (error) {
+      keys = null;
+      throw error;
+    }
     return keys;
   }
 
@@ -81,16 +117,13 @@ function createInboxCore(db, Database) {
       const problem = notJson(d[8]);
       if (problem !== null) return [0, false, false, problem];
     }
-    const key = keyOf(d[1], d[2], d[3]);
-    const seen = keys.get(key);
-    if (seen !== undefined) {
-      const row = stored.get(seen);
-      if (row) return [seen, true, row.published_at !== null];
-    }
+    const hash = hashOf(d[1], d[2], d[3]);
+    const seen = find(hash, d[1], d[2], d[3]);
+    if (seen) return [seen[0], true, seen[1]];
     const seq = Number(insert.run(d[1], d[2], d[3], d[4], d[5], d[5], d[6]).lastInsertRowid);
     insertBody.run(seq, d[7], d[8]);
-    keys.set(key, seq);
-    added.push(key);
+    add(hash, seq);
+    added.push(hash, seq);
     return [seq, false, false];
   }
   const insertTx = db.transaction((items, added) => items.map((d) => insertOne(d, added)));
@@ -118,7 +151,7 @@ function createInboxCore(db, Database) {
         return insertTx(items, added);
       } catch (error) {
         // Rolled back: forget the keys of rows that are not there.
-        for (const key of added) keys.delete(key);
+        for (let i = 0; i < added.length; i += 2) remove(added[i], added[i + 1]);
         throw error;
       }
     },
@@ -134,7 +167,7 @@ function createInboxCore(db, Database) {
     prune(below, limit) {
       // Its own transaction, never inside another: keys leave the Map only once their rows are gone for good.
       const rows = pruneTx(below, limit);
-      if (keys) for (const [seq, connector, connection, id] of rows) { const key = keyOf(connector, connection, id); if (keys.get(key) === seq) keys.delete(key); }
+      if (keys) for (const [seq, connector, connection, id] of rows) remove(hashOf(connector, connection, id), seq);
       return rows.length;
     },
     close() { if (lock) lock.close(); },
@@ -149,11 +182,14 @@ export interface InlineInboxCore extends InboxCore {
   close(): void;
 }
 
-/** The same core on the caller's connection (the `inline` inbox). */
-export function createInboxCore(db: Database, DatabaseClass: unknown): InlineInboxCore {
+/**
+ * The same core on the caller's connection (the `inline` inbox). `hashBits` (default 30) sizes the
+ * dedupe hash; tests make it tiny to force collisions.
+ */
+export function createInboxCore(db: Database, DatabaseClass: unknown, options: { hashBits?: number } = {}): InlineInboxCore {
   // The source is ours, a constant: evaluating it here is what lets both modes share one write path.
-  const factory = new Function(`${INBOX_CORE_SOURCE}; return createInboxCore;`)() as (db: Database, Database: unknown) => InlineInboxCore;
-  return factory(db, DatabaseClass);
+  const factory = new Function(`${INBOX_CORE_SOURCE}; return createInboxCore;`)() as (db: Database, Database: unknown, options: { hashBits?: number }) => InlineInboxCore;
+  return factory(db, DatabaseClass, options);
 }
 
 export function toInsertItem(req: number, d: NewDelivery): InsertItem {
