@@ -4,7 +4,7 @@
  * server that only verifies the signature. Prints req/s and p50/p95/p99 for both and their ratio,
  * then a fixed-rate run (1,000 req/s offered) for the p99 under normal load.
  *
- *   npm run build && npm run bench:ingest     # BENCH_DURATION=10 BENCH_CONNECTIONS=64 BENCH_RATE=1000 BENCH_ROUNDS=3
+ *   npm run build && npm run bench:ingest     # BENCH_DURATION=10 BENCH_CONNECTIONS=64 BENCH_RATE=1000 BENCH_ROUNDS=3 BENCH_WARMUP=3
  *
  * The full-speed runs come in BENCH_ROUNDS rounds (serve then baseline, then the other way round);
  * the reported ratio is the median of the rounds' ratios.
@@ -35,6 +35,7 @@ const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
 const RATE = Number(process.env['BENCH_RATE'] ?? 1_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
 const PAYLOAD_BYTES = 4096;
 const TARGETS = { durablePerSecond: 5_000, p99AtRateMs: 25, ratio: 0.5 };
 
@@ -80,7 +81,8 @@ function cpuMs(pid: number | undefined): number {
 }
 
 /** One autocannon run; latencies are collected per response so p95 is exact (autocannon reports p90/p97.5). */
-async function load(url: string, options: { rate?: number; connections: number; pid?: number | undefined; drain?: boolean }): Promise<Figures> {
+async function load(url: string, options: { rate?: number; connections: number; pid?: number | undefined; drain?: boolean; duration?: number }): Promise<Figures> {
+  const duration = options.duration ?? DURATION;
   const cpuBefore = cpuMs(options.pid);
   const body = githubIssuePayload(PAYLOAD_BYTES);
   const signature = signGithub(body);
@@ -90,7 +92,7 @@ async function load(url: string, options: { rate?: number; connections: number; 
     url: `${url}/webhooks/github/acme`,
     method: 'POST',
     connections: options.connections,
-    duration: DURATION,
+    duration,
     ...(options.rate ? { overallRate: options.rate } : {}),
     requests: [
       {
@@ -112,7 +114,7 @@ async function load(url: string, options: { rate?: number; connections: number; 
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   const ok = latencies.length;
   return {
-    requestsPerSecond: ok / (result.duration || DURATION),
+    requestsPerSecond: ok / (result.duration || duration),
     cpuMsPerRequest: cpuUsed / ok,
     ...(drainSeconds !== undefined ? { drainSeconds, cpuMsWithDispatch: cpuWithDispatch / latencies.length } : {}),
     p50: at(0.5),
@@ -173,9 +175,10 @@ async function main(): Promise<void> {
     await waitHealth(baseUrl);
 
     process.stdout.write(`ingest bench: ${cpus().length} CPUs, node ${process.version}, ${PAYLOAD_BYTES}-byte signed GitHub payloads, ${DURATION}s per run, ${CONNECTIONS} connections, load average ${loadavg()[0]!.toFixed(1)} (figures are only meaningful on an idle machine)\n`);
-    // warm-up (JIT, SQLite page cache), not reported
-    await load(serve.url, { connections: 16, rate: 500, drain: true }).catch(() => undefined);
-    await load(baseUrl, { connections: 16, rate: 500 }).catch(() => undefined);
+    // Warm-up, not reported: a few seconds at full speed for each server, so that the first round
+    // measures neither's JIT, heap growth or (serve) SQLite page cache still settling.
+    await load(serve.url, { connections: CONNECTIONS, duration: WARMUP, drain: true }).catch(() => undefined);
+    await load(baseUrl, { connections: CONNECTIONS, duration: WARMUP }).catch(() => undefined);
 
     // Rounds of one run each, the order swapped every round: this machine's speed drifts by tens of
     // percent within a minute, and one pair of runs measured the drift as much as the servers.
