@@ -53,7 +53,7 @@ function createInboxCore(db, Database, options) {
   const mask = 2 ** ((options && options.hashBits) || 30) - 1;
   function mix(h, text) {
     for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-    return Math.imul(h, 0x01000193); // a separator, so ('ab', 'c') and ('a', 'bc') differ
+    return Math.imul(h, 0x01000193); // ends the field: ('ab', 'c') and ('a', 'bc') hash apart (and matches are checked anyway)
   }
   const hashOf = (connector, connection, id) => (mix(mix(mix(0x811c9dc5, connector), connection), id) >>> 0) & mask;
   let keys = null;

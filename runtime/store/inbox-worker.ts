@@ -277,7 +277,8 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
     },
     close() {
       closing ??= stopCheckpointer().then(() => new Promise<void>((resolve) => {
-        if (closed) return resolve();
+        // Refused or failed: nothing to flush, but the thread (and its connection) must still go.
+        if (closed) return void worker.terminate().finally(resolve);
         worker.ref();
         const done = () => {
           closed ??= new Error('the store is closed');
