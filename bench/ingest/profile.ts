@@ -6,12 +6,12 @@
  *   npm run build && tsx bench/ingest/profile.ts      # BENCH_DURATION=8 BENCH_RATE=0 (0 = max)
  */
 import autocannon from 'autocannon';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { CLI, freePort, githubHeaders, githubIssuePayload, serveEnv, signGithub, writeConnectionsFile } from '../../test/support/serve-process.js';
+import { CLI, freePort, serveEnv, writeConnectionsFile } from '../../test/support/serve-process.js';
+import { signedWebhookRequests, threadCpuMs } from './support.js';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 8);
 const RATE = Number(process.env['BENCH_RATE'] ?? 0);
@@ -68,25 +68,19 @@ async function waitListening(): Promise<void> {
 }
 try {
   await waitListening();
-  const body = githubIssuePayload(4096);
-  const signature = signGithub(body);
   const result = await autocannon({
     url: `${serve.url}/webhooks/github/acme`, method: 'POST', connections: 64, duration: DURATION, ...(RATE ? { overallRate: RATE } : {}),
-    requests: [{ method: 'POST', body, setupRequest: (request) => ({ ...request, headers: githubHeaders(body, randomUUID(), signature) }) }],
+    requests: signedWebhookRequests(),
   });
   process.stdout.write(`req/s ${result.requests.average}  p50 ${result.latency.p50}  p99 ${result.latency.p99}  non2xx ${result.non2xx}\n`);
   // Server-side ingest latency (body received -> durable answer), to tell queueing outside the handler from time inside it.
   const metrics = await (await fetch(`${serve.url}/metrics`)).text();
   process.stdout.write(`${metrics.split('\n').filter((l) => l.startsWith('gwi_webhook_ingest_seconds_bucket')).join('\n')}\n`);
   // CPU time per thread of serve (main loop, inbox worker, checkpointer, libuv pool, V8 helpers).
-  const tasks = readdirSync(`/proc/${child.pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { tid, name, ms: (Number(fields[11]) + Number(fields[12])) * 10 };
-  });
   const requests = result.requests.total;
-  for (const t of tasks.filter((t) => t.ms > 0).sort((a, b) => b.ms - a.ms)) process.stdout.write(`  thread ${t.tid} ${t.name.padEnd(16)} ${t.ms} ms CPU, ${((t.ms * 1000) / requests).toFixed(0)} us/request\n`);
+  for (const [thread, ms] of [...threadCpuMs(child.pid!)].filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1])) {
+    process.stdout.write(`  thread ${thread.padEnd(24)} ${ms} ms CPU, ${((ms * 1000) / requests).toFixed(0)} us/request\n`);
+  }
 } finally {
   serve.child.kill('SIGTERM');
   await serve.exited;

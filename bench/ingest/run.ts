@@ -13,8 +13,7 @@
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,14 +21,12 @@ import {
   ADMIN_TOKEN,
   assertBuilt,
   freePort,
-  githubHeaders,
-  githubIssuePayload,
-  signGithub,
   startServe,
   waitListening,
   WEBHOOK_SECRET,
   writeConnectionsFile,
 } from '../../test/support/serve-process.js';
+import { processCpuMs, signedWebhookRequests } from './support.js';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
@@ -67,25 +64,10 @@ interface Figures {
   errors: number;
 }
 
-/**
- * CPU time used so far by a process (user + system, all its threads), from /proc: unlike req/s, this
- * barely depends on what else the machine runs, so it compares builds on a busy machine.
- */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
-  } catch {
-    return NaN;
-  }
-}
-
 /** One autocannon run; latencies are collected per response so p95 is exact (autocannon reports p90/p97.5). */
 async function load(url: string, options: { rate?: number; connections: number; pid?: number | undefined; drain?: boolean; duration?: number }): Promise<Figures> {
   const duration = options.duration ?? DURATION;
-  const cpuBefore = cpuMs(options.pid);
-  const body = githubIssuePayload(PAYLOAD_BYTES);
-  const signature = signGithub(body);
+  const cpuBefore = processCpuMs(options.pid);
   const latencies: number[] = [];
   // Without a callback autocannon returns its instance (an EventEmitter) made thenable; the types only say Promise.
   const instance = autocannon({
@@ -94,22 +76,15 @@ async function load(url: string, options: { rate?: number; connections: number; 
     connections: options.connections,
     duration,
     ...(options.rate ? { overallRate: options.rate } : {}),
-    requests: [
-      {
-        method: 'POST',
-        body,
-        // a fresh delivery id per request: every request is a new delivery, never a duplicate
-        setupRequest: (request) => ({ ...request, headers: githubHeaders(body, randomUUID(), signature) }),
-      },
-    ],
+    requests: signedWebhookRequests(PAYLOAD_BYTES),
   }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
   });
   const result = await instance;
-  const cpuUsed = cpuMs(options.pid) - cpuBefore;
+  const cpuUsed = processCpuMs(options.pid) - cpuBefore;
   const drainSeconds = options.drain ? await waitDrained(url) : undefined;
-  const cpuWithDispatch = cpuMs(options.pid) - cpuBefore;
+  const cpuWithDispatch = processCpuMs(options.pid) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   const ok = latencies.length;

@@ -8,42 +8,21 @@
  * their share, the inbox writer, the dispatcher and the checkpointer; V8's GC helpers take a few µs each.
  */
 import autocannon from 'autocannon';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, githubHeaders, githubIssuePayload, signGithub, startServe, waitListening, writeConnectionsFile } from '../../test/support/serve-process.js';
+import { freePort, startServe, waitListening, writeConnectionsFile } from '../../test/support/serve-process.js';
+import { signedWebhookRequests, threadCpuMs } from './support.js';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 8);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
-
-/** CPU milliseconds (user + system) used so far by each thread of `pid`, by "tid:name". */
-function threadCpuMs(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(`${tid}:${name}`, (Number(fields[11]) + Number(fields[12])) * 10); // clock ticks of 1/100 s
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'gwi-bench-threads-'));
 const serve = startServe({ port: await freePort(), dataDir: join(dir, 'data'), connectionsFile: writeConnectionsFile(dir) });
 try {
   await waitListening(serve);
-  const body = githubIssuePayload(4096);
-  const signature = signGithub(body);
   const run = (connections: number, duration: number) =>
-    autocannon({
-      url: `${serve.url}/webhooks/github/acme`, method: 'POST', connections, duration,
-      requests: [{ method: 'POST', body, setupRequest: (request) => ({ ...request, headers: githubHeaders(body, randomUUID(), signature) }) }],
-    });
+    autocannon({ url: `${serve.url}/webhooks/github/acme`, method: 'POST', connections, duration, requests: signedWebhookRequests() });
   await run(CONNECTIONS, 3); // warm-up
   await new Promise((resolve) => setTimeout(resolve, 5_000)); // the dispatcher catches up
   const before = threadCpuMs(serve.child.pid!);

@@ -7,7 +7,7 @@ import { createSecretBox } from '../crypto/index.js';
 import { ConnectorError } from '../errors/index.js';
 import { bundledManifestNames, loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
-import { createSqliteStore } from '../store/index.js';
+import { openSqliteStore } from '../store/index.js';
 import type { ConnectionRow, DeliverySummary, Store } from '../store/types.js';
 import type { Connector } from '../sync/types.js';
 import { renderSecrets, type RawHeaders } from '../webhooks/index.js';
@@ -122,11 +122,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   }
   // Opened after the checks above, so a refused start-up leaves no database handle behind.
   const dbFile = join(options.dataDir, 'gwi.db');
-  const store = createSqliteStore({ file: dbFile, secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
-  await store.opened().catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
+  const store = await openSqliteStore({ file: dbFile, secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
   const live = new Map<string, Live>();
   const pipelineFor = createPipelineCache();
 

@@ -18,6 +18,13 @@ export interface InboxCore {
   published(seq: number, at: number): null;
   /** Deletes up to `limit` done deliveries with seq < `below`, with their bodies and dedupe keys; returns how many. */
   prune(below: number, limit: number): number;
+  /**
+   * Runs `write` with synchronous=NORMAL when the connection is at FULL. For writes that can be
+   * redone (records, delivery status, retention: the dispatcher reprocesses a delivery whose "done"
+   * was lost, upserts are idempotent): they commit without a fsync of their own, and the next inbox
+   * commit or checkpoint makes them durable. Only the inbox needs a fsync per commit.
+   */
+  redoable<R>(write: () => R): R;
 }
 
 /**
@@ -82,7 +89,7 @@ function createInboxCore(db, Database, options) {
 
   let lock = null;
   function loadKeys() {
-    if (keys) return keys;
+    if (keys) return;
     lock = new Database(db.name + '-inbox.lock', { timeout: 0 });
     try {
       lock.exec('BEGIN EXCLUSIVE');
@@ -100,7 +107,6 @@ function createInboxCore(db, Database, options) {
       keys = null;
       throw error;
     }
-    return keys;
   }
 
   // NewDelivery.json: the parse ingest would otherwise do on its event loop (same decoding as Buffer#toString).
@@ -155,14 +161,23 @@ function createInboxCore(db, Database, options) {
         throw error;
       }
     },
-    settle(outcomes) {
+    settle: db.transaction((outcomes) => {
       for (const o of outcomes) {
         if (o.done) { upsertBatches(o.connection, o.batches); done.run(o.seq); }
         else fail.run(o.nextAttemptAt === null ? 'dead' : 'failed', String(o.error).slice(0, 2000), o.nextAttemptAt, o.seq);
       }
       return null;
+    }),
+    upsert: db.transaction(upsertBatches),
+    redoable(write) {
+      if (db.pragma('synchronous', { simple: true }) !== 2) return write();
+      db.pragma('synchronous = NORMAL');
+      try {
+        return write();
+      } finally {
+        db.pragma('synchronous = FULL');
+      }
     },
-    upsert: upsertBatches,
     published(seq, at) { published.run(at, seq); return null; },
     prune(below, limit) {
       // Its own transaction, never inside another: keys leave the Map only once their rows are gone for good.

@@ -53,19 +53,18 @@ const ops = {
   upsert: (m) => core.upsert(m.connection, m.batches),
   published: (m) => core.published(m.seq, m.at),
 };
-const relaxed = db.transaction((items) => items.map((m) => ops[m.op](m)));
+// Several redoable writes (see core.redoable) share one transaction; nested, each op's own becomes a savepoint.
+const batchTx = db.transaction((items) => items.map((m) => ops[m.op](m)));
+const redoable = (items) => core.redoable(() => batchTx(items));
 let queue = [];
 let scheduled = false;
 const reqOf = (m) => (Array.isArray(m) ? m[0] : m.req);
-function run(items, write, sync, port) {
+function run(items, write, port) {
   if (items.length === 0) return;
   try {
-    if (sync) db.pragma('synchronous = ' + sync);
     port.postMessage({ ids: items.map(reqOf), results: write(items) });
   } catch (error) {
     port.postMessage({ ids: items.map(reqOf), error: String((error && error.message) || error) });
-  } finally {
-    if (sync) db.pragma('synchronous = ' + workerData.synchronous);
   }
 }
 // Writes from the dispatcher thread (its settle transactions) arrive on their own port and are
@@ -81,11 +80,10 @@ function flush() {
   extQueue = [];
   // Inbox inserts: one transaction, one fsync. Redoable writes (dispatcher outcomes, records): no fsync of their own.
   // Retention's deletes: each in its own transaction (see core.prune).
-  const relaxedSync = workerData.synchronous === 'FULL' ? 'NORMAL' : null;
-  run(items.filter((m) => Array.isArray(m)), (inserts) => core.insertAll(inserts), null, parentPort);
-  run(items.filter((m) => !Array.isArray(m) && m.op !== 'prune'), relaxed, relaxedSync, parentPort);
-  for (const m of items) if (m.op === 'prune') run([m], () => [core.prune(m.below, m.limit)], relaxedSync, parentPort);
-  if (extPort) run(ext, relaxed, relaxedSync, extPort);
+  run(items.filter((m) => Array.isArray(m)), (inserts) => core.insertAll(inserts), parentPort);
+  run(items.filter((m) => !Array.isArray(m) && m.op !== 'prune'), redoable, parentPort);
+  for (const m of items) if (m.op === 'prune') run([m], () => [core.redoable(() => core.prune(m.below, m.limit))], parentPort);
+  if (extPort) run(ext, redoable, extPort);
 }
 parentPort.on('message', (message) => {
   if (message === 'close') {

@@ -38,6 +38,21 @@ interface DeliveryDbRow {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const SUMMARY_COLUMNS = 'seq, connector, connection, delivery_id, event, status, attempts, next_attempt_at, error, received_at';
 
+/**
+ * A store ready for deliveries (`Store.opened()`), for a process that writes them (serve, worker):
+ * one refused start-up (STORE_IN_USE) leaves no handle or thread behind.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const store = createSqliteStore(options);
+  try {
+    await store.opened();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
 /** The embedded store: one SQLite file in WAL mode. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(dirname(options.file), { recursive: true });
@@ -74,23 +89,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const dueStmt = db.prepare(`SELECT d.*, b.headers, b.body FROM deliveries AS d INDEXED BY deliveries_due JOIN delivery_bodies AS b ON b.seq = d.seq
     WHERE d.status IN ('pending','failed') AND d.status = ? AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.seq LIMIT ?`);
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
-  /**
-   * Writes that can be redone (records, delivery status: the dispatcher reprocesses a delivery whose
-   * "done" was lost, and upserts are idempotent) commit without their own fsync; the next FULL commit
-   * (an inbox batch) or checkpoint makes them durable. Only the inbox needs a fsync per commit.
-   */
-  const synchronous = options.synchronous ?? 'FULL';
-  const relaxed = <R>(fn: () => R): R => {
-    if (synchronous === 'NORMAL') return fn();
-    db.pragma('synchronous = NORMAL');
-    try {
-      return fn();
-    } finally {
-      db.pragma('synchronous = FULL');
-    }
-  };
-  const transaction = db.transaction((fn: () => unknown) => fn());
-  const inlineTx = <R>(fn: () => R): R => transaction(fn) as R;
 
   const store: Store = {
     async insertDelivery(delivery) {
@@ -106,7 +104,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async markPublished(seq, at) {
       if (!db.open) throw new Error('the store is closed');
       if (worker) return worker.markPublished(seq, at);
-      relaxed(() => core().published(seq, at));
+      core().redoable(() => core().published(seq, at));
     },
     dueDeliveries(now, limit, exclude) {
       const n = limit + (exclude?.size ?? 0);
@@ -115,12 +113,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return rows.filter((row) => !exclude?.has(row.seq)).slice(0, limit).map(toStored);
     },
     completeDelivery(seq, connection, batches) {
-      relaxed(() => inlineTx(() => core().settle([{ seq, connection, done: true, batches }])));
+      core().redoable(() => core().settle([{ seq, connection, done: true, batches }]));
     },
     async settleDeliveries(outcomes) {
       if (!db.open) throw new Error('the store is closed');
       if (worker) return worker.settle(outcomes);
-      relaxed(() => inlineTx(() => core().settle(outcomes)));
+      core().redoable(() => core().settle(outcomes));
     },
     failDelivery(seq, error, nextAttemptAt) {
       failStmt.run(nextAttemptAt === null ? 'dead' : 'failed', error.slice(0, 2000), nextAttemptAt, seq);
@@ -151,7 +149,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // seq grows with received_at, so old rows are a prefix: find where it ends (an index-free scan
       // that visits only the old rows left), then delete done ones below it.
       const boundary = (db.prepare('SELECT seq FROM deliveries WHERE received_at >= ? ORDER BY seq LIMIT 1').get(before) as { seq: number } | undefined)?.seq ?? Number.MAX_SAFE_INTEGER;
-      return worker ? worker.prune(boundary, limit) : relaxed(() => core().prune(boundary, limit));
+      return worker ? worker.prune(boundary, limit) : core().redoable(() => core().prune(boundary, limit));
     },
     deadByConnection() {
       const rows = db.prepare(`SELECT connection, COUNT(*) AS n FROM deliveries WHERE status = 'dead' GROUP BY connection`).all() as Array<{ connection: string; n: number }>;
@@ -180,7 +178,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async upsertRecords(connection, batches) {
       if (!db.open) throw new Error('the store is closed');
       if (worker) return worker.upsert(connection, batches);
-      return relaxed(() => inlineTx(() => core().upsert(connection, batches)));
+      return core().redoable(() => core().upsert(connection, batches));
     },
     listRecords(connection, stream, limit, after) {
       const rows = db.prepare('SELECT seq, pk, data, updated_at FROM records WHERE connection = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT ?')

@@ -8,7 +8,7 @@ import { secretValues } from '../config/index.js';
 import { createSecretBox } from '../crypto/index.js';
 import { ConnectorError } from '../errors/index.js';
 import type { LoadedManifest } from '../manifest/index.js';
-import { createSqliteStore } from '../store/index.js';
+import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { createDeliveryHandler, type HandleResult } from './handle-delivery.js';
@@ -97,11 +97,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   const pubsub = options.pubsub ?? new PubSub({ projectId: options.projectId });
   const bus = options.bus ?? createPubSubBus({ projectId: options.projectId, pubsub });
-  const store = createSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env) });
-  await store.opened().catch(async (error: unknown) => {
-    await store.close();
-    throw error;
-  });
+  const store = await openSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env) });
   const stats: WorkerStats = { processed: 0, duplicates: 0, failed: 0 };
   const counters: Record<HandleResult | 'failed', keyof WorkerStats> = { processed: 'processed', duplicate: 'duplicates', failed: 'failed' };
   const handler = createDeliveryHandler({
