@@ -18,7 +18,6 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ADMIN_TOKEN,
   assertBuilt,
   freePort,
   startServe,
@@ -26,7 +25,7 @@ import {
   WEBHOOK_SECRET,
   writeConnectionsFile,
 } from '../../test/support/serve-process.js';
-import { processCpuMs, signedWebhookRequests } from './support.js';
+import { processCpuMs, signedWebhookRequests, waitDrained } from './support.js';
 
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
@@ -35,20 +34,6 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
 const PAYLOAD_BYTES = 4096;
 const TARGETS = { durablePerSecond: 5_000, p99AtRateMs: 25, ratio: 0.5 };
-
-/**
- * Waits until serve's dispatcher has mapped every stored delivery (none pending or failed), so its
- * catch-up work never overlaps the next run (the baseline's in particular). Returns the seconds it took.
- */
-async function waitDrained(url: string): Promise<number> {
-  const started = Date.now();
-  const waiting = async (status: string) => {
-    const reply = await fetch(`${url}/api/deliveries?status=${status}&limit=1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    return ((await reply.json()) as { deliveries: unknown[] }).deliveries.length > 0;
-  };
-  while (Date.now() - started < 300_000 && ((await waiting('pending')) || (await waiting('failed')))) await new Promise((r) => setTimeout(r, 100));
-  return (Date.now() - started) / 1000;
-}
 
 interface Figures {
   requestsPerSecond: number;

@@ -1,7 +1,7 @@
 import type autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { githubHeaders, githubIssuePayload, signGithub } from '../../test/support/serve-process.js';
+import { ADMIN_TOKEN, githubHeaders, githubIssuePayload, signGithub } from '../../test/support/serve-process.js';
 
 /**
  * What every ingest bench sends: a signed GitHub `issues` delivery of `bytes` bytes, with a fresh
@@ -43,4 +43,18 @@ export function threadCpuMs(pid: number): Map<string, number> {
     }
   }
   return out;
+}
+
+/**
+ * Waits until serve's dispatcher has mapped every stored delivery (none pending or failed), so its
+ * catch-up work never overlaps the next run (the baseline's in particular). Returns the seconds it took.
+ */
+export async function waitDrained(url: string): Promise<number> {
+  const started = Date.now();
+  const waiting = async (status: string) => {
+    const reply = await fetch(`${url}/api/deliveries?status=${status}&limit=1`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    return ((await reply.json()) as { deliveries: unknown[] }).deliveries.length > 0;
+  };
+  while (Date.now() - started < 300_000 && ((await waiting('pending')) || (await waiting('failed')))) await new Promise((r) => setTimeout(r, 100));
+  return (Date.now() - started) / 1000;
 }

@@ -25,6 +25,8 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra CLI arguments, e.g. ['--bus', 'pubsub']. */
   args?: string[];
+  /** Another build's CLI (bench/ingest/compare.ts); default this tree's dist/. */
+  cli?: string;
 }
 
 export interface ServeProcess {
@@ -73,8 +75,8 @@ export function serveEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 export function startServe(options: ServeOptions): ServeProcess {
-  assertBuilt();
-  const args = [CLI, 'serve', '--port', String(options.port), '--host', '127.0.0.1', '--data', options.dataDir, '--connections', options.connectionsFile, ...(options.args ?? [])];
+  if (!options.cli) assertBuilt();
+  const args = [options.cli ?? CLI, 'serve', '--port', String(options.port), '--host', '127.0.0.1', '--data', options.dataDir, '--connections', options.connectionsFile, ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { env: options.env ?? serveEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let listening = false;
