@@ -3,7 +3,9 @@ import type { Logger as PinoLogger } from 'pino';
 import { isConnectorError, type ErrorCode } from '../errors/index.js';
 import type { Service } from '../service/index.js';
 import { adminRoutes } from './admin-routes.js';
+import { createHttpServer, type HttpServerOptions } from './http-server.js';
 import { publicRoutes } from './public-routes.js';
+import { receiveWebhook } from './receive-webhook.js';
 import { webhookRoutes } from './webhook-routes.js';
 
 export interface AppOptions {
@@ -18,6 +20,8 @@ const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
 
 /** The HTTP face of the service: webhooks (public, signed), admin API (bearer), health and metrics. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  let closing = false;
+  const onWebhookError = (error: unknown) => options.logger?.error({ err: error }, 'webhook request failed');
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     // Let in-flight requests finish on close; refuse new ones meanwhile.
@@ -25,6 +29,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     // One log line per request costs too much at thousands of webhooks a second; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: (handler, serverOptions) =>
+      createHttpServer(handler, serverOptions as HttpServerOptions, (connector, connection, req, res) => receiveWebhook(options.service, connector, connection, req, res, onWebhookError), () => closing),
+  });
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isConnectorError(error)) {

@@ -1,22 +1,27 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Service } from '../service/index.js';
+import { receiveWebhook } from './receive-webhook.js';
 
 /**
- * `POST /webhooks/:connector/:connection`, in its own encapsulated scope: every content type is read
- * as raw bytes (the signature covers the exact bytes; parsing first would break it), with the body
- * limit of the largest connector. The route only copies bytes in and the service's reply out.
+ * `POST /webhooks/:connector/:connection`. Fastify routes the request (and answers 503 while the
+ * server closes), then hands the raw request and response to `receiveWebhook` from the onRequest
+ * hook: no content-type parser, body parser or reply serialiser runs for a webhook.
  */
 export const webhookRoutes = (service: Service): FastifyPluginAsync => async (scope: FastifyInstance) => {
-  const bodyLimit = service.maxBodyBytes();
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
   // No per-request child logger (Fastify builds one per request, binding reqId, which costs a
   // redaction-aware pino child at thousands of webhooks a second): the route logs nothing per
   // request, and the service logs refusals and failures with the connection.
   const childLoggerFactory = (logger: FastifyBaseLogger) => logger;
-  scope.post<{ Params: { connector: string; connection: string } }>('/webhooks/:connector/:connection', { bodyLimit, childLoggerFactory }, async (request, reply) => {
-    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const result = await service.ingest(request.params.connector, request.params.connection, raw, request.headers, request.headers['content-type']);
-    return reply.code(result.status).send(result.body);
+  scope.route<{ Params: { connector: string; connection: string } }>({
+    method: 'POST',
+    url: '/webhooks/:connector/:connection',
+    childLoggerFactory,
+    onRequest(request, reply, done) {
+      reply.hijack();
+      receiveWebhook(service, request.params.connector, request.params.connection, request.raw, reply.raw, (error) => request.log.error({ err: error }, 'webhook request failed'));
+      done();
+    },
+    // Never reached: the hook above answers every request.
+    handler: async () => undefined,
   });
 };

@@ -148,6 +148,40 @@ describe('health and metrics', () => {
 });
 
 describe('a real listening server', () => {
+  // Over TCP, webhook posts skip Fastify's router (runtime/server/http-server.ts) and reach the same
+  // receiver the route above hands its raw request to: the answers must be the route's.
+  it('answers webhooks over TCP exactly as the route does, and leaves other requests to Fastify', async () => {
+    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
+    const d = signedDelivery();
+    const first = await fetch(`${base}/webhooks/hooks/acme?from=test`, { method: 'POST', body: d.body, headers: d.headers });
+    expect([first.status, first.headers.get('content-type'), await first.json()]).toEqual([202, 'application/json; charset=utf-8', { id: d.id, duplicate: false }]);
+    const again = await fetch(`${base}/webhooks/hooks/acme`, { method: 'POST', body: d.body, headers: d.headers });
+    expect([again.status, await again.json()]).toEqual([200, { id: d.id, duplicate: true }]);
+    expect((await fetch(`${base}/webhooks/hooks/nope`, { method: 'POST', body: d.body, headers: d.headers })).status).toBe(404);
+    // Not a webhook post, or not a path the receiver can decode: Fastify answers.
+    expect((await fetch(`${base}/webhooks/hooks/acme`)).status).toBe(404);
+    expect((await fetch(`${base}/webhooks/%E0%A4%A/acme`, { method: 'POST', body: d.body, headers: d.headers })).status).toBeGreaterThanOrEqual(400);
+    expect(ctx.service.store.listDeliveries({ limit: 10 })).toHaveLength(1);
+  });
+  it('refuses a body streamed past the size limit with 413 and stores nothing', async () => {
+    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = ctx.app.server.address() as AddressInfo;
+    const d = signedDelivery();
+    const status = await new Promise<number>((resolve, reject) => {
+      // No Content-Length (chunked), so the limit can only be noticed while reading.
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/webhooks/hooks/acme', method: 'POST', headers: { ...d.headers, 'transfer-encoding': 'chunked' }, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(1 << 20, 'x');
+      for (let sent = 0; sent <= ctx.service.maxBodyBytes(); sent += chunk.length) req.write(chunk);
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect(ctx.service.store.listDeliveries({ limit: 10 })).toHaveLength(0);
+  });
   it('serves signed deliveries over TCP and keeps serving after bad input', async () => {
     await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = ctx.app.server.address() as AddressInfo;

@@ -1,0 +1,46 @@
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+
+/** What Fastify passes to its `serverFactory`: the options its own HTTP/1 server would be created with. */
+export interface HttpServerOptions {
+  http?: ServerOptions | null;
+  keepAliveTimeout?: number;
+  requestTimeout?: number;
+  connectionTimeout?: number;
+  maxRequestsPerSocket?: number | null;
+}
+
+export type WebhookReceiver = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse) => void;
+
+const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/([^/?]+)(?:\?.*)?$/;
+
+/**
+ * The HTTP server under Fastify. `POST /webhooks/:connector/:connection` goes straight to `webhook`
+ * (the same receiver the Fastify route hands its raw request to, so `app.inject` in the tests runs
+ * the same code); everything else, and webhooks once the server is closing (Fastify answers them
+ * 503), goes to Fastify. Skipping Fastify's request, reply and router for the one route that takes
+ * thousands of requests a second saves 5–10 µs of CPU per webhook (docs/performance.md, session 4).
+ */
+export function createHttpServer(fastify: (req: IncomingMessage, res: ServerResponse) => void, options: HttpServerOptions, webhook: WebhookReceiver, closing: () => boolean): Server {
+  const server = createServer(options.http ?? {}, (req, res) => {
+    const match = req.method === 'POST' && !closing() ? WEBHOOK_PATH.exec(req.url ?? '') : null;
+    const connector = match && decode(match[1]!);
+    const connection = match && decode(match[2]!);
+    if (connector && connection) webhook(connector, connection, req, res);
+    else fastify(req, res);
+  });
+  // What Fastify does to the server it creates itself (fastify/lib/server.js).
+  if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+  if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+  if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+  if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+  return server;
+}
+
+/** A path segment as Fastify's router gives it; undefined (Fastify answers) when it is not valid percent-encoding. */
+function decode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

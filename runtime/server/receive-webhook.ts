@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Service } from '../service/index.js';
+
+/**
+ * One webhook request on the raw request and response: the body is read as bytes (the signature
+ * covers exactly them), up to the largest connector's limit, handed to the service, and its answer
+ * written back as JSON. Fastify's body parser and reply are not used on this path: at thousands of
+ * webhooks a second they cost more than the route's own work (docs/performance.md, session 4).
+ */
+export function receiveWebhook(service: Service, connector: string, connection: string, req: IncomingMessage, res: ServerResponse, onError: (error: unknown) => void): void {
+  const limit = service.maxBodyBytes();
+  const tooLarge = () => answer(res, 413, { error: { code: 'WEBHOOK_BODY', message: `body is larger than ${limit} bytes` } });
+  if (Number(req.headers['content-length']) > limit) {
+    // Answered before the body is read; Node reads and discards the rest, keeping the connection usable.
+    tooLarge();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    if (size > limit) return;
+    size += chunk.length;
+    if (size > limit) {
+      chunks.length = 0;
+      tooLarge();
+    } else chunks.push(chunk);
+  });
+  // A request that ends early (client gone, broken framing) is neither stored nor answered.
+  req.on('error', () => undefined);
+  req.on('end', () => {
+    if (size > limit) return;
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
+      (reply) => answer(res, reply.status, reply.body),
+      (error: unknown) => {
+        onError(error);
+        answer(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+      },
+    );
+  });
+}
+
+function answer(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
