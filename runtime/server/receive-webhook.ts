@@ -4,8 +4,8 @@ import type { Service } from '../service/index.js';
 /**
  * One webhook request on the raw request and response: the body is read as bytes (the signature
  * covers exactly them), up to the largest connector's limit, handed to the service, and its answer
- * written back as JSON. Fastify's body parser and reply are not used on this path: at thousands of
- * webhooks a second they cost more than the route's own work (docs/performance.md, session 4).
+ * written back as JSON. The one receiver for both ways in: from the HTTP server directly
+ * (http-server.ts, requests on a socket) and from the Fastify route (`app.inject`, shutdown).
  */
 export function receiveWebhook(service: Service, connector: string, connection: string, req: IncomingMessage, res: ServerResponse, onError: (error: unknown) => void): void {
   const limit = service.maxBodyBytes();
