@@ -15,7 +15,7 @@ import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import type { ConnectionForDispatch, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
 import { createPipelineCache } from './pipelines.js';
-import { createDispatcher } from './dispatcher.js';
+import { createDispatcher, restFactorFor } from './dispatcher.js';
 
 /**
  * Mapping is background work: on Linux this thread's nice value is raised to 19, so whenever ingest
@@ -79,6 +79,7 @@ const dispatcher = createDispatcher({
   // While requests are in flight, settle 16 deliveries at a time: each settle is a transaction on
   // the inbox writer thread, and an inbox commit arriving meanwhile waits for it (~20 µs a delivery).
   busyBatchSize: 16,
+  busyRestFactor: () => restFactorFor(Atomics.load(inFlight, 0)),
   ...(data.maxAttempts !== undefined ? { maxAttempts: data.maxAttempts } : {}),
   ...(data.backoff ? { backoff: data.backoff } : {}),
   ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),

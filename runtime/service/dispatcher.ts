@@ -41,10 +41,22 @@ export interface DispatcherOptions {
   busyWakeDelayMs?: number;
   /** Longest stretch of event-loop time the dispatcher takes at once while `busy()`. Default 2 ms. */
   busySliceMs?: number;
-  /** Rest after a slice, as a multiple of the slice's duration, while `busy()`. Default 3 (a ~25% share). */
-  busyRestFactor?: number;
+  /**
+   * Rest after a slice, as a multiple of the slice's duration, while `busy()`: a number, or a
+   * function read after each slice (to rest longer the more requests wait). Default 3 (a ~25% share).
+   */
+  busyRestFactor?: number | (() => number);
   now?: () => number;
 }
+
+/**
+ * The dispatcher thread's rest after each busy slice: as many slices as webhook requests are in
+ * flight, from 3 to 30. At 1,000 req/s (~3 in flight) mapping keeps a ~25 % share and keeps up;
+ * with the HTTP side saturated (tens in flight) it backs off to ~3 % and catches up after the burst.
+ * Its settles run on the inbox writer at normal priority, so nice 19 alone does not keep mapping
+ * off ingest's CPU (docs/performance.md, session 4).
+ */
+export const restFactorFor = (requestsInFlight: number): number => Math.min(30, Math.max(3, requestsInFlight));
 
 export interface Dispatcher {
   start(): void;
@@ -120,7 +132,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * request that arrives meanwhile waits: that was most of the ingest p99.
    */
   async function yieldToIngest(sliceStarted: number): Promise<void> {
-    if (running && busy()) await sleep(Math.min(250, Math.max(1, (performance.now() - sliceStarted) * busyRestFactor)));
+    if (running && busy()) await sleep(Math.min(250, Math.max(1, (performance.now() - sliceStarted) * (typeof busyRestFactor === 'number' ? busyRestFactor : busyRestFactor()))));
     else await new Promise((resolve) => setImmediate(resolve));
   }
 

@@ -1,6 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bus } from '../../runtime/bus/index.js';
-import { signedDelivery, startService, tempDir } from './fixtures.js';
+import { createLocalBus } from '../../runtime/bus/local-bus.js';
+import { createDispatcher, restFactorFor } from '../../runtime/service/dispatcher.js';
+import { createPipelineCache } from '../../runtime/service/pipelines.js';
+import { hooksManifest, signedDelivery, startService, tempDir } from './fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -102,5 +105,32 @@ describe('dispatcher', () => {
     for (const d of sent.slice(0, 5)) expect((await send(second.app, d)).json()).toEqual({ id: d.id, duplicate: true });
     expect(second.service.store.deliveryCounts().done).toBe(25);
     await second.close();
+  });
+});
+
+describe('the dispatcher while ingest is busy', () => {
+  it('rests after each slice by busyRestFactor, read anew after every slice, and still maps everything', async () => {
+    const ctx = await startService(tmp.dir, { background: false });
+    for (let i = 1; i <= 3; i++) await send(ctx.app, signedDelivery({ issueId: i, title: `t${i}` }));
+    const manifest = hooksManifest();
+    const pipelines = createPipelineCache();
+    let reads = 0;
+    const dispatcher = createDispatcher({
+      store: ctx.service.store, bus: createLocalBus(), busy: () => true, busySliceMs: 0,
+      busyRestFactor: () => {
+        reads++;
+        return 0;
+      },
+      target: () => ({ manifest, config: {}, pipelineFor: pipelines(manifest) }),
+    });
+    dispatcher.start();
+    await vi.waitFor(() => expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 3, pending: 0 }), { timeout: 5_000 });
+    await dispatcher.stop();
+    // A slice of 0 ms ends after every delivery: one read per delivery at least.
+    expect(reads).toBeGreaterThanOrEqual(3);
+    await ctx.close();
+  });
+  it('rests as many slices as requests are in flight, from 3 to 30 (the dispatcher thread’s rule)', () => {
+    expect([0, 1, 3, 4, 17, 30, 64].map(restFactorFor)).toEqual([3, 3, 3, 4, 17, 30, 30]);
   });
 });
