@@ -83,7 +83,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const wakeDelayMs = options.wakeDelayMs ?? 10;
   const busy = options.busy ?? (() => false);
   const busyBatchSize = options.busyBatchSize ?? 50;
-  const busyRestFactor = options.busyRestFactor ?? 3;
+  const rest = options.busyRestFactor ?? 3;
+  const busyRestFactor = typeof rest === 'number' ? () => rest : rest;
   const busySliceMs = options.busySliceMs ?? 2;
   const busyWakeDelayMs = options.busyWakeDelayMs ?? 50;
   let running = false;
@@ -132,7 +133,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * request that arrives meanwhile waits: that was most of the ingest p99.
    */
   async function yieldToIngest(sliceStarted: number): Promise<void> {
-    if (running && busy()) await sleep(Math.min(250, Math.max(1, (performance.now() - sliceStarted) * (typeof busyRestFactor === 'number' ? busyRestFactor : busyRestFactor()))));
+    if (running && busy()) await sleep(Math.min(250, Math.max(1, (performance.now() - sliceStarted) * busyRestFactor())));
     else await new Promise((resolve) => setImmediate(resolve));
   }
 
