@@ -5,7 +5,7 @@ import type { Service } from '../service/index.js';
 import { adminRoutes } from './admin-routes.js';
 import { createHttpServer, type HttpServerOptions } from './http-server.js';
 import { publicRoutes } from './public-routes.js';
-import { receiveWebhook } from './receive-webhook.js';
+import { createWebhookReceiver } from './receive-webhook.js';
 import { webhookRoutes } from './webhook-routes.js';
 
 export interface AppOptions {
@@ -21,7 +21,7 @@ const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
 /** The HTTP face of the service: webhooks (public, signed), admin API (bearer), health and metrics. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let closing = false;
-  const onWebhookError = (error: unknown) => options.logger?.error({ err: error }, 'webhook request failed');
+  const receiveWebhook = createWebhookReceiver(options.service, (error) => options.logger?.error({ err: error }, 'webhook request failed'));
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     // Let in-flight requests finish on close; refuse new ones meanwhile.
@@ -30,7 +30,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One log line per request costs too much at thousands of webhooks a second; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler, serverOptions) =>
-      createHttpServer(handler, serverOptions as HttpServerOptions, (connector, connection, req, res) => receiveWebhook(options.service, connector, connection, req, res, onWebhookError), () => closing),
+      createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, () => closing),
   });
   app.addHook('preClose', (done) => {
     closing = true;
@@ -46,7 +46,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.code(status).send({ error: { code: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message } });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
-  await app.register(webhookRoutes(options.service));
+  await app.register(webhookRoutes(receiveWebhook));
   await app.register(adminRoutes(options.service, options.adminToken));
   await app.register(publicRoutes(options.service));
   return app;

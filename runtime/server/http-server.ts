@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import type { WebhookReceiver } from './receive-webhook.js';
 
 /** What Fastify passes to its `serverFactory`: the options its own HTTP/1 server would be created with. */
 export interface HttpServerOptions {
@@ -8,8 +9,6 @@ export interface HttpServerOptions {
   connectionTimeout?: number;
   maxRequestsPerSocket?: number | null;
 }
-
-export type WebhookReceiver = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse) => void;
 
 const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/([^/?]+)(?:\?.*)?$/;
 

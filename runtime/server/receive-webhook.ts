@@ -1,43 +1,49 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service/index.js';
 
+/** Answers one `POST /webhooks/:connector/:connection` on the raw request and response. */
+export type WebhookReceiver = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse) => void;
+
 /**
- * One webhook request on the raw request and response: the body is read as bytes (the signature
- * covers exactly them), up to the largest connector's limit, handed to the service, and its answer
- * written back as JSON. The one receiver for both ways in: from the HTTP server directly
- * (http-server.ts, requests on a socket) and from the Fastify route (`app.inject`, shutdown).
+ * The webhook receiver: the body is read as bytes (the signature covers exactly them), up to the
+ * largest connector's limit, handed to the service, and its answer written back as JSON. One
+ * receiver for both ways in: from the HTTP server directly (http-server.ts, requests on a socket)
+ * and from the Fastify route (`app.inject`, shutdown). The limit is read once: manifests are fixed
+ * for the life of the service.
  */
-export function receiveWebhook(service: Service, connector: string, connection: string, req: IncomingMessage, res: ServerResponse, onError: (error: unknown) => void): void {
+export function createWebhookReceiver(service: Service, onError: (error: unknown) => void): WebhookReceiver {
   const limit = service.maxBodyBytes();
-  const tooLarge = () => answer(res, 413, { error: { code: 'WEBHOOK_BODY', message: `body is larger than ${limit} bytes` } });
-  if (Number(req.headers['content-length']) > limit) {
-    // Answered before the body is read; Node reads and discards the rest, keeping the connection usable.
-    tooLarge();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    if (size > limit) return;
-    size += chunk.length;
-    if (size > limit) {
-      chunks.length = 0;
+  return (connector, connection, req, res) => {
+    const tooLarge = () => answer(res, 413, { error: { code: 'WEBHOOK_BODY', message: `body is larger than ${limit} bytes` } });
+    if (Number(req.headers['content-length']) > limit) {
+      // Answered before the body is read; Node reads and discards the rest, keeping the connection usable.
       tooLarge();
-    } else chunks.push(chunk);
-  });
-  // A request that ends early (client gone, broken framing) is neither stored nor answered.
-  req.on('error', () => undefined);
-  req.on('end', () => {
-    if (size > limit) return;
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-    service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
-      (reply) => answer(res, reply.status, reply.body),
-      (error: unknown) => {
-        onError(error);
-        answer(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
-      },
-    );
-  });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > limit) return;
+      size += chunk.length;
+      if (size > limit) {
+        chunks.length = 0;
+        tooLarge();
+      } else chunks.push(chunk);
+    });
+    // A request that ends early (client gone, broken framing) is neither stored nor answered.
+    req.on('error', () => undefined);
+    req.on('end', () => {
+      if (size > limit) return;
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
+        (reply) => answer(res, reply.status, reply.body),
+        (error: unknown) => {
+          onError(error);
+          answer(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+        },
+      );
+    });
+  };
 }
 
 function answer(res: ServerResponse, status: number, body: unknown): void {
