@@ -4,8 +4,9 @@
  * usable signal. Each variant is its own serve process with its own data directory; after a warm-up
  * each, the variants run in turn (order reversed every round), and after each run the dispatcher
  * maps the backlog before the next run starts. Every run prints req/s, p50/p99, serve's CPU per
- * request (all threads) and the machine's idle, iowait and nice shares over the run (/proc/stat):
- * nice is serve's dispatcher and checkpointer threads, idle what no process used.
+ * request (all threads), the machine's idle, iowait and nice shares over the run (/proc/stat: nice is
+ * serve's dispatcher and checkpointer threads, idle what no process used), and how long the
+ * dispatcher then took to map the backlog (drain).
  *
  *   npm run build
  *   git worktree add --detach /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/node_modules
@@ -76,8 +77,8 @@ try {
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const variant of round % 2 === 0 ? running : [...running].reverse()) {
-      process.stdout.write(`round ${round + 1}  ${variant.name.padEnd(12)} ${await run(variant.serve, DURATION)}\n`);
-      await waitDrained(variant.serve.url);
+      const line = await run(variant.serve, DURATION);
+      process.stdout.write(`round ${round + 1}  ${variant.name.padEnd(12)} ${line}  drain ${(await waitDrained(variant.serve.url)).toFixed(1)} s\n`);
     }
   }
 } finally {
