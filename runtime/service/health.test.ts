@@ -6,7 +6,7 @@ import { buildHealth, type ConnectionHealthInput } from './health.js';
 const connection = (id: string, connector: string, extra: Partial<ConnectionHealthInput> = {}): ConnectionHealthInput => ({
   id, connector, schedule: null, breaker: null, running: false, lastRun: undefined, nextRunAt: null, deadDeliveries: 0, ...extra,
 });
-const counts = { pending: 0, done: 0, failed: 0, dead: 0 };
+const counts = { pending: 0, failed: 0, dead: 0 };
 
 describe('buildHealth', () => {
   it('marks only the connection with dead letters degraded; its connector and the aggregate are degraded, the others ok', () => {

@@ -1,5 +1,5 @@
 import type { HealthProbeResult } from '../health-check/index.js';
-import type { DeliveryStatus, RunRow } from '../store/types.js';
+import type { QueueCounts, RunRow } from '../store/types.js';
 
 export type HealthStatus = 'ok' | 'degraded' | 'down';
 
@@ -22,7 +22,8 @@ export interface ConnectionHealthInput {
 export interface HealthReport {
   status: HealthStatus;
   store: 'ok' | 'down';
-  deliveries: Record<DeliveryStatus, number> | null;
+  /** Deliveries waiting and dead-lettered (Store.queueCounts); null when the store is down. */
+  deliveries: QueueCounts | null;
   connectors: Record<string, { status: HealthStatus; connections: Record<string, ConnectionHealth> }>;
 }
 
@@ -54,7 +55,7 @@ const worst = (statuses: HealthStatus[]): HealthStatus => (statuses.includes('do
 const connectionStatus = (c: ConnectionHealthInput): HealthStatus =>
   c.breaker === 'open' || c.probe?.status === 'down' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' || c.deadDeliveries > 0 ? 'degraded' : 'ok';
 
-export function buildHealth(input: { storeOk: boolean; counts: Record<DeliveryStatus, number> | undefined; connectors: string[]; connections: ConnectionHealthInput[] }): HealthReport {
+export function buildHealth(input: { storeOk: boolean; counts: QueueCounts | undefined; connectors: string[]; connections: ConnectionHealthInput[] }): HealthReport {
   const connectors: HealthReport['connectors'] = {};
   for (const name of input.connectors) connectors[name] = { status: 'ok', connections: {} };
   for (const c of input.connections) {

@@ -16,7 +16,7 @@ export interface ServiceMetrics {
 }
 
 export interface MetricsSources {
-  deliveryCounts(): Record<string, number>;
+  queueCounts(): Record<string, number>;
   connectorHealth(): Array<{ connection: string; retries: number; breaker: 'closed' | 'open' | 'half_open' }>;
 }
 
@@ -34,9 +34,9 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
     }),
     dispatched: new Counter({ name: 'gwi_webhook_dispatch_total', help: 'Deliveries processed by the dispatcher, by result (done, retry, dead).', labelNames: ['connector', 'result'], registers: [registry] }),
     queueDepth: new Gauge({
-      name: 'gwi_webhook_queue_depth', help: 'Deliveries in the inbox by status (pending and failed are waiting, dead needs a replay).', labelNames: ['status'], registers: [registry],
+      name: 'gwi_webhook_queue_depth', help: 'Deliveries in the inbox waiting (pending, failed) or dead-lettered (dead: needs a replay), by status.', labelNames: ['status'], registers: [registry],
       collect() {
-        for (const [status, n] of Object.entries(sources.deliveryCounts())) this.set({ status }, n);
+        for (const [status, n] of Object.entries(sources.queueCounts())) this.set({ status }, n);
       },
     }),
     syncRecords: new Counter({ name: 'gwi_sync_records_total', help: 'Records written by syncs.', labelNames: ['connection', 'stream'], registers: [registry] }),

@@ -143,7 +143,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   };
 
   const metrics = createMetrics({
-    deliveryCounts: () => store.deliveryCounts(),
+    queueCounts: () => store.queueCounts(),
     connectorHealth: () => [...live.values()].flatMap((entry) => (entry.opened ? [{ connection: entry.row.id, ...entry.opened.health() }] : [])),
   });
 
@@ -303,7 +303,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const dead = storeOk ? store.deadByConnection() : {};
       return buildHealth({
         storeOk,
-        counts: storeOk ? store.deliveryCounts() : undefined,
+        counts: storeOk ? store.queueCounts() : undefined,
         connectors: [...manifests.keys()],
         connections: [...live.values()].map((entry) => ({
           id: entry.row.id, connector: entry.row.connector, schedule: entry.row.schedule,

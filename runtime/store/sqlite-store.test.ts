@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../crypto/index.js';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import { createSqliteStore } from './sqlite-store.js';
+import { createSqliteStore, QUEUE_COUNT_SQL } from './sqlite-store.js';
 import type { NewDelivery, Store } from './types.js';
 
 let dir: string;
@@ -180,6 +180,28 @@ describe('createSqliteStore: inbox', () => {
     expect(store.listDeliveries({ limit: 2, status: 'pending', after: pending[0]!.seq }).map((d) => d.id)).toEqual(['p4']);
     expect(store.listDeliveries({ limit: 10, status: 'failed' }).map((d) => d.id)).toEqual(['p3']);
     expect(store.listDeliveries({ limit: 10, status: 'done' }).map((d) => d.id)).toEqual(['p0', 'p2']);
+  });
+  it('counts the queue (pending, failed, dead) from the partial indexes, never reading done deliveries', async () => {
+    const seqs = [];
+    for (let i = 0; i < 7; i++) seqs.push((await store.insertDelivery(delivery(`q${i}`))).seq);
+    await store.settleDeliveries(seqs.slice(0, 3).map((seq) => ({ seq, connection: 'acme', done: true as const, batches: [] })));
+    store.failDelivery(seqs[3]!, 'boom', 5000);
+    store.failDelivery(seqs[4]!, 'boom', null);
+    store.failDelivery(seqs[5]!, 'boom', null);
+    expect(store.queueCounts()).toEqual({ pending: 1, failed: 1, dead: 2 });
+    expect(store.deliveryCounts()).toEqual({ pending: 1, done: 3, failed: 1, dead: 2 });
+    // The plan is the point: /health and /metrics run these on every request, and a table scan would
+    // read every done delivery the retention keeps (~250 ms per million, docs/performance.md).
+    const db = new Database(join(dir, 'gwi.db'), { readonly: true });
+    try {
+      for (const [name, sql] of Object.entries(QUEUE_COUNT_SQL)) {
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((row) => row.detail).join('; ');
+        expect(plan, name).toMatch(/USING (COVERING )?INDEX deliveries_(due|dead)\b/);
+        expect(plan, name).not.toMatch(/SCAN deliveries(;|$)/);
+      }
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -105,6 +105,8 @@ export interface RecordBatch {
  * The durable store the flows receive: webhook inbox, connections, records, sync state, runs and
  * tokens. `insertDelivery` resolves only once the row is durable on disk (group commit).
  */
+export type QueueCounts = Record<Exclude<DeliveryStatus, 'done'>, number>;
+
 export interface Store {
   insertDelivery(delivery: NewDelivery): Promise<InsertResult>;
   /** Record that the bus confirmed a delivery. */
@@ -123,7 +125,13 @@ export interface Store {
   replayDelivery(seq: number, now: number): boolean;
   findDeliveries(id: string, connection?: string): DeliverySummary[];
   listDeliveries(filter: DeliveryFilter): DeliverySummary[];
-  /** Counts by status (queue depth and dead letters). */
+  /**
+   * Deliveries waiting (pending, failed) and dead-lettered, read from their partial indexes: the cost
+   * grows with the queue, not with the done deliveries the retention keeps. What /health and /metrics
+   * report on every request.
+   */
+  queueCounts(): QueueCounts;
+  /** Counts by status, done included: a scan of every delivery kept (for tests and tools, not request paths). */
   deliveryCounts(): Record<DeliveryStatus, number>;
   /** Dead-lettered deliveries per connection id (only connections that have some). */
   deadByConnection(): Record<string, number>;
