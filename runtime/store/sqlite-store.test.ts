@@ -33,6 +33,8 @@ describe('createSqliteStore: inbox', () => {
     expect(await store.insertDelivery(delivery('d1'))).toMatchObject({ duplicate: true });
     expect(await store.insertDelivery(delivery('d1', { connection: 'other' }))).toMatchObject({ duplicate: false });
     expect(store.deliveryCounts().pending).toBe(2);
+    expect(store.getDelivery(b.seq)).toMatchObject({ id: 'd1', connection: 'acme', status: 'pending' });
+    expect(store.getDelivery(b.seq + 100)).toBeUndefined();
   });
   it('keeps acknowledged deliveries across a reopen, with headers and body bytes', async () => {
     const body = Buffer.from([0xff, 0x00, 0xf0, 0x9f, 0x9a, 0x80]);
@@ -180,6 +182,16 @@ describe('createSqliteStore: inbox', () => {
     expect(store.listDeliveries({ limit: 2, status: 'pending', after: pending[0]!.seq }).map((d) => d.id)).toEqual(['p4']);
     expect(store.listDeliveries({ limit: 10, status: 'failed' }).map((d) => d.id)).toEqual(['p3']);
     expect(store.listDeliveries({ limit: 10, status: 'done' }).map((d) => d.id)).toEqual(['p0', 'p2']);
+  });
+  it('pages dead deliveries (read from their partial index) by seq cursor and connection', async () => {
+    for (let i = 0; i < 6; i++) {
+      const { seq } = await store.insertDelivery(delivery(`x${i}`, { connection: i % 2 === 0 ? 'acme' : 'other' }));
+      if (i !== 2) store.failDelivery(seq, 'boom', null); // x2 stays pending
+    }
+    const first = store.listDeliveries({ limit: 2, status: 'dead' });
+    expect(first.map((d) => d.id)).toEqual(['x0', 'x1']);
+    expect(store.listDeliveries({ limit: 10, status: 'dead', after: first[1]!.seq }).map((d) => d.id)).toEqual(['x3', 'x4', 'x5']);
+    expect(store.listDeliveries({ limit: 10, status: 'dead', connection: 'acme' }).map((d) => d.id)).toEqual(['x0', 'x4']);
   });
   it('counts the queue (pending, failed, dead) from the partial indexes, never reading done deliveries', async () => {
     const seqs = [];

@@ -98,6 +98,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // lets the partial index be used; INDEXED BY makes that choice explicit.
   const dueStmt = db.prepare(`SELECT d.*, b.headers, b.body FROM deliveries AS d INDEXED BY deliveries_due JOIN delivery_bodies AS b ON b.seq = d.seq
     WHERE d.status IN ('pending','failed') AND d.status = ? AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.seq LIMIT ?`);
+  const getDeliveryStmt = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE seq = ?`);
   const waitingCountStmt = db.prepare(QUEUE_COUNT_SQL.waiting);
   const deadCountStmt = db.prepare(QUEUE_COUNT_SQL.dead);
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
@@ -138,6 +139,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     replayDelivery(seq, now) {
       return db.prepare(`UPDATE deliveries SET status = 'pending', attempts = 0, error = NULL, next_attempt_at = ? WHERE seq = ?`).run(now, seq).changes === 1;
     },
+    getDelivery(seq) {
+      const row = getDeliveryStmt.get(seq) as DeliveryDbRow | undefined;
+      return row && toSummary(row);
+    },
     findDeliveries(id, connection) {
       const rows = connection
         ? db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE delivery_id = ? AND connection = ?`).all(id, connection)
@@ -149,11 +154,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const args: unknown[] = [after ?? 0];
       if (connection) { where.push('connection = ?'); args.push(connection); }
       if (status) { where.push('status = ?'); args.push(status); }
-      // pending/failed: read them from the partial index (few rows, usually) instead of walking every
-      // done delivery in seq order until one matches; the IN term is what makes the index usable.
+      // pending/failed/dead: read them from their partial index (few rows, usually) instead of walking
+      // every done delivery in seq order until one matches (~80 ms per million kept). The literal terms
+      // are what make the partial indexes usable (`status = ?` alone does not imply their WHERE).
       const queued = status === 'pending' || status === 'failed';
       if (queued) where.push(`status IN ('pending','failed')`);
-      const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries${queued ? ' INDEXED BY deliveries_due' : ''} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
+      if (status === 'dead') where.push(`status = 'dead'`);
+      const index = queued ? ' INDEXED BY deliveries_due' : status === 'dead' ? ' INDEXED BY deliveries_dead' : '';
+      const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries${index} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
       return (rows as DeliveryDbRow[]).map(toSummary);
     },
     async pruneDeliveries(before, limit) {

@@ -123,6 +123,13 @@ export interface Store {
   failDelivery(seq: number, error: string, nextAttemptAt: number | null): void;
   /** Back to pending with attempts reset; returns how many rows changed. */
   replayDelivery(seq: number, now: number): boolean;
+  /** The delivery stored as row `seq` (e.g. InsertResult.seq of a duplicate): a primary-key read. */
+  getDelivery(seq: number): DeliverySummary | undefined;
+  /**
+   * Deliveries with this dedupe key (in one connection, if given). A scan of the deliveries kept
+   * (~80 ms per million): there is no index on delivery ids, whose random values would cost every
+   * inbox commit a page of it (docs/performance.md, session 3). For the admin replay and tests.
+   */
   findDeliveries(id: string, connection?: string): DeliverySummary[];
   listDeliveries(filter: DeliveryFilter): DeliverySummary[];
   /**

@@ -51,8 +51,7 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
       throw error;
     }
     if (inserted.duplicate) {
-      const [seen] = store.findDeliveries(delivery.deliveryId, delivery.connection);
-      if (seen?.status === 'done') return 'duplicate';
+      if (store.getDelivery(inserted.seq)?.status === 'done') return 'duplicate';
     }
     try {
       const target = options.target(delivery.connection);
