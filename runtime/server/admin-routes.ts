@@ -46,7 +46,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
   });
 
   scope.post<{ Params: { id: string }; Querystring: { connection?: string } }>('/api/deliveries/:id/replay', async (request, reply) => {
-    const outcome = service.replay(request.params.id, request.query.connection);
+    const outcome = await service.replay(request.params.id, request.query.connection);
     if (outcome.result === 'not_found') return notFound(reply, `no delivery ${request.params.id}`);
     if (outcome.result === 'ambiguous') {
       return reply.code(409).send({ error: { code: 'AMBIGUOUS', message: `delivery id ${request.params.id} exists for several connections (${outcome.connections.join(', ')}); add ?connection=` } });

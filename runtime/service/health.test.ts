@@ -58,7 +58,7 @@ describe('GET /health with a dead-lettered delivery', () => {
     const d = signedDelivery({ issueId: 5 });
     expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(202);
     await ctx.service.dispatcher.drainOnce();
-    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'dead' });
+    expect((await ctx.service.store.findDeliveries(d.id, [{ connector: 'hooks', connection: 'acme' }]))[0]).toMatchObject({ status: 'dead' });
 
     const health = await ctx.app.inject({ method: 'GET', url: '/health' });
     expect(health.statusCode).toBe(200);

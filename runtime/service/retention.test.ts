@@ -24,6 +24,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const ACME = [{ connector: 'github', connection: 'acme' }];
+
 describe('createRetention (done deliveries are deleted after the retention)', () => {
   it('deletes done deliveries older than the retention and keeps newer, pending and dead ones', async () => {
     const now = 30 * DAY;
@@ -37,10 +39,10 @@ describe('createRetention (done deliveries are deleted after the retention)', ()
 
     const removed = await createRetention({ store, retentionMs: 7 * DAY, now: () => now }).runOnce();
     expect(removed).toBe(1);
-    expect(store.findDeliveries('old-done')).toEqual([]);
-    expect(store.findDeliveries('old-pending')[0]).toMatchObject({ status: 'pending' });
-    expect(store.findDeliveries('old-dead')[0]).toMatchObject({ status: 'dead' });
-    expect(store.findDeliveries('recent-done')[0]).toMatchObject({ status: 'done' });
+    expect(await store.findDeliveries('old-done', ACME)).toEqual([]);
+    expect((await store.findDeliveries('old-pending', ACME))[0]).toMatchObject({ status: 'pending' });
+    expect((await store.findDeliveries('old-dead', ACME))[0]).toMatchObject({ status: 'dead' });
+    expect((await store.findDeliveries('recent-done', ACME))[0]).toMatchObject({ status: 'done' });
     // The body goes with its delivery; the kept deliveries keep theirs.
     const db = new Database(join(dir, 'gwi.db'), { readonly: true });
     expect((db.prepare('SELECT seq FROM delivery_bodies ORDER BY seq').all() as Array<{ seq: number }>).map((row) => row.seq)).not.toContain(old.seq);

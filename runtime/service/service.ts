@@ -90,7 +90,7 @@ export interface Service {
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
   /** Put a delivery back in the queue (attempts reset). Several matches: pass the connection. */
-  replay(id: string, connection?: string): { result: 'replayed'; delivery: DeliverySummary } | { result: 'not_found' } | { result: 'ambiguous'; connections: string[] } | { result: 'on_workers' };
+  replay(id: string, connection?: string): Promise<{ result: 'replayed'; delivery: DeliverySummary } | { result: 'not_found' } | { result: 'ambiguous'; connections: string[] } | { result: 'on_workers' }>;
   health(): HealthReport;
   /** Every secret value configured (for log redaction). */
   secretValues(): string[];
@@ -287,8 +287,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
       return reply;
     },
-    replay(id, connection) {
-      const matches = store.findDeliveries(id, connection);
+    async replay(id, connection) {
+      // Looked up in the connections configured now: a delivery of a removed connection could not be mapped anyway.
+      const where = [...live.values()].filter((entry) => connection === undefined || entry.row.id === connection).map((entry) => ({ connector: entry.row.connector, connection: entry.row.id }));
+      const matches = await store.findDeliveries(id, where);
       if (matches.length === 0) return { result: 'not_found' };
       if (matches.length > 1) return { result: 'ambiguous', connections: matches.map((m) => m.connection) };
       // Deliveries that failed did so on the workers: their dead-letter topic is where to replay them.

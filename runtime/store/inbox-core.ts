@@ -6,6 +6,8 @@ import type { DeliveryOutcome, InsertResult, NewDelivery, RecordBatch } from './
  * than an object with named keys, on the hottest path. `req` numbers the caller's request.
  */
 export type InsertItem = [req: number, connector: string, connection: string, deliveryId: string, event: string, receivedAt: number, contentType: string | null, headersJson: string, body: Uint8Array, json: boolean];
+/** What identifies a delivery: its dedupe key is unique per connector and connection. */
+export type DeliveryKey = readonly [connector: string, connection: string, deliveryId: string];
 /** [seq, duplicate, published, invalidJson?]: seq 0 and nothing stored when `invalidJson` is set. */
 export type InsertReply = [seq: number, duplicate: boolean, published: boolean, invalidJson?: string];
 
@@ -16,6 +18,8 @@ export interface InboxCore {
   settle(outcomes: readonly DeliveryOutcome[]): null;
   upsert(connection: string, batches: readonly RecordBatch[]): number;
   published(seq: number, at: number): null;
+  /** The seqs of the stored deliveries with these keys, from the dedupe keys in memory: no scan of the table. */
+  lookup(keys: readonly DeliveryKey[]): number[];
   /** Deletes up to `limit` done deliveries with seq < `below`, with their bodies and dedupe keys; returns how many. */
   prune(below: number, limit: number): number;
   /**
@@ -179,6 +183,15 @@ function createInboxCore(db, Database, options) {
       }
     },
     published(seq, at) { published.run(at, seq); return null; },
+    lookup(keys) {
+      loadKeys();
+      const seqs = [];
+      for (const [connector, connection, id] of keys) {
+        const seen = find(hashOf(connector, connection, id), connector, connection, id);
+        if (seen) seqs.push(seen[0]);
+      }
+      return seqs;
+    },
     prune(below, limit) {
       // Its own transaction, never inside another: keys leave the Map only once their rows are gone for good.
       const rows = pruneTx(below, limit);

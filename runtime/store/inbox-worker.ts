@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { INBOX_CORE_SOURCE, toInsertItem, toInsertResult, type InsertReply } from './inbox-core.js';
+import { INBOX_CORE_SOURCE, toInsertItem, toInsertResult, type DeliveryKey, type InsertReply } from './inbox-core.js';
 import type { DeliveryOutcome, InsertResult, NewDelivery, RecordBatch } from './types.js';
 
 /** The store's hot writes, serialised on one worker thread (one SQLite writer: no lock waits on the event loop). */
@@ -11,6 +11,8 @@ export interface InboxWriter {
   markPublished(seq: number, at: number): Promise<void>;
   /** InboxCore.prune, on the writer. */
   prune(below: number, limit: number): Promise<number>;
+  /** InboxCore.lookup, on the writer (the dedupe keys live there). */
+  lookup(keys: readonly DeliveryKey[]): Promise<number[]>;
   /** Settles once the writer holds the inbox lock and has loaded the dedupe keys; rejects if it could not. */
   ready: Promise<void>;
   /**
@@ -52,6 +54,7 @@ const ops = {
   settle: (m) => core.settle(m.outcomes),
   upsert: (m) => core.upsert(m.connection, m.batches),
   published: (m) => core.published(m.seq, m.at),
+  lookup: (m) => core.lookup(m.keys),
 };
 // Several redoable writes (see core.redoable) share one transaction; nested, each op's own becomes a savepoint.
 const batchTx = db.transaction((items) => items.map((m) => ops[m.op](m)));
@@ -255,6 +258,9 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
     ready,
     async submit(delivery) {
       return toInsertResult(delivery, (await send((req) => toInsertItem(req, delivery))) as InsertReply);
+    },
+    async lookup(keys) {
+      return (await send((req) => ({ req, op: 'lookup', keys }))) as number[];
     },
     async prune(below, limit) {
       return (await send((req) => ({ req, op: 'prune', below, limit }))) as number;

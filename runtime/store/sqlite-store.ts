@@ -143,11 +143,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const row = getDeliveryStmt.get(seq) as DeliveryDbRow | undefined;
       return row && toSummary(row);
     },
-    findDeliveries(id, connection) {
-      const rows = connection
-        ? db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE delivery_id = ? AND connection = ?`).all(id, connection)
-        : db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE delivery_id = ?`).all(id);
-      return (rows as DeliveryDbRow[]).map(toSummary);
+    async findDeliveries(id, where) {
+      if (!db.open) throw new Error('the store is closed');
+      const keys = where.map(({ connector, connection }) => [connector, connection, id] as const);
+      const seqs = worker ? await worker.lookup(keys) : core().lookup(keys);
+      return seqs.flatMap((seq) => store.getDelivery(seq) ?? []);
     },
     listDeliveries({ connection, status, limit, after }) {
       const where: string[] = ['seq > ?'];

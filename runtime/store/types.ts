@@ -126,11 +126,11 @@ export interface Store {
   /** The delivery stored as row `seq` (e.g. InsertResult.seq of a duplicate): a primary-key read. */
   getDelivery(seq: number): DeliverySummary | undefined;
   /**
-   * Deliveries with this dedupe key (in one connection, if given). A scan of the deliveries kept
-   * (~80 ms per million): there is no index on delivery ids, whose random values would cost every
-   * inbox commit a page of it (docs/performance.md, session 3). For the admin replay and tests.
+   * The deliveries with this dedupe key in these connections, found through the inbox writer's
+   * dedupe keys: there is no index on delivery ids (their random values would cost every inbox commit
+   * a page of it, docs/performance.md), and a scan reads every delivery kept.
    */
-  findDeliveries(id: string, connection?: string): DeliverySummary[];
+  findDeliveries(id: string, where: ReadonlyArray<{ connector: string; connection: string }>): Promise<DeliverySummary[]>;
   listDeliveries(filter: DeliveryFilter): DeliverySummary[];
   /**
    * Deliveries waiting (pending, failed) and dead-lettered, read from their partial indexes: the cost

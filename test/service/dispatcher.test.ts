@@ -5,6 +5,8 @@ import { createDispatcher, restFactorFor } from '../../runtime/service/dispatche
 import { createPipelineCache } from '../../runtime/service/pipelines.js';
 import { hooksManifest, signedDelivery, startService, tempDir } from './fixtures.js';
 
+const ACME = [{ connector: 'hooks', connection: 'acme' }];
+
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {
   tmp = tempDir();
@@ -50,14 +52,14 @@ describe('dispatcher', () => {
     await send(ctx.app, d);
 
     expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
-    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'failed', attempts: 1, error: 'bus unavailable' });
+    expect((await ctx.service.store.findDeliveries(d.id, ACME))[0]).toMatchObject({ status: 'failed', attempts: 1, error: 'bus unavailable' });
     expect(await ctx.service.dispatcher.drainOnce()).toBe(0); // not due yet
     clock += 1300;
     expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
-    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    expect((await ctx.service.store.findDeliveries(d.id, ACME))[0]).toMatchObject({ status: 'failed', attempts: 2 });
     clock += 2500;
     await ctx.service.dispatcher.drainOnce();
-    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'dead', attempts: 3 });
+    expect((await ctx.service.store.findDeliveries(d.id, ACME))[0]).toMatchObject({ status: 'dead', attempts: 3 });
     clock += 1e9;
     expect(await ctx.service.dispatcher.drainOnce()).toBe(0); // dead stays dead
     const health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
@@ -69,7 +71,7 @@ describe('dispatcher', () => {
     const replay = await ctx.app.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(d.id)}/replay`, headers: { authorization: 'Bearer test-admin-token' } });
     expect(replay.statusCode).toBe(202);
     await ctx.service.dispatcher.drainOnce();
-    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'done', error: null });
+    expect((await ctx.service.store.findDeliveries(d.id, ACME))[0]).toMatchObject({ status: 'done', error: null });
     expect(state.published).toEqual([{ stream: 'issues', records: [{ id: 9, title: expect.any(String), repo: 'acme/api' }] }]);
     expect(ctx.service.store.listRecords('acme', 'issues', 10)).toHaveLength(1);
     await ctx.close();

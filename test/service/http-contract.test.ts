@@ -61,7 +61,7 @@ describe('POST /webhooks/:connector/:connection (fastify.inject)', () => {
     const r = await post(bad);
     expect(r.statusCode).toBe(400);
     expect(r.json().error).toMatchObject({ code: 'WEBHOOK_BODY', message: expect.stringMatching(/^the body is not valid JSON: /) });
-    expect(ctx.service.store.findDeliveries(bad.headers['x-github-hook-id'] + ':' + bad.headers['x-github-delivery'])).toEqual([]);
+    expect(await ctx.service.store.findDeliveries(bad.headers['x-github-hook-id'] + ':' + bad.headers['x-github-delivery'], [{ connector: 'hooks', connection: 'acme' }])).toEqual([]);
     const { 'x-github-delivery': _d, ...noId } = d.headers;
     expect((await post({ body: d.body, headers: noId })).statusCode).toBe(400);
   });
@@ -125,10 +125,26 @@ describe('admin API', () => {
     const id = page1.deliveries[0].id;
     const replay = await ctx.app.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(id)}/replay`, headers: auth });
     expect(replay.statusCode).toBe(202);
-    expect(ctx.service.store.findDeliveries(id)[0]).toMatchObject({ status: 'pending' });
+    expect((await ctx.service.store.findDeliveries(id, [{ connector: 'hooks', connection: 'acme' }]))[0]).toMatchObject({ status: 'pending' });
     expect((await ctx.app.inject({ method: 'POST', url: '/api/deliveries/nope/replay', headers: auth })).statusCode).toBe(404);
     expect((await ctx.app.inject({ method: 'GET', url: '/api/connections/acme/records/nope', headers: auth })).statusCode).toBe(404);
     expect((await ctx.app.inject({ method: 'GET', url: '/api/runs/nope', headers: auth })).statusCode).toBe(404);
+  });
+  it('replays a delivery id that two connections received only with ?connection=, and answers 409 AMBIGUOUS without', async () => {
+    ctx.service.putConnection({ id: 'second', connector: 'hooks', config: { webhook_secret: 's2' } }, 'api');
+    const d = signedDelivery();
+    const twin = signedDelivery({ id: d.headers['x-github-delivery'], body: d.body, secret: 's2' });
+    expect((await post(d)).statusCode).toBe(202);
+    expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/second', payload: twin.body, headers: twin.headers })).statusCode).toBe(202);
+    const url = `/api/deliveries/${encodeURIComponent(d.id)}/replay`;
+    const ambiguous = await ctx.app.inject({ method: 'POST', url, headers: auth });
+    expect(ambiguous.statusCode).toBe(409);
+    expect(ambiguous.json().error).toMatchObject({ code: 'AMBIGUOUS' });
+    expect(ambiguous.json().error.message).toMatch(/acme, second|second, acme/);
+    const scoped = await ctx.app.inject({ method: 'POST', url: `${url}?connection=second`, headers: auth });
+    expect(scoped.statusCode).toBe(202);
+    expect(scoped.json()).toMatchObject({ id: d.id, connection: 'second', status: 'pending' });
+    expect((await ctx.app.inject({ method: 'POST', url: `${url}?connection=nope`, headers: auth })).statusCode).toBe(404);
   });
 });
 

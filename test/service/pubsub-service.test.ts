@@ -66,7 +66,7 @@ describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emul
     expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(202);
     for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(received).toHaveLength(1);
-    expect(ctx.service.store.findDeliveries(d.id)[0]).toMatchObject({ status: 'done' });
+    expect((await ctx.service.store.findDeliveries(d.id, [{ connector: 'hooks', connection: 'acme' }]))[0]).toMatchObject({ status: 'done' });
     expect(ctx.service.store.listRecords('acme', 'issues', 10)).toEqual([]);
     const replay = await ctx.app.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(d.id)}/replay`, headers: auth });
     expect(replay.statusCode).toBe(409);
