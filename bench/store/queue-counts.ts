@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, freePort, startServe, waitListening, writeConnectionsFile } from '../../test/support/serve-process.js';
+import { ADMIN_TOKEN, freePort, startServe, waitListening, writeConnectionsFile, type ServeProcess } from '../../test/support/serve-process.js';
 import { formatInt, table } from '../support/format.js';
 
 const DELIVERIES = Number(process.env['BENCH_DELIVERIES'] ?? 1_000_000);
@@ -58,26 +58,33 @@ function fill(file: string): void {
 const dir = mkdtempSync(join(tmpdir(), 'gwi-bench-queue-counts-'));
 const dataDir = join(dir, 'data');
 const options = { dataDir, connectionsFile: writeConnectionsFile(dir) };
+const builds: Array<{ label: string; cli?: string }> = [{ label: 'this build' }];
+if (process.env['BENCH_OTHER_CLI']) builds.push({ label: 'other build', cli: process.env['BENCH_OTHER_CLI'] });
+let serve: ServeProcess | undefined;
+const stop = async () => {
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  serve = undefined;
+};
 try {
   // A first start creates the database and its schema; the fill goes in while serve is stopped.
-  let serve = startServe({ ...options, port: await freePort() });
+  serve = startServe({ ...options, port: await freePort() });
   await waitListening(serve);
-  serve.child.kill('SIGTERM');
-  await serve.exited;
+  await stop();
   const file = join(dataDir, 'gwi.db');
   fill(file);
   const rows: string[][] = [];
-  for (const [name, cli] of [['', undefined], ...(process.env['BENCH_OTHER_CLI'] ? [[' (other build)', process.env['BENCH_OTHER_CLI']]] : [])] as Array<[string, string | undefined]>) {
-    serve = startServe({ ...options, port: await freePort(), ...(cli ? { cli } : {}) });
-    await waitListening(serve, 120_000);
+  for (const build of builds) {
+    const running = startServe({ ...options, port: await freePort(), ...(build.cli ? { cli: build.cli } : {}) });
+    serve = running;
+    await waitListening(running, 120_000);
     const get = (path: string) => async () => {
-      const reply = await fetch(`${serve.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const reply = await fetch(`${running.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       if (!reply.ok) throw new Error(`${path}: ${reply.status} ${await reply.text()}`);
       await reply.text();
     };
-    rows.push(row(`GET /health${name}`, await timeMs(REQUESTS, get('/health'))), row(`GET /metrics${name}`, await timeMs(REQUESTS, get('/metrics'))));
-    serve.child.kill('SIGTERM');
-    await serve.exited;
+    rows.push(row(`GET /health (${build.label})`, await timeMs(REQUESTS, get('/health'))), row(`GET /metrics (${build.label})`, await timeMs(REQUESTS, get('/metrics'))));
+    await stop();
   }
   const db = new Database(file, { readonly: true });
   const scan = db.prepare('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status');
@@ -86,5 +93,6 @@ try {
   console.log(`${formatInt(DELIVERIES)} deliveries kept, ${REQUESTS} calls each`);
   console.log(table([['call', 'median ms', 'max ms'], ...rows, row('baseline: GROUP BY status over the table', baseline)]));
 } finally {
+  await stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -138,7 +138,7 @@ export interface Store {
    * report on every request.
    */
   queueCounts(): QueueCounts;
-  /** Counts by status, done included: a scan of every delivery kept (for tests and tools, not request paths). */
+  /** Counts by status, done included: a scan of every delivery kept, so not for request paths (queueCounts is). */
   deliveryCounts(): Record<DeliveryStatus, number>;
   /** Dead-lettered deliveries per connection id (only connections that have some). */
   deadByConnection(): Record<string, number>;
