@@ -92,8 +92,8 @@ function createInboxCore(db, Database, options) {
   }
 
   let lock = null;
-  function loadKeys() {
-    if (keys) return;
+  function lockWriter() {
+    if (lock) return;
     lock = new Database(db.name + '-inbox.lock', { timeout: 0 });
     try {
       lock.exec('BEGIN EXCLUSIVE');
@@ -104,6 +104,10 @@ function createInboxCore(db, Database, options) {
       refused.code = 'STORE_IN_USE';
       throw refused;
     }
+  }
+  function loadKeys() {
+    if (keys) return;
+    lockWriter();
     keys = new Map();
     try {
       for (const [seq, connector, connection, id] of db.prepare('SELECT seq, connector, connection, delivery_id FROM deliveries').raw().iterate()) add(hashOf(connector, connection, id), seq);
@@ -199,12 +203,15 @@ function createInboxCore(db, Database, options) {
       return rows.length;
     },
     close() { if (lock) lock.close(); },
+    lockWriter,
     loadKeys,
   };
 }
 `;
 
 export interface InlineInboxCore extends InboxCore {
+  /** Takes the writer lock now (refused with STORE_IN_USE when another process holds it). */
+  lockWriter(): void;
   /** Takes the writer lock and loads the dedupe keys now (otherwise on the first insert). */
   loadKeys(): void;
   close(): void;

@@ -135,6 +135,17 @@ describe('createSqliteStore: inbox', () => {
       expect(await store.findDeliveries('nope', ACME)).toEqual([]);
     });
   }
+  it('opens as soon as the writer holds the lock; deliveries submitted right away are still checked against every stored key', async () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => `full-${i}`);
+    for (let i = 0; i < ids.length; i += 2_000) await Promise.all(ids.slice(i, i + 2_000).map((id) => store.insertDelivery(delivery(id))));
+    await store.close();
+    store = open();
+    await store.opened();
+    // The last key stored is the last one the writer loads: these wait for the whole scan.
+    const [last, first, fresh] = await Promise.all([store.insertDelivery(delivery('full-19999')), store.insertDelivery(delivery('full-0')), store.insertDelivery(delivery('full-new'))]);
+    expect([last.duplicate, first.duplicate, fresh.duplicate]).toEqual([true, true, false]);
+    expect(store.deliveryCounts().pending).toBe(20_001);
+  });
   it('forgets the keys of a batch whose transaction rolled back', async () => {
     await store.close();
     store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox: 'inline' });

@@ -148,8 +148,9 @@ export interface Store {
    */
   pruneDeliveries(before: number, limit: number): Promise<number>;
   /**
-   * Resolves once the inbox can take deliveries: its writer holds the data directory's inbox lock and
-   * has loaded the dedupe keys. Rejects with STORE_IN_USE when another process holds the lock.
+   * Resolves once the inbox can take deliveries: its writer holds the data directory's inbox lock.
+   * Rejects with STORE_IN_USE when another process holds the lock. The writer thread loads the
+   * dedupe keys right after, and deliveries submitted meanwhile wait for them (never checked without).
    */
   opened(): Promise<void>;
 
