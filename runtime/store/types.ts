@@ -150,7 +150,8 @@ export interface Store {
   /**
    * Resolves once the inbox can take deliveries: its writer holds the data directory's inbox lock.
    * Rejects with STORE_IN_USE when another process holds the lock. The writer thread loads the
-   * dedupe keys right after, and deliveries submitted meanwhile wait for them (never checked without).
+   * dedupe keys right after, and deliveries submitted meanwhile wait for them (never checked without);
+   * the inline inbox loads them before this resolves.
    */
   opened(): Promise<void>;
 
