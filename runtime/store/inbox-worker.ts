@@ -60,7 +60,6 @@ const ops = {
   settle: (m) => core.settle(m.outcomes),
   upsert: (m) => core.upsert(m.connection, m.batches),
   published: (m) => core.published(m.seq, m.at),
-  lookup: (m) => core.lookup(m.keys),
 };
 // Several redoable writes (see core.redoable) share one transaction; nested, each op's own becomes a savepoint.
 const batchTx = db.transaction((items) => items.map((m) => ops[m.op](m)));
@@ -88,10 +87,14 @@ function flush() {
   const ext = extQueue;
   extQueue = [];
   // Inbox inserts: one transaction, one fsync. Redoable writes (dispatcher outcomes, records): no fsync of their own.
-  // Retention's deletes: each in its own transaction (see core.prune).
+  // Retention's deletes: each in its own transaction (see core.prune). Lookups only read the keys in
+  // memory (and the rows they match), after this turn's inserts: no transaction.
   run(items.filter((m) => Array.isArray(m)), (inserts) => core.insertAll(inserts), parentPort);
-  run(items.filter((m) => !Array.isArray(m) && m.op !== 'prune'), redoable, parentPort);
-  for (const m of items) if (m.op === 'prune') run([m], () => [core.redoable(() => core.prune(m.below, m.limit))], parentPort);
+  run(items.filter((m) => m.op in ops), redoable, parentPort);
+  for (const m of items) {
+    if (m.op === 'prune') run([m], () => [core.redoable(() => core.prune(m.below, m.limit))], parentPort);
+    else if (m.op === 'lookup') run([m], () => [core.lookup(m.keys)], parentPort);
+  }
   if (extPort) run(ext, redoable, extPort);
 }
 parentPort.on('message', (message) => {

@@ -101,12 +101,13 @@ export interface RecordBatch {
   records: ReadonlyArray<{ key: string; data: Record<string, unknown> }>;
 }
 
+/** Deliveries waiting (pending, failed) and dead-lettered, by status. */
+export type QueueCounts = Record<Exclude<DeliveryStatus, 'done'>, number>;
+
 /**
  * The durable store the flows receive: webhook inbox, connections, records, sync state, runs and
  * tokens. `insertDelivery` resolves only once the row is durable on disk (group commit).
  */
-export type QueueCounts = Record<Exclude<DeliveryStatus, 'done'>, number>;
-
 export interface Store {
   insertDelivery(delivery: NewDelivery): Promise<InsertResult>;
   /** Record that the bus confirmed a delivery. */
