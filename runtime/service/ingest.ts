@@ -29,7 +29,7 @@ export interface IngestDeps {
   /** Called after a new delivery is durable. */
   onAccepted(): void;
   /** A receiver without a dispatcher: called once the bus confirmed a delivery, to mark it done here. */
-  handedOff?(seq: number): void;
+  handedOff?(seq: number, connection: string): void;
 }
 
 const VERIFY_STATUS: Record<VerifyFailureReason, [number, string, IngestOutcome]> = {
@@ -73,7 +73,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   let event: string;
   let json = false;
   try {
-    const fromHeaders = await deliveryKeysFromHeaders(webhooks, headers, contentType);
+    const fromHeaders = deliveryKeysFromHeaders(webhooks, headers, contentType);
     json = fromHeaders !== undefined;
     ({ deliveryId, event } = fromHeaders ?? (await parseDelivery(webhooks, rawBody, headers, contentType)));
   } catch (error) {
@@ -95,7 +95,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
     try {
       await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody });
       await deps.store.markPublished(result.seq, deps.now());
-      deps.handedOff?.(result.seq);
+      deps.handedOff?.(result.seq, target.connection);
     } catch (error) {
       // Stored locally (the local dispatcher still maps it) but not confirmed on the bus: no 2xx.
       deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'publishing the delivery failed');

@@ -11,6 +11,7 @@ import { openSqliteStore } from '../store/index.js';
 import type { ConnectionRow, DeliverySummary, Store } from '../store/types.js';
 import type { Connector } from '../sync/types.js';
 import { renderSecrets, type RawHeaders } from '../webhooks/index.js';
+import type { WebhooksNode } from '../webhooks/schema.js';
 import type { BackoffOptions } from './backoff.js';
 import { checkConnectionInput, readConnectionsFile, type ConnectionInput } from './connections-file.js';
 import { createPipelineCache } from './pipelines.js';
@@ -18,7 +19,7 @@ import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { createThreadDispatcher, manifestsReloadable, type ThreadDispatcher } from './dispatcher-thread.js';
 import { createConnector } from '../sync/index.js';
 import { buildHealth, type HealthReport } from './health.js';
-import { failure, ingestDelivery, type IngestReply } from './ingest.js';
+import { failure, ingestDelivery, type IngestDeps, type IngestReply, type IngestTarget } from './ingest.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
 import { createRetention, type Retention } from './retention.js';
@@ -101,7 +102,8 @@ interface Live {
   row: ConnectionRow;
   manifest: LoadedManifest;
   secretPaths: string[];
-  webhookSecrets?: Promise<string[]>;
+  /** What ingest needs of this connection, built on its first webhook. */
+  intake?: IngestTarget;
   connector?: Promise<Connector>;
   opened?: Connector;
 }
@@ -243,6 +245,20 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     probes.start();
   }
 
+  // Built once, not per request: ingest is the hot path.
+  const ingestDeps: IngestDeps = {
+    store, bus, metrics, now, ...(logger ? { logger } : {}),
+    onAccepted: () => dispatcher.wake(),
+    ...(dispatch ? {} : { handedOff: (seq: number, connection: string) => store.completeDelivery(seq, connection, []) }),
+  };
+  const intakeFor = (entry: Live, webhooks: WebhooksNode): IngestTarget => {
+    let secrets: Promise<string[]> | undefined;
+    return {
+      connector: entry.row.connector, connection: entry.row.id, webhooks,
+      secrets: () => (secrets ??= renderSecrets(webhooks.signature, { config: entry.row.config })),
+    };
+  };
+
   let closing: Promise<void> | undefined;
   return {
     store, metrics, bus, dispatcher, syncs, scheduler, probes, retention,
@@ -271,15 +287,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       ingesting[0]!++;
       let reply: IngestReply;
       try {
-        reply = await ingestDelivery(
-          {
-            store, bus, metrics, now, ...(logger ? { logger } : {}),
-            onAccepted: () => dispatcher.wake(),
-            ...(dispatch ? {} : { handedOff: (seq: number) => store.completeDelivery(seq, connection, []) }),
-          },
-          { connector, connection, webhooks, secrets: () => (entry.webhookSecrets ??= renderSecrets(webhooks.signature, { config: entry.row.config })) },
-          rawBody, headers, contentType,
-        );
+        entry.intake ??= intakeFor(entry, webhooks);
+        reply = await ingestDelivery(ingestDeps, entry.intake, rawBody, headers, contentType);
       } finally {
         ingesting[0]!--;
       }

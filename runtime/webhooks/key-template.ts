@@ -30,6 +30,17 @@ export function compileKeyTemplate(source: string): (scope: Scope) => Promise<un
 }
 
 /**
+ * A template rendered from the request headers alone, synchronously (ingest runs it on every request,
+ * before the store's round trip): `{ value }` (undefined for a missing header), or undefined when the
+ * template needs more than the native subset (not headers-only, or a path into a header's text).
+ */
+export function renderHeadersKey(source: string, headers: Readonly<Record<string, string>>): { value: unknown } | undefined {
+  if (!readsHeadersOnly(source)) return undefined;
+  const value = compileNative(source)!({ headers });
+  return value === FALLBACK ? undefined : { value };
+}
+
+/**
  * Whether a key template can be rendered from the request headers alone (paths under `headers` and
  * string literals): then the body need not be parsed before the delivery is stored. Anything the
  * native subset does not cover counts as reading the body.
@@ -62,9 +73,13 @@ function nativeAst(source: string): Node | undefined {
   }
 }
 
+const natives = new Map<string, Native | undefined>();
 function compileNative(source: string): Native | undefined {
-  const ast = nativeAst(source);
-  return ast && compileNode(ast);
+  if (!natives.has(source)) {
+    const ast = nativeAst(source);
+    natives.set(source, ast && compileNode(ast));
+  }
+  return natives.get(source);
 }
 
 function compileNode(node: Node): Native | undefined {

@@ -37,18 +37,27 @@ describe('parseDelivery', () => {
 });
 
 describe('deliveryKeysFromHeaders', () => {
-  it('renders GitHub keys without the body for JSON deliveries', async () => {
-    expect(await deliveryKeysFromHeaders(github, headers, 'application/json')).toEqual({ deliveryId: '42:abc-guid', event: 'pull_request' });
-    expect(await deliveryKeysFromHeaders(github, headers, undefined)).toEqual({ deliveryId: '42:abc-guid', event: 'pull_request' });
+  it('renders GitHub keys without the body for JSON deliveries, synchronously', () => {
+    expect(deliveryKeysFromHeaders(github, headers, 'application/json')).toEqual({ deliveryId: '42:abc-guid', event: 'pull_request' });
+    expect(deliveryKeysFromHeaders(github, headers, undefined)).toEqual({ deliveryId: '42:abc-guid', event: 'pull_request' });
   });
-  it('declines form bodies and keys that read the body, so parseDelivery handles them', async () => {
-    expect(await deliveryKeysFromHeaders(github, headers, 'application/x-www-form-urlencoded; charset=utf-8')).toBeUndefined();
-    expect(await deliveryKeysFromHeaders({ delivery_id: '{{ body.event_id }}', event: github.event }, headers, 'application/json')).toBeUndefined();
-    expect(await deliveryKeysFromHeaders({ delivery_id: github.delivery_id, event: '{{ body.type }}' }, headers, 'application/json')).toBeUndefined();
+  it('declines form bodies and keys that read the body, so parseDelivery handles them', () => {
+    expect(deliveryKeysFromHeaders(github, headers, 'application/x-www-form-urlencoded; charset=utf-8')).toBeUndefined();
+    expect(deliveryKeysFromHeaders({ delivery_id: '{{ body.event_id }}', event: github.event }, headers, 'application/json')).toBeUndefined();
+    expect(deliveryKeysFromHeaders({ delivery_id: github.delivery_id, event: '{{ body.type }}' }, headers, 'application/json')).toBeUndefined();
   });
-  it('throws WEBHOOK_BODY when a key header is missing', async () => {
-    const error = await deliveryKeysFromHeaders(github, { 'x-github-event': 'push' }, 'application/json').catch((e: unknown) => e);
+  it('declines a path into a header\'s text (JSONata renders it)', () => {
+    expect(deliveryKeysFromHeaders({ delivery_id: '{{ headers.`x-github-delivery`.part }}', event: github.event }, headers, 'application/json')).toBeUndefined();
+  });
+  it('throws WEBHOOK_BODY when a key header is missing', () => {
+    let error: unknown;
+    try {
+      deliveryKeysFromHeaders(github, { 'x-github-event': 'push' }, 'application/json');
+    } catch (e) {
+      error = e;
+    }
     expect(isConnectorError(error) && error.code).toBe('WEBHOOK_BODY');
+    expect(() => deliveryKeysFromHeaders(github, { 'x-github-delivery': 'abc', 'x-github-hook-id': '42' }, 'application/json')).toThrow(/no event type/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { ConnectorError } from '../errors/index.js';
 import { normaliseHeaders } from './headers.js';
-import { compileKeyTemplate, readsHeadersOnly } from './key-template.js';
+import { compileKeyTemplate, renderHeadersKey } from './key-template.js';
 import type { WebhooksNode } from './schema.js';
 import type { RawHeaders } from './types.js';
 
@@ -28,12 +28,16 @@ export async function parseDelivery(webhooks: Pick<WebhooksNode, 'delivery_id' |
  * The dedupe key and event from the headers alone, when the manifest's `delivery_id` and `event` read
  * nothing else and the body is meant to be JSON (not a form); otherwise undefined (use parseDelivery).
  * The body is not parsed here: the caller has it checked as JSON before storing it (the store does so
- * on its writer thread, see `NewDelivery.json`) and reports a failure with `invalidJson`.
+ * on its writer thread, see `NewDelivery.json`) and reports a failure with `invalidJson`. Synchronous:
+ * it runs on every webhook request.
  */
-export async function deliveryKeysFromHeaders(webhooks: Pick<WebhooksNode, 'delivery_id' | 'event'>, headers: RawHeaders, contentType: string | undefined): Promise<Omit<ParsedDelivery, 'payload'> | undefined> {
-  if (mediaType(contentType) === FORM || !readsHeadersOnly(webhooks.delivery_id) || !readsHeadersOnly(webhooks.event)) return undefined;
-  const scope = { headers: normaliseHeaders(headers) };
-  return { deliveryId: await renderKey(webhooks.delivery_id, scope, 'delivery_id'), event: await renderKey(webhooks.event, scope, 'event') };
+export function deliveryKeysFromHeaders(webhooks: Pick<WebhooksNode, 'delivery_id' | 'event'>, headers: RawHeaders, contentType: string | undefined): Omit<ParsedDelivery, 'payload'> | undefined {
+  if (mediaType(contentType) === FORM) return undefined;
+  const normalised = normaliseHeaders(headers);
+  const deliveryId = renderHeadersKey(webhooks.delivery_id, normalised);
+  const event = deliveryId === undefined ? undefined : renderHeadersKey(webhooks.event, normalised);
+  if (event === undefined) return undefined;
+  return { deliveryId: checkKey(deliveryId!.value, webhooks.delivery_id, 'delivery_id'), event: checkKey(event.value, webhooks.event, 'event') };
 }
 
 /** The WEBHOOK_BODY error for a body (or form field, `what`) that JSON.parse refused with `reason`. */
@@ -73,6 +77,11 @@ async function renderKey(source: string, scope: Record<string, unknown>, key: 'd
   } catch (cause) {
     throw new ConnectorError('WEBHOOK_BODY', `webhooks.${key} could not be computed for this delivery`, { cause, context: { key } });
   }
+  return checkKey(value, source, key);
+}
+
+/** A rendered key as text; WEBHOOK_BODY when it is missing. */
+function checkKey(value: unknown, source: string, key: 'delivery_id' | 'event'): string {
   const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
   // Mixed templates render a missing header as empty text: "hook:" alone is as bad as nothing.
   if (text === '' || /(^[:.\-_]|[:.\-_]$)/.test(text)) {
