@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${'run'.padEnd(26)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p95 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'2xx'.padStart(8)} ${'errors'.padStart(6)} ${'CPU ms/req'.padStart(10)} ${'+dispatch'.padStart(10)} ${'drain s'.padStart(8)}\n`);
     rounds.forEach((r, i) => process.stdout.write(`${row(`serve (durable), max #${i + 1}`, r.durable)}\n${row(`baseline (verify), max #${i + 1}`, r.base)}\n`));
     process.stdout.write(`${row(`serve (durable), ${RATE}/s`, durableAtRate)}\n${row(`baseline (verify), ${RATE}/s`, baseAtRate)}\n`);
-    process.stdout.write(`\nratio durable/baseline by round: ${rounds.map((r) => r.ratio.toFixed(2)).join(', ')}; median ${ratio.toFixed(2)}; median serve ${fmt(durable.requestsPerSecond)} req/s; load average now ${loadavg()[0]!.toFixed(1)}\n`);
+    process.stdout.write(`\nratio durable/baseline by round: ${rounds.map((r) => r.ratio.toFixed(3)).join(', ')}; median ${ratio.toFixed(3)}; median serve ${fmt(durable.requestsPerSecond)} req/s; load average now ${loadavg()[0]!.toFixed(1)}\n`);
     const checks = [
       [`median durable deliveries/s >= ${TARGETS.durablePerSecond}`, durable.requestsPerSecond >= TARGETS.durablePerSecond],
       [`p99 at ${RATE} req/s <= ${TARGETS.p99AtRateMs} ms`, durableAtRate.p99 <= TARGETS.p99AtRateMs],
