@@ -101,6 +101,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const getDeliveryStmt = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE seq = ?`);
   const waitingCountStmt = db.prepare(QUEUE_COUNT_SQL.waiting);
   const deadCountStmt = db.prepare(QUEUE_COUNT_SQL.dead);
+  // On every /health request, like the counts above; the literal status term lets it read deliveries_dead.
+  const deadByConnectionStmt = db.prepare(`SELECT connection, COUNT(*) AS n FROM deliveries WHERE status = 'dead' GROUP BY connection`);
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
 
   const store: Store = {
@@ -172,7 +174,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return worker ? worker.prune(boundary, limit) : core().redoable(() => core().prune(boundary, limit));
     },
     deadByConnection() {
-      const rows = db.prepare(`SELECT connection, COUNT(*) AS n FROM deliveries WHERE status = 'dead' GROUP BY connection`).all() as Array<{ connection: string; n: number }>;
+      const rows = deadByConnectionStmt.all() as Array<{ connection: string; n: number }>;
       return Object.fromEntries(rows.map((row) => [row.connection, row.n]));
     },
     queueCounts() {

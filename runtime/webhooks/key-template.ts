@@ -18,7 +18,7 @@ export function compileKeyTemplate(source: string): (scope: Scope) => Promise<un
   const cached = cache.get(source);
   if (cached) return cached;
   const template = compileTemplate(source);
-  const native = compileNative(source);
+  const native = compileNative(source)?.render;
   const render = native
     ? (scope: Scope) => {
         const value = native(scope);
@@ -35,8 +35,9 @@ export function compileKeyTemplate(source: string): (scope: Scope) => Promise<un
  * template needs more than the native subset (not headers-only, or a path into a header's text).
  */
 export function renderHeadersKey(source: string, headers: Readonly<Record<string, string>>): { value: unknown } | undefined {
-  if (!readsHeadersOnly(source)) return undefined;
-  const value = compileNative(source)!({ headers });
+  const native = compileNative(source);
+  if (!native?.headersOnly) return undefined;
+  const value = native.render({ headers });
   return value === FALLBACK ? undefined : { value };
 }
 
@@ -46,15 +47,8 @@ export function renderHeadersKey(source: string, headers: Readonly<Record<string
  * native subset does not cover counts as reading the body.
  */
 export function readsHeadersOnly(source: string): boolean {
-  let headersOnly = headersOnlyCache.get(source);
-  if (headersOnly === undefined) {
-    const ast = nativeAst(source);
-    headersOnly = ast !== undefined && compileNode(ast) !== undefined && roots(ast).every((root) => root === 'headers');
-    headersOnlyCache.set(source, headersOnly);
-  }
-  return headersOnly;
+  return compileNative(source)?.headersOnly ?? false;
 }
-const headersOnlyCache = new Map<string, boolean>();
 
 function roots(node: Node): string[] {
   if (node.type === 'string') return [];
@@ -73,13 +67,18 @@ function nativeAst(source: string): Node | undefined {
   }
 }
 
-const natives = new Map<string, Native | undefined>();
-function compileNative(source: string): Native | undefined {
-  if (!natives.has(source)) {
+/** A template in the native subset: its renderer, and whether it reads nothing but headers. Compiled once per source. */
+interface NativeTemplate { render: Native; headersOnly: boolean }
+const natives = new Map<string, NativeTemplate | null>();
+function compileNative(source: string): NativeTemplate | undefined {
+  let native = natives.get(source);
+  if (native === undefined) {
     const ast = nativeAst(source);
-    natives.set(source, ast && compileNode(ast));
+    const render = ast && compileNode(ast);
+    native = render ? { render, headersOnly: roots(ast!).every((root) => root === 'headers') } : null;
+    natives.set(source, native);
   }
-  return natives.get(source);
+  return native ?? undefined;
 }
 
 function compileNode(node: Node): Native | undefined {
