@@ -7,7 +7,7 @@ import { parseManifest } from '../manifest/load.js';
 import { expandEnv } from './env.js';
 import { readJsonFile } from './read-json.js';
 import { resolveConfig } from './resolve.js';
-import { secretValues } from './secret-values.js';
+import { secretPaths, secretValues } from './secret-values.js';
 
 const manifest = parseManifest(
   `
@@ -108,6 +108,33 @@ describe('secretValues()', () => {
       additionalProperties: { type: 'string', secret: true },
     };
     expect(secretValues(spec, { keys: [{ value: 'k1' }, { value: 'k2' }], other: 'o1' }).sort()).toEqual(['k1', 'k2', 'o1']);
+  });
+});
+
+describe('secretPaths()', () => {
+  const spec = {
+    type: 'object',
+    properties: {
+      plain: { type: 'string' },
+      credentials: {
+        anyOf: [
+          { type: 'object', properties: { token: { type: 'string', secret: true } } },
+          { type: 'object', secret: true },
+        ],
+      },
+      keys: { type: 'array', items: { type: 'string', secret: true } },
+      constructor: { type: 'string' },
+    },
+    patternProperties: { '^x-': { type: 'string', secret: true } },
+  };
+
+  it('names each secret value of the config by its keys and indexes, outermost only', () => {
+    const config = { plain: 'p', credentials: { token: 't' }, keys: ['k0', 'k1'], 'x-key': 'h', constructor: 'c' };
+    expect(secretPaths(spec, config)).toEqual([['credentials'], ['x-key'], ['keys', 0], ['keys', 1]]);
+  });
+
+  it('names only values the config has', () => {
+    expect(secretPaths(spec, { plain: 'p', keys: [] })).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import { createSpecAjv } from '../manifest/ajv.js';
 import { deepFreeze } from '../manifest/freeze.js';
 import type { LoadedManifest } from '../manifest/loaded-manifest.js';
 import { expandEnv, type Env } from './env.js';
+import { isSecretSchema } from './secret-values.js';
 
 export interface ResolveConfigOptions {
   /** Where `${VAR}` values come from (default: process.env). */
@@ -61,10 +62,6 @@ function configPath(error: ErrorObject): string {
   return ['config', ...segments].join('.');
 }
 
-function isSecret(schema: unknown): boolean {
-  return typeof schema === 'object' && schema !== null && ((schema as Record<string, unknown>)['secret'] === true || (schema as Record<string, unknown>)['airbyte_secret'] === true);
-}
-
 /** One problem, with the value only when the field is not secret (and short). */
 function describeError(error: ErrorObject): string {
   const path = configPath(error);
@@ -74,7 +71,7 @@ function describeError(error: ErrorObject): string {
     case 'additionalProperties':
       return `${path} is not a known config key`;
     default: {
-      const secret = isSecret(error.parentSchema) || isSecret(error.schema);
+      const secret = isSecretSchema(error.parentSchema) || isSecretSchema(error.schema);
       const shown = secret ? '' : `, got ${preview(error.data)}`;
       return `${path} ${error.message ?? 'is invalid'}${shown}`;
     }

@@ -23,8 +23,8 @@ import { failure, ingestDelivery, type IngestDeps, type IngestReply, type Ingest
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
 import { createRetention, type Retention } from './retention.js';
-import { resolveConfig, secretValues } from '../config/index.js';
-import { secretFields, withoutSecrets } from './spec.js';
+import { resolveConfig, secretPaths, secretValues, type SecretPath } from '../config/index.js';
+import { describeSecretPath, withoutSecrets } from './spec.js';
 import { createSyncRunner, type SyncRunner } from './sync-runner.js';
 
 export interface ServiceOptions {
@@ -101,7 +101,7 @@ export interface Service {
 interface Live {
   row: ConnectionRow;
   manifest: LoadedManifest;
-  secretPaths: string[];
+  secretPaths: SecretPath[];
   /** What ingest needs of this connection, built on its first webhook. */
   intake?: IngestTarget;
   connector?: Promise<Connector>;
@@ -184,7 +184,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     if (!manifest) throw new ConnectorError('MANIFEST_NOT_FOUND', `connection ${row.id}: no manifest named ${row.connector}`, { hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}` });
     const previous = live.get(row.id);
     void previous?.opened?.close().catch(() => {});
-    const entry: Live = { row, manifest, secretPaths: secretFields(manifest.node.spec) };
+    const entry: Live = { row, manifest, secretPaths: secretPaths(manifest.node.spec, row.config) };
     live.set(row.id, entry);
     threaded?.setConnection({ id: row.id, connector: row.connector, config: row.config });
     if (row.schedule) scheduler.schedule(row.id, row.schedule);
@@ -194,7 +194,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   const toPublic = (entry: Live): PublicConnection => ({
     id: entry.row.id, connector: entry.row.connector, config: withoutSecrets(entry.row.config, entry.secretPaths),
-    secrets: entry.secretPaths.filter((path) => valueAt(entry.row.config, path) !== undefined), schedule: entry.row.schedule, source: entry.row.source,
+    secrets: entry.secretPaths.map(describeSecretPath), schedule: entry.row.schedule, source: entry.row.source,
   });
 
   function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
@@ -204,10 +204,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // `${ENV}` is expanded for the connections file only: an API caller must not read the server's environment.
     const config = structuredClone(resolveConfig(entry.config, manifest, source === 'file' ? { env, ...(options.connectionsFile ? { file: options.connectionsFile } : {}) } : { env: {} })) as Record<string, unknown>;
     const row: ConnectionRow = { id: entry.id, connector: entry.connector, config, schedule: entry.schedule ?? null, source };
-    const paths = secretFields(manifest.node.spec);
     // Check the schedule before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
     if (row.schedule) parseSchedule(row.schedule);
-    store.saveConnection(row, paths);
+    store.saveConnection(row, secretPaths(manifest.node.spec, config));
     return toPublic(activate(row));
   }
 
@@ -358,9 +357,3 @@ async function loadBundled(logger: PinoLogger | undefined): Promise<LoadedManife
 }
 
 const withPort = (inboxPort: MessagePort | undefined) => (inboxPort ? { inboxPort } : {});
-
-function valueAt(config: Record<string, unknown>, path: string): unknown {
-  let node: unknown = config;
-  for (const part of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
-  return node;
-}

@@ -1,25 +1,17 @@
-/** Dotted paths of the spec properties marked `secret: true` (nested objects included). */
-export function secretFields(spec: unknown, prefix = ''): string[] {
-  const out: string[] = [];
-  const properties = (spec as { properties?: Record<string, unknown> } | undefined)?.properties;
-  if (!properties || typeof properties !== 'object') return out;
-  for (const [name, node] of Object.entries(properties)) {
-    const path = prefix ? `${prefix}.${name}` : name;
-    const schema = node as { secret?: boolean; airbyte_secret?: boolean; type?: unknown };
-    if (schema.secret === true || schema.airbyte_secret === true) out.push(path);
-    else out.push(...secretFields(schema, path));
-  }
-  return out;
-}
+import type { SecretPath } from '../config/index.js';
 
-/** The config without its secret fields (what the admin API returns). */
-export function withoutSecrets(config: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+/** The config without its secret values (what the admin API returns): keys removed, array items nulled. */
+export function withoutSecrets(config: Record<string, unknown>, paths: readonly SecretPath[]): Record<string, unknown> {
   const copy = structuredClone(config);
-  for (const path of fields) {
-    const parts = path.split('.');
+  for (const path of paths) {
     let node: unknown = copy;
-    for (const part of parts.slice(0, -1)) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
-    if (node && typeof node === 'object') delete (node as Record<string, unknown>)[parts[parts.length - 1]!];
+    for (const part of path.slice(0, -1)) node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[part] : undefined;
+    const last = path[path.length - 1]!;
+    if (Array.isArray(node)) node[last as number] = null;
+    else if (node && typeof node === 'object') delete (node as Record<string | number, unknown>)[last];
   }
   return copy;
 }
+
+/** How the admin API names a secret's place: `credentials.token`, `tokens.0`. */
+export const describeSecretPath = (path: SecretPath): string => path.join('.');

@@ -1,14 +1,14 @@
+import type { SecretPath } from '../config/index.js';
 import type { SecretBox } from '../crypto/index.js';
 
 const SEALED = '$sealed';
 
-/** Replace the values at `paths` (dotted) with `{ "$sealed": box.seal(JSON) }`; returns a new object. */
-export function sealFields(config: Record<string, unknown>, paths: readonly string[], box: SecretBox): Record<string, unknown> {
+/** Replace the values at `paths` with `{ "$sealed": box.seal(JSON) }`; returns a new object. */
+export function sealFields(config: Record<string, unknown>, paths: readonly SecretPath[], box: SecretBox): Record<string, unknown> {
   const copy = structuredClone(config);
   for (const path of paths) {
-    const parts = path.split('.');
-    const parent = walk(copy, parts.slice(0, -1));
-    const last = parts[parts.length - 1]!;
+    const parent = walk(copy, path.slice(0, -1));
+    const last = path[path.length - 1]!;
     if (parent && parent[last] !== undefined) parent[last] = { [SEALED]: box.seal(JSON.stringify(parent[last])) };
   }
   return copy;
@@ -26,11 +26,11 @@ export function openFields(value: unknown, box: SecretBox): unknown {
   return value;
 }
 
-function walk(root: Record<string, unknown>, parts: readonly string[]): Record<string, unknown> | undefined {
+function walk(root: Record<string, unknown>, parts: SecretPath): Record<string | number, unknown> | undefined {
   let node: unknown = root;
   for (const part of parts) {
     if (!node || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[part];
+    node = (node as Record<string | number, unknown>)[part];
   }
-  return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+  return node && typeof node === 'object' ? (node as Record<string | number, unknown>) : undefined;
 }

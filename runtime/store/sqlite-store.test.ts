@@ -252,12 +252,13 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     expect(store.listRecords('c', 's', 10).map((r) => [r.key, r.data['v']])).toEqual([['a', 2], ['b', 1]]);
   });
   it('seals secret fields at rest and opens them on read', async () => {
-    store.saveConnection({ id: 'acme', connector: 'github', config: { token: 'ghp_SECRET1', nested: { key: 'SECRET2' }, repos: ['a/b'] }, schedule: 'every 1h', source: 'api' }, ['token', 'nested.key']);
-    expect(store.getConnection('acme')!.config).toEqual({ token: 'ghp_SECRET1', nested: { key: 'SECRET2' }, repos: ['a/b'] });
+    const config = { token: 'ghp_SECRET1', nested: { key: 'SECRET2' }, keys: ['public', 'SECRET3'], repos: ['a/b'] };
+    store.saveConnection({ id: 'acme', connector: 'github', config, schedule: 'every 1h', source: 'api' }, [['token'], ['nested', 'key'], ['keys', 1]]);
+    expect(store.getConnection('acme')!.config).toEqual(config);
     await store.close();
     const raw = readFileSync(join(dir, 'gwi.db')).toString('latin1') + readFileSync(join(dir, 'gwi.db-wal'), { flag: 'a+' }).toString('latin1');
-    expect(raw).not.toContain('ghp_SECRET1');
-    expect(raw).not.toContain('SECRET2');
+    for (const secret of ['ghp_SECRET1', 'SECRET2', 'SECRET3']) expect(raw.includes(secret), secret).toBe(false);
+    expect(raw.includes('"public"')).toBe(true);
     store = open();
     expect(store.listConnections()[0]!.config['token']).toBe('ghp_SECRET1');
   });

@@ -189,8 +189,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return counts;
     },
 
-    saveConnection(row, secretFields) {
-      const sealed = sealFields(row.config, secretFields, box);
+    saveConnection(row, secretPaths) {
+      const sealed = sealFields(row.config, secretPaths, box);
       db.prepare(`INSERT INTO connections (id, connector, config, schedule, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET connector = excluded.connector, config = excluded.config, schedule = excluded.schedule, source = excluded.source, updated_at = excluded.updated_at`)
         .run(row.id, row.connector, JSON.stringify(sealed), row.schedule, row.source, Date.now());

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { TokenStore } from '../auth/types.js';
+import type { SecretPath } from '../config/index.js';
 import type { StreamState } from '../protocol/messages.js';
 
 export type DeliveryStatus = 'pending' | 'done' | 'failed' | 'dead';
@@ -156,8 +157,8 @@ export interface Store {
    */
   opened(): Promise<void>;
 
-  /** `secretFields` are dotted paths into config whose values are sealed at rest. */
-  saveConnection(row: ConnectionRow, secretFields: readonly string[]): void;
+  /** The values at `secretPaths` (from `secretPaths(spec, config)`) are sealed at rest. */
+  saveConnection(row: ConnectionRow, secretPaths: readonly SecretPath[]): void;
   getConnection(id: string): ConnectionRow | undefined;
   listConnections(): ConnectionRow[];
 

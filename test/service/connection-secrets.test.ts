@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseManifest } from '../../runtime/manifest/index.js';
+import { auth, HOOKS_MANIFEST, startService, tempDir } from './fixtures.js';
+
+/** The hooks connector with secrets where a flat walk of `properties` does not find them. */
+const VAULT_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: vault').replace(
+  /spec:\n[\s\S]*?\nrequester:/,
+  `spec:
+  type: object
+  required: [webhook_secret, credentials]
+  properties:
+    webhook_secret: { type: string, secret: true }
+    credentials:
+      oneOf:
+        - { type: object, required: [token], properties: { token: { type: string, secret: true } } }
+        - type: object
+          required: [client_id, client_secret]
+          properties:
+            client_id: { type: string }
+            client_secret: { type: string, secret: true }
+    signing_keys: { type: array, items: { type: string, secret: true } }
+    extra_headers: { type: object, additionalProperties: { type: string, secret: true } }
+    repositories: { type: array, items: { type: string }, default: [] }
+requester:`,
+);
+
+let tmp: ReturnType<typeof tempDir>;
+let ctx: Awaited<ReturnType<typeof startService>>;
+const open = () => startService(tmp.dir, { background: false, manifests: [parseManifest(HOOKS_MANIFEST, 'hooks.yaml'), parseManifest(VAULT_MANIFEST, 'vault.yaml')] });
+
+beforeEach(async () => {
+  tmp = tempDir();
+  ctx = await open();
+});
+afterEach(async () => {
+  await ctx.close();
+  tmp.cleanup();
+});
+
+const SECRETS = ['whsec-in-props', 'oauth-client-SECRET', 'signing-key-ONE', 'signing-key-TWO', 'header-SECRET'];
+const config = {
+  webhook_secret: SECRETS[0],
+  credentials: { client_id: 'visible-client-id', client_secret: SECRETS[1] },
+  signing_keys: [SECRETS[2], SECRETS[3]],
+  extra_headers: { 'x-api-key': SECRETS[4] },
+};
+
+describe('connection secrets in oneOf branches, array items and additionalProperties', () => {
+  it('are never returned by the admin API, sealed at rest, and opened for use after a restart', async () => {
+    const created = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'vaulted', connector: 'vault', config } });
+    expect(created.statusCode).toBe(201);
+    const listed = await ctx.app.inject({ method: 'GET', url: '/api/connections', headers: auth });
+    for (const body of [created.body, listed.body]) for (const secret of SECRETS) expect(body).not.toContain(secret);
+    expect(created.json()).toMatchObject({
+      config: { credentials: { client_id: 'visible-client-id' }, signing_keys: [null, null], extra_headers: {} },
+      secrets: ['webhook_secret', 'credentials.client_secret', 'signing_keys.0', 'signing_keys.1', 'extra_headers.x-api-key'],
+    });
+
+    await ctx.close();
+    const raw = ['gwi.db', 'gwi.db-wal'].map((file) => readFileSync(join(tmp.dir, file), { flag: 'a+' }).toString('latin1')).join('');
+    for (const secret of SECRETS) expect(raw.includes(secret), secret).toBe(false);
+    expect(raw.includes('visible-client-id')).toBe(true);
+
+    ctx = await open();
+    expect(ctx.service.secretValues()).toEqual(expect.arrayContaining(SECRETS));
+  });
+});
