@@ -213,7 +213,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Connections stored earlier (API), then the file (which wins for its ids).
   for (const row of store.listConnections()) {
     try {
-      activate(row);
+      // Sealed again with the spec as it is now: a field the manifest has since marked secret (or one
+      // an older version of this service did not find) does not stay in plain text.
+      store.saveConnection(row, activate(row).secretPaths);
     } catch (error) {
       logger?.error({ connection: row.id, err: error instanceof Error ? error.message : String(error) }, 'stored connection skipped');
     }

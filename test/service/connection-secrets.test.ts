@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -64,6 +65,31 @@ describe('connection secrets in oneOf branches, array items and additionalProper
     expect(raw.includes('visible-client-id')).toBe(true);
 
     ctx = await open();
+    expect(ctx.service.secretValues()).toEqual(expect.arrayContaining(SECRETS));
+  });
+});
+
+describe('a stored connection whose secrets are in plain text', () => {
+  it('is sealed again at the next start', async () => {
+    // As an older version, or a manifest that did not yet mark these fields, stored it.
+    ctx.service.store.saveConnection({ id: 'legacy', connector: 'vault', config, schedule: null, source: 'api' }, []);
+    await ctx.close();
+    const storedConfig = () => {
+      const db = new Database(join(tmp.dir, 'gwi.db'), { readonly: true });
+      try {
+        return (db.prepare("SELECT config FROM connections WHERE id = 'legacy'").get() as { config: string }).config;
+      } finally {
+        db.close();
+      }
+    };
+    expect(storedConfig()).toContain(SECRETS[1]);
+
+    ctx = await open();
+    await ctx.close();
+    const sealed = storedConfig();
+    for (const secret of SECRETS) expect(sealed.includes(secret), secret).toBe(false);
+    ctx = await open();
+    expect(ctx.service.getConnection('legacy')).toMatchObject({ secrets: expect.arrayContaining(['credentials.client_secret', 'signing_keys.1']) });
     expect(ctx.service.secretValues()).toEqual(expect.arrayContaining(SECRETS));
   });
 });
