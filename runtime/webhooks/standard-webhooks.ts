@@ -24,14 +24,28 @@ export const verifyStandardWebhooks: Verifier<'standard_webhooks'> = async ({ ru
   }
   const provided = signature!.split(' ').filter((entry) => entry.startsWith('v1,')).map((entry) => entry.slice(3));
   if (provided.length === 0) return fail('mismatch', 'webhook-signature has no v1 signature');
-  for (const secret of secrets) {
-    let expected: string;
+  // An invalid key (not whsec_<base64>) is skipped so that one bad entry does not break rotation;
+  // only when no key is usable is it our configuration problem. Keys are named by position, never shown.
+  const keys: Webhook[] = [];
+  const invalid: number[] = [];
+  secrets.forEach((secret, index) => {
     try {
-      expected = new Webhook(secret).sign(id!, new Date(seconds * 1000), rawBody).slice(3);
+      keys.push(new Webhook(secret));
     } catch {
-      return fail('misconfigured', 'the webhook secret is not a valid Standard Webhooks key (whsec_<base64>)');
+      invalid.push(index + 1);
     }
+  });
+  if (keys.length === 0) return fail('misconfigured', describeInvalid(invalid, secrets.length));
+  const skipped = invalid.length === 0 ? '' : `; skipped: ${describeInvalid(invalid, secrets.length)}`;
+  for (const key of keys) {
+    const expected = key.sign(id!, new Date(seconds * 1000), rawBody).slice(3);
     if (provided.some((candidate) => safeEqual(candidate, expected))) return OK;
   }
-  return fail('mismatch', 'no webhook-signature entry matches the body');
+  return fail('mismatch', `no webhook-signature entry matches the body${skipped}`);
 };
+
+/** Names invalid keys by position only (never by value): "webhook secret 2 of 3 is not a valid ...". */
+function describeInvalid(positions: readonly number[], total: number): string {
+  const which = positions.length === 1 ? `webhook secret ${positions[0]} of ${total} is not a valid key` : `webhook secrets ${positions.join(', ')} of ${total} are not valid keys`;
+  return `${which} for Standard Webhooks (whsec_<base64>)`;
+}

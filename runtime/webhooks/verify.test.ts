@@ -128,6 +128,26 @@ describe('verifySignature: Standard Webhooks', () => {
     const other = 'whsec_' + Buffer.from('another key of some length!!').toString('base64');
     expect(await verifySignature(standard, Buffer.from(SW_BODY), headers, [other, SW_SECRET], at(SW_TS))).toEqual({ ok: true });
   });
+  it('skips an invalid key during rotation instead of refusing every delivery', async () => {
+    for (const bad of ['whsec_abc', 'not base64 !!', 'whsec_']) {
+      expect(await verifySignature(standard, Buffer.from(SW_BODY), headers, [bad, SW_SECRET], at(SW_TS))).toEqual({ ok: true });
+      expect(await verifySignature(standard, Buffer.from(SW_BODY), headers, [SW_SECRET, bad], at(SW_TS))).toEqual({ ok: true });
+    }
+  });
+  it('reports a mismatch (naming skipped keys by position) when a valid key does not match', async () => {
+    const other = 'whsec_' + Buffer.from('another key of some length!!').toString('base64');
+    const result = await verifySignature(standard, Buffer.from(SW_BODY), headers, ['whsec_abc', other], at(SW_TS));
+    expect(result).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(result.ok || result.message).toContain('webhook secret 1 of 2 is not a valid key');
+  });
+  it('answers misconfigured only when no key is valid, naming them by position without their values', async () => {
+    const result = await verifySignature(standard, Buffer.from(SW_BODY), headers, ['whsec_abc', 'whsec_!!!!'], at(SW_TS));
+    expect(result).toMatchObject({ ok: false, reason: 'misconfigured' });
+    const message = result.ok ? '' : result.message;
+    expect(message).toContain('webhook secrets 1, 2 of 2 are not valid keys');
+    expect(message).not.toContain('abc');
+    expect(message).not.toContain('!!!!');
+  });
   it('refuses a tampered body, a wrong secret, a stale timestamp and a changed id', async () => {
     const other = 'whsec_' + Buffer.from('another key of some length!!').toString('base64');
     expect(await verifySignature(standard, Buffer.from('{"test": 2432232315}'), headers, [SW_SECRET], at(SW_TS))).toMatchObject({ reason: 'mismatch' });
