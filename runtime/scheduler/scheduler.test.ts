@@ -124,6 +124,22 @@ describe('createScheduler', () => {
     expect(scheduler.trigger('a')).toBe(false);
   });
 
+  it('stop() waits for a run that never ends only up to stopTimeoutMs, then logs and returns', async () => {
+    const { logger, lines } = recordingLogger();
+    const runs = controllableRuns(); // never finished by this test
+    const scheduler = createScheduler({ run: runs.run, logger, stopTimeoutMs: 5_000 });
+    scheduler.trigger('stuck');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs.calls).toEqual(['stuck']);
+    let stopped = false;
+    void scheduler.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stopped).toBe(true);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'scheduler stopped with syncs still running' }));
+  });
+
   it('unschedule() stops future runs', async () => {
     const calls: string[] = [];
     const scheduler = createScheduler({ run: async (id) => void calls.push(id) });

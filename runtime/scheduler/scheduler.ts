@@ -15,6 +15,11 @@ export interface SchedulerOptions {
   logger?: SchedulerLogger;
   /** Time zone for cron expressions; default the server's. */
   timezone?: string;
+  /**
+   * How long `stop()` waits for runs in progress (default 10 s): shutdown must not hang on a sync
+   * that does not end. The runs are not cancelled here; whoever runs them (the sync runner) aborts them.
+   */
+  stopTimeoutMs?: number;
 }
 
 export interface Scheduler {
@@ -29,7 +34,7 @@ export interface Scheduler {
   isRunning(connectionId: string): boolean;
   /** Ids with a schedule and their next planned run. */
   list(): Array<{ connectionId: string; schedule: string; nextRunAt: Date | null; running: boolean }>;
-  /** Cancels every timer and waits for runs in progress to finish. */
+  /** Cancels every timer and waits for runs in progress to finish, at most `stopTimeoutMs`. */
   stop(): Promise<void>;
 }
 
@@ -117,7 +122,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async stop() {
       stopped = true;
       for (const id of [...entries.keys()]) unschedule(id);
-      await Promise.all(running.values());
+      if (running.size === 0) return;
+      const waitMs = options.stopTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
+      const outcome = await Promise.race([Promise.all(running.values()), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') log?.warn({ connections: [...running.keys()], waitedMs: waitMs }, 'scheduler stopped with syncs still running');
     },
   };
 }

@@ -61,6 +61,11 @@ export interface ServiceOptions {
   dispatch?: boolean;
   /** How long done deliveries (with their bodies) are kept for dedupe and inspection (default 7 days; 0: forever). */
   retentionMs?: number;
+  /**
+   * On close, running syncs are aborted and waited for at most this long (default 10 s); one still
+   * running is then marked failed "interrupted by shutdown", so close() always finishes.
+   */
+  syncStopTimeoutMs?: number;
 }
 
 /** A connection as the admin API shows it: secrets left out, their names listed. */
@@ -134,6 +139,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const connector = createConnector({
         manifest: entry.manifest, config: entry.row.config, connectionId: entry.row.id, tokenStore: store.tokenStore(entry.row.id),
         ...(logger ? { logger } : {}), ...(urlBaseOverride ? { urlBaseOverride } : {}),
+        // Aborted when the service closes: a sync's requests and backoff waits end then.
+        signal: syncs.signal,
       });
       entry.opened = connector;
       return connector;
@@ -164,15 +171,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return entry && { manifest: entry.manifest, config: entry.row.config, pipelineFor: pipelineFor(entry.manifest) };
     },
   });
+  const syncStopTimeoutMs = options.syncStopTimeoutMs;
   const syncs = createSyncRunner({
-    store, bus, metrics, now, ...(logger ? { logger } : {}),
+    store, bus, metrics, now, ...(logger ? { logger } : {}), ...(syncStopTimeoutMs === undefined ? {} : { stopTimeoutMs: syncStopTimeoutMs }),
     target(connectionId) {
       const entry = live.get(connectionId);
       return entry && { connector: entry.row.connector, open: () => openConnector(entry), pipelineFor: pipelineFor(entry.manifest) };
     },
   });
   const scheduler = createScheduler({
-    now,
+    now, ...(syncStopTimeoutMs === undefined ? {} : { stopTimeoutMs: syncStopTimeoutMs }),
     ...(logger ? { logger } : {}),
     run: async (connectionId) => {
       if (live.has(connectionId)) await syncs.start(connectionId, 'schedule').done;
@@ -332,11 +340,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     secretValues: () => [...live.values()].flatMap((entry) => secretValues(entry.manifest.node.spec, entry.row.config)),
     close() {
       closing ??= (async () => {
-        await scheduler.stop();
+        // Together: the scheduler waits for its runs, which end when the sync runner aborts them
+        // (or gives up on them after its deadline).
+        await Promise.all([scheduler.stop(), syncs.stop()]);
         probes.stop();
         retention.stop();
         await dispatcher.stop();
-        await syncs.stop();
         await Promise.allSettled([...live.values()].map((entry) => entry.opened?.close()));
         await bus.close();
         await store.close();

@@ -19,6 +19,12 @@ export interface SyncRunnerOptions {
   now?: () => number;
   /** Records buffered per stream before a write. Default 500. */
   batchSize?: number;
+  /**
+   * How long `stop()` waits for runs in progress after aborting them (default 10 s). A run still
+   * going then (a request the abort cannot reach) is marked failed "interrupted by shutdown" and
+   * left behind, so the caller can close the store: shutdown never waits on an API.
+   */
+  stopTimeoutMs?: number;
 }
 
 export interface SyncRunner {
@@ -28,8 +34,26 @@ export interface SyncRunner {
    */
   start(connectionId: string, trigger: RunRow['trigger']): { run: RunRow; started: boolean; done: Promise<void> };
   isRunning(connectionId: string): boolean;
-  /** Wait for every run in progress. */
+  /**
+   * Aborted when `stop()` begins. Give it to the connectors the runs read through (ConnectorOptions.signal)
+   * so their requests and backoff waits end at shutdown.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Abort the runs in progress and wait for them, at most `stopTimeoutMs`; a run that has not ended
+   * by then is marked failed "interrupted by shutdown" and nothing more of it is written.
+   */
   stop(): Promise<void>;
+}
+
+const INTERRUPTED = 'interrupted by shutdown';
+
+/** Who records a run's end: the run itself, or stop() when it gave up waiting (never both). */
+interface RunFate {
+  abandoned: boolean;
+  recorded: boolean;
+  /** Records written so far. */
+  written: number;
 }
 
 /**
@@ -40,13 +64,17 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
   const { store, bus } = options;
   const now = options.now ?? Date.now;
   const batchSize = options.batchSize ?? 500;
-  const inProgress = new Map<string, { run: RunRow; done: Promise<void> }>();
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  const shutdown = new AbortController();
+  const inProgress = new Map<string, { run: RunRow; done: Promise<void>; abandon(): void }>();
 
-  async function execute(connectionId: string, run: RunRow, target: SyncTarget): Promise<void> {
-    let written = 0;
+  async function execute(connectionId: string, run: RunRow, target: SyncTarget, fate: RunFate): Promise<void> {
+    const abandoned = () => fate.abandoned;
     let failure: string | null = null;
     const buffers = new Map<string, Record<string, unknown>[]>();
     const flush = async (stream?: string): Promise<void> => {
+      // Given up on at shutdown: the store may be closed, and the run is already recorded as failed.
+      if (abandoned()) throw new Error(INTERRUPTED);
       for (const [name, records] of buffers) {
         if ((stream !== undefined && name !== stream) || records.length === 0) continue;
         const pipeline = target.pipelineFor(name);
@@ -54,13 +82,14 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
         await bus.publishRecords(target.connector, connectionId, name, records);
         await store.upsertRecords(connectionId, [batch]);
         options.metrics?.syncRecords.inc({ connection: connectionId, stream: name }, records.length);
-        written += records.length;
+        fate.written += records.length;
         buffers.set(name, []);
       }
     };
     try {
       const connector = await target.open();
       for await (const message of connector.read(undefined, store.loadState(connectionId))) {
+        if (abandoned()) break;
         if (message.type === 'RECORD') {
           const list = buffers.get(message.record.stream) ?? [];
           list.push(message.record.data);
@@ -77,10 +106,14 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
     }
-    store.finishRun(run.id, failure === null ? 'succeeded' : 'failed', written, failure, now());
+    if (abandoned()) return;
+    // Aborted by stop(): the engine reports the aborted request; say why it was aborted.
+    if (failure !== null && shutdown.signal.aborted) failure = INTERRUPTED;
+    fate.recorded = true;
+    store.finishRun(run.id, failure === null ? 'succeeded' : 'failed', fate.written, failure, now());
     options.metrics?.syncRuns.inc({ connection: connectionId, result: failure === null ? 'succeeded' : 'failed' });
     if (failure) options.logger?.warn({ connection: connectionId, run: run.id, err: failure }, 'sync failed');
-    else options.logger?.info({ connection: connectionId, run: run.id, records: written }, 'sync finished');
+    else options.logger?.info({ connection: connectionId, run: run.id, records: fate.written }, 'sync finished');
   }
 
   return {
@@ -90,13 +123,36 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       const target = options.target(connectionId);
       if (!target) throw new Error(`unknown connection ${connectionId}`);
       const run = store.createRun(connectionId, trigger, now());
-      const done = execute(connectionId, run, target).finally(() => inProgress.delete(connectionId));
-      inProgress.set(connectionId, { run, done });
+      const fate: RunFate = { abandoned: false, recorded: false, written: 0 };
+      let release!: () => void;
+      // Settles when the run ends or when stop() gives up on it, whichever comes first.
+      const givenUp = new Promise<void>((resolve) => (release = resolve));
+      const finished = execute(connectionId, run, target, fate).catch((error: unknown) => {
+        options.logger?.error({ connection: connectionId, run: run.id, err: error instanceof Error ? error.message : String(error) }, 'sync run could not be recorded');
+      });
+      const done = Promise.race([finished, givenUp]).finally(() => inProgress.delete(connectionId));
+      const abandon = () => {
+        if (fate.abandoned || fate.recorded) return;
+        fate.abandoned = true;
+        store.finishRun(run.id, 'failed', fate.written, INTERRUPTED, now());
+        options.metrics?.syncRuns.inc({ connection: connectionId, result: 'failed' });
+        options.logger?.error({ connection: connectionId, run: run.id, waitedMs: stopTimeoutMs }, 'sync run interrupted by shutdown: it did not end in time after being aborted');
+        release();
+      };
+      inProgress.set(connectionId, { run, done, abandon });
       return { run, started: true, done };
     },
     isRunning: (connectionId) => inProgress.has(connectionId),
+    signal: shutdown.signal,
     async stop() {
-      await Promise.allSettled([...inProgress.values()].map((entry) => entry.done));
+      shutdown.abort(new Error(INTERRUPTED));
+      const entries = [...inProgress.values()];
+      if (entries.length === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), stopTimeoutMs)));
+      const outcome = await Promise.race([Promise.allSettled(entries.map((entry) => entry.done)), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'late') for (const entry of inProgress.values()) entry.abandon();
     },
   };
 }
