@@ -1,0 +1,77 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseManifest } from '../../runtime/manifest/index.js';
+import { auth, HOOKS_MANIFEST, hooksManifest, startService, tempDir } from './fixtures.js';
+
+/**
+ * An API that only answers 503: the requester retries (gwi_http_retries counts them), the circuit
+ * breaker opens, /metrics shows it open (2) and /health shows the connection down.
+ */
+
+// Retries after 1-2 ms; the breaker may open after 2 requests when half of them failed, and stays
+// open for ten minutes (longer than the test), so the state read afterwards is still `open`.
+const FLAKY_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: flaky').replace(
+  'url_base: "http://127.0.0.1:9"',
+  [
+    'url_base: "http://127.0.0.1:9"',
+    '  retry: { attempts: 4, backoff: constant, base_ms: 1, max_ms: 2, jitter: none }',
+    '  circuit_breaker: { volume_threshold: 2, error_threshold_percentage: 50, reset_timeout_ms: 600000 }',
+  ].join('\n'),
+);
+
+let tmp: ReturnType<typeof tempDir>;
+let api: Server;
+let base: string;
+let requests: number;
+
+beforeEach(async () => {
+  tmp = tempDir();
+  requests = 0;
+  api = createServer((_req, res) => {
+    requests++;
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end('{"message":"upstream unavailable"}');
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  api.closeAllConnections();
+  await new Promise((resolve) => api.close(resolve));
+  tmp.cleanup();
+});
+
+describe('HTTP retries and the circuit breaker through the service', () => {
+  it('counts retries in gwi_http_retries, shows the open breaker in /metrics and the connection down in /health', async () => {
+    const ctx = await startService(tmp.dir, { background: false, manifests: [hooksManifest(), parseManifest(FLAKY_MANIFEST, 'flaky.yaml')], urlBaseOverride: () => base });
+    try {
+      ctx.service.putConnection({ id: 'shaky', connector: 'flaky', config: { webhook_secret: 'x' } }, 'api');
+      const { run_id } = (await ctx.app.inject({ method: 'POST', url: '/api/connections/shaky/sync', headers: auth })).json();
+      let run: { status: string; error: string | null } = { status: 'running', error: null };
+      for (let i = 0; i < 500 && run.status === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        run = (await ctx.app.inject({ method: 'GET', url: `/api/runs/${run_id}`, headers: auth })).json();
+      }
+      expect(run.status).toBe('failed');
+      expect(requests).toBeGreaterThanOrEqual(2);
+
+      const metrics = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const retries = /^gwi_http_retries\{connection="shaky"\} (\d+)$/m.exec(metrics);
+      expect(retries, metrics).not.toBeNull();
+      expect(Number(retries![1])).toBeGreaterThan(0);
+      // metrics.ts: 0 closed, 1 half open, 2 open.
+      expect(metrics).toMatch(/^gwi_circuit_breaker_state\{connection="shaky"\} 2$/m);
+
+      // health.ts: an open breaker marks the connection down; its connector is down (its only
+      // connection), which the aggregate reports as degraded (one connector never takes the service down).
+      const health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
+      expect(health.connectors.flaky.connections.shaky).toMatchObject({ status: 'down', breaker: 'open', last_sync: { status: 'failed' } });
+      expect(health.connectors.flaky.status).toBe('down');
+      expect(health.connectors.hooks.connections.acme.status).toBe('ok');
+      expect(health.status).toBe('degraded');
+    } finally {
+      await ctx.close();
+    }
+  });
+});
