@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../runtime/manifest/index.js';
 import { auth, HOOKS_MANIFEST, hooksManifest, startService, tempDir } from './fixtures.js';
+import { startLocalApi, type LocalApi } from './local-api.js';
 
 /**
  * An API that only answers 503: the requester retries (gwi_http_retries counts them), the circuit
@@ -21,24 +20,22 @@ const FLAKY_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: flaky').repl
 );
 
 let tmp: ReturnType<typeof tempDir>;
-let api: Server;
+let api: LocalApi;
 let base: string;
 let requests: number;
 
 beforeEach(async () => {
   tmp = tempDir();
   requests = 0;
-  api = createServer((_req, res) => {
+  api = await startLocalApi((_req, res) => {
     requests++;
     res.writeHead(503, { 'content-type': 'application/json' });
     res.end('{"message":"upstream unavailable"}');
   });
-  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  base = api.base;
 });
 afterEach(async () => {
-  api.closeAllConnections();
-  await new Promise((resolve) => api.close(resolve));
+  await api.close();
   tmp.cleanup();
 });
 

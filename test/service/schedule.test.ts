@@ -1,7 +1,7 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auth, SECRET, startService, tempDir } from './fixtures.js';
+import { startLocalApi, type LocalApi } from './local-api.js';
 
 /**
  * Schedules through the service: a connection with `schedule: "every 1s"` (the smallest interval the
@@ -10,7 +10,7 @@ import { auth, SECRET, startService, tempDir } from './fixtures.js';
  */
 
 let tmp: ReturnType<typeof tempDir>;
-let api: Server;
+let api: LocalApi;
 let base: string;
 let requests: number;
 let inFlight: number;
@@ -25,7 +25,7 @@ beforeEach(async () => {
   maxInFlight = 0;
   hold = false;
   held = [];
-  api = createServer((_req, res: ServerResponse) => {
+  api = await startLocalApi((_req, res: ServerResponse) => {
     requests++;
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -37,13 +37,11 @@ beforeEach(async () => {
     if (hold) held.push(reply);
     else reply();
   });
-  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  base = api.base;
 });
 afterEach(async () => {
   for (const reply of held.splice(0)) reply();
-  api.closeAllConnections();
-  await new Promise((resolve) => api.close(resolve));
+  await api.close();
   tmp.cleanup();
 });
 

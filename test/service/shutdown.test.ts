@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalBus } from '../../runtime/bus/local-bus.js';
@@ -10,6 +9,7 @@ import { createSyncRunner } from '../../runtime/service/sync-runner.js';
 import { openSqliteStore } from '../../runtime/store/index.js';
 import { createConnector } from '../../runtime/sync/index.js';
 import { auth, HOOKS_MANIFEST, hooksManifest, startService, tempDir, TEST_ENV } from './fixtures.js';
+import { startLocalApi, type LocalApi } from './local-api.js';
 
 /**
  * Shutdown never waits on an API: a sync whose request is never answered is aborted when the
@@ -24,7 +24,7 @@ const STUCK_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: stuck').repl
 );
 
 let tmp: ReturnType<typeof tempDir>;
-let api: Server;
+let api: LocalApi;
 let base: string;
 let waiting: IncomingMessage[];
 
@@ -32,13 +32,11 @@ beforeEach(async () => {
   tmp = tempDir();
   waiting = [];
   // An API that accepts requests and never answers them.
-  api = createServer((req) => void waiting.push(req));
-  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  api = await startLocalApi((req) => void waiting.push(req));
+  base = api.base;
 });
 afterEach(async () => {
-  api.closeAllConnections();
-  await new Promise((resolve) => api.close(resolve));
+  await api.close();
   tmp.cleanup();
 });
 
@@ -94,7 +92,7 @@ describe('shutdown with a sync in progress', () => {
 
     // The store can close now; when the request finally fails, the abandoned run writes nothing more.
     await store.close();
-    api.closeAllConnections();
+    api.server.closeAllConnections();
     await connector.close();
   }, 20_000);
 });
