@@ -19,6 +19,8 @@ export interface Bus {
   readonly kind: 'local' | 'pubsub';
   publishDelivery(delivery: DeliveryMessage): Promise<void>;
   publishRecords(connector: string, connection: string, stream: string, records: object[]): Promise<void>;
+  /** Where this bus puts bodies too large for a message, if anywhere (`serve`'s retention prunes it). */
+  readonly bodyStore?: BodyStore;
   close(): Promise<void>;
 }
 
@@ -27,4 +29,6 @@ export interface BodyStore {
   put(key: string, body: Buffer): Promise<string>;
   /** Needed on the worker side to read a body published by reference. */
   get?(reference: string): Promise<Buffer>;
+  /** Delete the bodies stored before `before` (epoch ms); returns how many. Run by `serve`'s retention. */
+  prune?(before: number): Promise<number>;
 }

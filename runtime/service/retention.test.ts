@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFileBodyStore } from '../bus/file-body-store.js';
 import { createSecretBox } from '../crypto/index.js';
 import { createSqliteStore, type NewDelivery, type Store } from '../store/index.js';
 import { createRetention } from './retention.js';
@@ -58,5 +59,28 @@ describe('createRetention (done deliveries are deleted after the retention)', ()
     expect(await store.pruneDeliveries(now - 7 * DAY, 5)).toBe(5);
     expect(await createRetention({ store, retentionMs: 7 * DAY, now: () => now }).runOnce()).toBe(7);
     expect(store.deliveryCounts().done).toBe(0);
+  });
+
+  it('alsoPrune: large bodies of the Pub/Sub bus older than the retention go too (what serve wires up); retention 0 keeps them', async () => {
+    const bodies = createFileBodyStore(join(dir, 'bodies'));
+    const now = Date.now(); // file times are wall-clock
+    const old = join(bodies.dir, (await bodies.put('github/acme/old', Buffer.from('old'))).slice('file:'.length));
+    const recent = join(bodies.dir, (await bodies.put('github/acme/recent', Buffer.from('recent'))).slice('file:'.length));
+    utimesSync(old, new Date(now - 8 * DAY), new Date(now - 8 * DAY));
+    utimesSync(recent, new Date(now - 6 * DAY), new Date(now - 6 * DAY));
+
+    const keepAll = createRetention({ store, retentionMs: 0, now: () => now });
+    keepAll.alsoPrune(bodies.prune);
+    await keepAll.runOnce();
+    expect(existsSync(old)).toBe(true);
+
+    const errors: unknown[] = [];
+    const retention = createRetention({ store, retentionMs: 7 * DAY, now: () => now, onError: (e) => errors.push(e) });
+    retention.alsoPrune(async () => { throw new Error('mount gone'); }); // reported, does not stop the rest
+    retention.alsoPrune(bodies.prune);
+    await retention.runOnce();
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+    expect(errors).toEqual([new Error('mount gone')]);
   });
 });

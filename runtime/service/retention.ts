@@ -7,6 +7,11 @@ export interface Retention {
   start(): void;
   /** Delete the done deliveries older than the retention, in batches; returns how many. */
   runOnce(): Promise<number>;
+  /**
+   * Also delete, on each run, what `prune(before)` finds older than the retention (`serve` adds the
+   * Pub/Sub bus's large-body store here). Its failures go to `onError` and do not stop the run.
+   */
+  alsoPrune(prune: (before: number) => Promise<unknown>): void;
   stop(): void;
 }
 
@@ -22,9 +27,11 @@ export function createRetention(options: {
   onError?: (error: unknown) => void;
 }): Retention {
   let timer: NodeJS.Timeout | undefined;
+  const extra: Array<(before: number) => Promise<unknown>> = [];
   const runOnce = async () => {
     if (options.retentionMs <= 0) return 0;
     const before = options.now() - options.retentionMs;
+    for (const prune of extra) await prune(before).catch((error: unknown) => options.onError?.(error));
     let total = 0;
     for (;;) {
       const removed = await options.store.pruneDeliveries(before, BATCH);
@@ -41,6 +48,9 @@ export function createRetention(options: {
       timer.unref();
     },
     runOnce,
+    alsoPrune(prune) {
+      extra.push(prune);
+    },
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
