@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import { ConnectorError } from '../errors/index.js';
 import type { Bus } from './bus.js';
 import { createFileBodyStore } from './file-body-store.js';
 import { createLocalBus } from './local-bus.js';
+import { resolveBodiesDir, resolveCreateTopics, resolveProjectId } from './shared-settings.js';
 
 export type BusKind = Bus['kind'];
 
@@ -11,8 +11,10 @@ export interface BusSettings {
   kind?: string;
   /** `--bus-project`, else `GWI_PUBSUB_PROJECT`, else `GOOGLE_CLOUD_PROJECT`. */
   projectId?: string;
-  /** Shared directory for bodies over the Pub/Sub message limit: `GWI_PUBSUB_BODY_DIR`, else `<dataDir>/bodies`. */
-  bodyDir?: string;
+  /** `--bodies`, else `GWI_BODIES_DIR`, else `<dataDir>/bodies`: bodies over the message limit, shared with workers. */
+  bodiesDir?: string;
+  /** false from `--no-create-topics`; else `GWI_PUBSUB_CREATE_TOPICS`, else true. */
+  createTopics?: boolean;
   dataDir: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -22,15 +24,16 @@ export interface BusSettings {
 const FACTORIES: { [K in BusKind]: (settings: BusSettings, env: NodeJS.ProcessEnv) => Bus | Promise<Bus> } = {
   local: () => createLocalBus(),
   pubsub: async (settings, env) => {
-    const projectId = settings.projectId ?? env['GWI_PUBSUB_PROJECT'] ?? env['GOOGLE_CLOUD_PROJECT'];
+    const projectId = resolveProjectId({ flag: settings.projectId, env });
     if (!projectId) {
       throw new ConnectorError('BUS_CONFIG', 'The Pub/Sub bus needs a Google Cloud project id.', {
         hint: 'Set GWI_PUBSUB_PROJECT (any id works with PUBSUB_EMULATOR_HOST).',
       });
     }
-    const bodyDir = settings.bodyDir ?? env['GWI_PUBSUB_BODY_DIR'] ?? join(settings.dataDir, 'bodies');
+    const bodyStore = createFileBodyStore(resolveBodiesDir({ flag: settings.bodiesDir, dataDir: settings.dataDir, env }));
+    const createTopics = resolveCreateTopics({ flag: settings.createTopics, env });
     const { createPubSubBus } = await import('./pubsub-bus.js');
-    return createPubSubBus({ projectId, bodyStore: createFileBodyStore(bodyDir) });
+    return createPubSubBus({ projectId, bodyStore, createTopics });
   },
 };
 

@@ -1,6 +1,7 @@
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as http2Connect, createServer as createHttp2Server, type IncomingHttpHeaders } from 'node:http2';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,41 @@ const delivery = (connector: string, connection: string, n: number, body = Buffe
   headers: { 'x-github-event': 'issues', 'x-github-delivery': `${connection}-${n}`, 'content-type': 'application/json' },
   body,
 });
+
+/**
+ * The emulator behind a gRPC (HTTP/2) proxy that refuses GetTopic with PERMISSION_DENIED, as Pub/Sub
+ * refuses it to an account holding only roles/pubsub.publisher (no pubsub.topics.get). Everything
+ * else is passed through; `calls` lists the gRPC methods the client used.
+ */
+async function publishOnlyEndpoint(emulatorHost: string) {
+  const upstream = http2Connect(`http://${emulatorHost}`);
+  const calls: string[] = [];
+  const server = createHttp2Server();
+  server.on('stream', (stream, headers) => {
+    const path = String(headers[':path']);
+    calls.push(path.slice(path.lastIndexOf('/') + 1));
+    if (path === '/google.pubsub.v1.Publisher/GetTopic') {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'User not authorized to perform this action.' }, { endStream: true });
+      return;
+    }
+    const request = upstream.request(headers);
+    let trailers: IncomingHttpHeaders = {};
+    request.on('response', (response) => stream.respond(response, { waitForTrailers: true }));
+    request.on('trailers', (t) => (trailers = t));
+    stream.on('wantTrailers', () => stream.sendTrailers(trailers));
+    stream.pipe(request);
+    request.pipe(stream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    async close() {
+      upstream.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
   beforeAll(async () => {
@@ -137,6 +173,41 @@ describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
     while (received.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(received[0]!.body.equals(big)).toBe(true);
     await sub.close();
+    await t.close();
+    await bus.close();
+  });
+
+  it('createTopics: false never checks the topic (a publish-only account may not get it) and publishes to an existing one', async () => {
+    const connector = uniqueConnector();
+    const proxy = await publishOnlyEndpoint(emulator.host);
+    const client = new PubSub({ projectId, apiEndpoint: proxy.endpoint });
+    await pubsub.topic(webhooksTopicName(connector)).create(); // created beforehand, by an admin
+    const t = await tap(webhooksTopicName(connector));
+    const bus = createPubSubBus({ projectId, pubsub: client, createTopics: false });
+    await bus.publishDelivery(delivery(connector, 'acme', 1));
+    expect((await t.waitFor(1))[0]!.attributes[ATTR.connection]).toBe('acme');
+    expect(proxy.calls).not.toContain('GetTopic');
+    expect(proxy.calls).toContain('Publish');
+    await t.close();
+    await bus.close();
+    await client.close();
+    await proxy.close();
+  });
+
+  it('createTopics: false with the topic missing fails the publish with BUS_PUBLISH naming the topic and the fix; it works once the topic exists', async () => {
+    const connector = uniqueConnector();
+    const topic = webhooksTopicName(connector);
+    const bus = createPubSubBus({ projectId, createTopics: false });
+    const error = await bus.publishDelivery(delivery(connector, 'acme', 1)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BUS_PUBLISH', message: `Pub/Sub topic "${topic}" does not exist in project "${projectId}".` });
+    expect((error as { hint?: string }).hint).toContain(`gcloud pubsub topics create ${topic}`);
+    expect((error as { hint?: string }).hint).toContain('GWI_PUBSUB_CREATE_TOPICS=false');
+    const [exists] = await pubsub.topic(topic).exists();
+    expect(exists).toBe(false); // not created behind our back
+    await pubsub.topic(topic).create();
+    const t = await tap(topic);
+    await bus.publishDelivery(delivery(connector, 'acme', 2)); // same ordering key: resumed after the failure
+    expect((await t.waitFor(1))[0]!.attributes[ATTR.deliveryId]).toBe(delivery(connector, 'acme', 2).deliveryId);
     await t.close();
     await bus.close();
   });

@@ -2,7 +2,7 @@ import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { ConnectorError } from '../errors/index.js';
 import type { BodyStore, Bus, DeliveryMessage } from './bus.js';
 import { DELIVERY_FORMAT, encodeDeliveryData } from './delivery-codec.js';
-import { ensureTopic } from './pubsub-resources.js';
+import { ensureTopic, topicNotFound } from './pubsub-resources.js';
 import { ATTR, recordsTopicName, webhooksTopicName } from './topic-names.js';
 
 export interface PubSubBusOptions {
@@ -12,7 +12,11 @@ export interface PubSubBusOptions {
   bodyStore?: BodyStore;
   /** Message data above this size is stored in `bodyStore` instead. Default 9.5 MB (Pub/Sub allows 10 MB per message). */
   maxInlineBytes?: number;
-  /** Create missing topics on first use. Default true; turn off when receivers lack admin rights. */
+  /**
+   * Create missing topics on first use. Default true. Turn off (`--no-create-topics`,
+   * GWI_PUBSUB_CREATE_TOPICS=false) when the account may only publish (roles/pubsub.publisher): the
+   * topics are then neither checked nor created, and a missing one fails the publish with BUS_PUBLISH.
+   */
   createTopics?: boolean;
   /**
    * How long a publish waits for Pub/Sub to confirm before failing with BUS_PUBLISH, so a receiver
@@ -40,13 +44,14 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
   const pubsub = options.pubsub ?? new PubSub({ projectId: options.projectId });
   const maxInline = options.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES;
   const timeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  const createTopics = options.createTopics ?? true;
   const topics = new Map<string, Promise<Topic>>();
   const ready = new Set<Topic>(); // topics whose creation finished: the ones close() flushes
 
   function topicFor(name: string): Promise<Topic> {
     let topic = topics.get(name);
     if (!topic) {
-      topic = ensureTopic(pubsub, name, { create: options.createTopics ?? true }).then(() =>
+      topic = ensureTopic(pubsub, name, { create: createTopics }).then(() =>
         // Ordering needs `messageOrdering` on the publisher; a short batch window keeps latency low.
         {
           const created = pubsub.topic(name, { messageOrdering: true, batching: { maxMilliseconds: 5, maxMessages: 500 } });
@@ -66,12 +71,26 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
     } catch (cause) {
       // A failed publish pauses its ordering key; resume so later deliveries are not refused forever.
       topic.resumePublishing(orderingKey);
-      throw new ConnectorError('BUS_PUBLISH', `Publishing to Pub/Sub topic "${topic.name}" failed.`, {
-        hint: 'The delivery was not acknowledged; the provider will retry. Check Pub/Sub availability and permissions.',
-        context: { orderingKey },
+      throw publishError(topic, orderingKey, cause);
+    }
+  }
+
+  function publishError(topic: Topic, orderingKey: string, cause: unknown): ConnectorError {
+    const name = topic.name.slice(topic.name.lastIndexOf('/') + 1);
+    if (topicNotFound(cause)) {
+      return new ConnectorError('BUS_PUBLISH', `Pub/Sub topic "${name}" does not exist in project "${options.projectId}".`, {
+        hint: createTopics
+          ? `It was deleted after this process created it: restart, or create it (gcloud pubsub topics create ${name}).`
+          : `Topic creation is off (--no-create-topics, GWI_PUBSUB_CREATE_TOPICS=false): create it (gcloud pubsub topics create ${name}), or let an account with roles/pubsub.editor create topics.`,
+        context: { topic: name, orderingKey },
         cause,
       });
     }
+    return new ConnectorError('BUS_PUBLISH', `Publishing to Pub/Sub topic "${name}" failed.`, {
+      hint: 'The delivery was not acknowledged; the provider will retry. Check Pub/Sub availability and permissions (roles/pubsub.publisher).',
+      context: { topic: name, orderingKey },
+      cause,
+    });
   }
 
   async function publishDelivery(delivery: DeliveryMessage): Promise<void> {
@@ -107,6 +126,7 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
 
   return {
     kind: 'pubsub',
+    ...(options.bodyStore ? { bodyStore: options.bodyStore } : {}),
     publishDelivery: (delivery) => withDeadline(publishDelivery(delivery), timeoutMs, `delivery ${delivery.deliveryId}`),
     publishRecords: (connector, connection, stream, records) =>
       withDeadline(publishRecords(connector, connection, stream, records), timeoutMs, `${records.length} ${stream} record(s)`),

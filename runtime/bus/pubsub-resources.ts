@@ -1,31 +1,38 @@
 import type { CreateSubscriptionOptions, PubSub, Subscription, Topic } from '@google-cloud/pubsub';
 import { ConnectorError } from '../errors/index.js';
 
-const ALREADY_EXISTS = 6; // gRPC status code
+const NOT_FOUND = 5; // gRPC status codes
+const ALREADY_EXISTS = 6;
 
 /** Whether an error is gRPC ALREADY_EXISTS (another process created the resource first). */
 function alreadyExists(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === ALREADY_EXISTS;
 }
 
-/** The topic, created if missing (races with other receivers are fine). */
+/**
+ * The topic, created if missing (races with other receivers are fine). With `create: false` nothing
+ * is checked: `topic.exists()` needs `pubsub.topics.get`, which a publish-only account
+ * (roles/pubsub.publisher) lacks, and a missing topic shows up as the publish's NOT_FOUND
+ * (see topicNotFound).
+ */
 export async function ensureTopic(pubsub: PubSub, name: string, options: { create: boolean }): Promise<void> {
+  if (!options.create) return;
   const topic = pubsub.topic(name);
   try {
     const [exists] = await topic.exists();
-    if (exists) return;
-    if (!options.create) {
-      throw new ConnectorError('BUS_CONFIG', `Pub/Sub topic "${name}" does not exist.`, { hint: 'Create it, or let the runtime create missing topics.' });
-    }
-    await topic.create();
+    if (!exists) await topic.create();
   } catch (error) {
-    if (error instanceof ConnectorError) throw error;
     if (alreadyExists(error)) return;
     throw new ConnectorError('BUS_CONFIG', `Cannot check or create Pub/Sub topic "${name}".`, {
-      hint: 'Check the project id, credentials (roles/pubsub.editor to create topics) and PUBSUB_EMULATOR_HOST.',
+      hint: 'Check the project id, credentials (roles/pubsub.editor to create topics, or create them beforehand and set GWI_PUBSUB_CREATE_TOPICS=false) and PUBSUB_EMULATOR_HOST.',
       cause: error,
     });
   }
+}
+
+/** Whether a publish failed because its topic does not exist (gRPC NOT_FOUND). */
+export function topicNotFound(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === NOT_FOUND;
 }
 
 /** The subscription on `topic`, created with `options` if missing; an existing one is left as configured. */

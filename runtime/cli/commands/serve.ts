@@ -17,6 +17,10 @@ export interface ServeArgs {
   connections?: string;
   bus: string;
   busProject?: string;
+  /** `--bodies`: large-body directory shared with the workers (see resolveBodiesDir). */
+  bodies?: string;
+  /** commander's `--no-create-topics`: false when given. */
+  createTopics?: boolean;
   manifests?: string;
   /** commander's `--no-dispatch`: false when given. */
   dispatch?: boolean;
@@ -54,16 +58,25 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   let service: Service | undefined;
   const logger = createLogger({ secrets: () => service?.secretValues() ?? [] });
   const manifests = await withExtraManifests(args.manifests);
+  const bus = await createBus({
+    kind: args.bus, dataDir, env,
+    ...(args.busProject ? { projectId: args.busProject } : {}),
+    ...(args.bodies ? { bodiesDir: args.bodies } : {}),
+    ...(args.createTopics === false ? { createTopics: false } : {}),
+  });
   service = await createService({
     dataDir,
     ...(manifests ? { manifests } : {}),
     ...(args.dispatch === false ? { dispatch: false } : {}),
     ...(args.retentionDays === undefined ? {} : { retentionMs: retentionMs(args.retentionDays) }),
-    bus: await createBus({ kind: args.bus, ...(args.busProject ? { projectId: args.busProject } : {}), dataDir, env }),
+    bus,
     logger,
     env,
     ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
   });
+  // Large bodies go with the deliveries: kept as long as done deliveries are, then deleted.
+  const pruneBodies = bus.bodyStore?.prune?.bind(bus.bodyStore);
+  if (pruneBodies) service.retention.alsoPrune(pruneBodies);
   const { token, created } = adminToken(dataDir, env);
   const app = await buildApp({ service, adminToken: token, logger });
   const port = Number(args.port);
@@ -107,6 +120,8 @@ export function registerServe(program: Command): void {
     .option('--connections <file>', 'connections file (YAML, ${ENV} expanded)', process.env['GWI_CONNECTIONS'])
     .option('--bus <kind>', 'local (SQLite only) or pubsub (also publish to Google Cloud Pub/Sub)', process.env['GWI_BUS'] ?? 'local')
     .option('--bus-project <id>', 'Google Cloud project for --bus pubsub (default GWI_PUBSUB_PROJECT)')
+    .option('--bodies <dir>', 'with --bus pubsub: directory for bodies over ~9.5 MB, shared with the workers (default GWI_BODIES_DIR, else <data>/bodies)')
+    .option('--no-create-topics', 'with --bus pubsub: do not check or create topics (publish-only accounts; also GWI_PUBSUB_CREATE_TOPICS=false)')
     .option('--retention-days <n>', 'keep done deliveries this many days for dedupe and inspection (0: forever; default 7)', process.env['GWI_RETENTION_DAYS'])
     .option('--no-dispatch', 'with --bus pubsub: only receive and publish; `gwi-connectors worker` processes the deliveries')
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])

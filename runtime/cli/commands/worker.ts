@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createFileBodyStore } from '../../bus/file-body-store.js';
+import { createPubSubBus } from '../../bus/pubsub-bus.js';
+import { resolveBodiesDir, resolveCreateTopics, resolveProjectId } from '../../bus/shared-settings.js';
 import { ConnectorError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { startWorker, type Worker } from '../../worker/index.js';
@@ -15,6 +17,8 @@ export interface WorkerArgs {
   maxAttempts: string;
   busProject?: string;
   bodies?: string;
+  /** commander's `--no-create-topics`: false when given. */
+  createTopics?: boolean;
   manifests?: string;
 }
 
@@ -26,7 +30,10 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
   if (!Number.isInteger(maxAttempts) || maxAttempts < 5 || maxAttempts > 100) {
     throw new ConnectorError('BUS_CONFIG', `--max-attempts must be an integer from 5 to 100 (Pub/Sub's bounds), got ${args.maxAttempts}`);
   }
-  const projectId = args.busProject ?? env['GWI_PUBSUB_PROJECT'] ?? env['GOOGLE_CLOUD_PROJECT'] ?? '';
+  const projectId = resolveProjectId({ flag: args.busProject, env });
+  // The same reading of --bodies / GWI_BODIES_DIR as `serve`, so both sides meet in one directory.
+  const bodiesDir = resolveBodiesDir({ flag: args.bodies, dataDir, env });
+  const createTopics = resolveCreateTopics({ flag: args.createTopics, env });
   let worker: Worker | undefined;
   const logger = createLogger({ secrets: () => worker?.secretValues() ?? [] });
   const manifests = await withExtraManifests(args.manifests);
@@ -35,9 +42,12 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
     ...(manifests ? { manifests } : {}),
     subscriptionPrefix: args.subscriptionPrefix,
     ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
-    ...(args.bodies ? { bodyStore: createFileBodyStore(resolve(args.bodies)) } : {}),
+    bodyStore: createFileBodyStore(bodiesDir),
+    // The records bus; the worker closes it. Only its topics follow --no-create-topics: the worker
+    // creates its subscription (and the topics that needs) as before.
+    ...(createTopics ? {} : { bus: createPubSubBus({ projectId, createTopics }) }),
   });
-  logger.info({ data: dataDir, project: projectId, subscriptions: worker.subscriptions, maxAttempts }, 'gwi-connectors worker pulling');
+  logger.info({ data: dataDir, bodies: bodiesDir, project: projectId, subscriptions: worker.subscriptions, maxAttempts }, 'gwi-connectors worker pulling');
   const started = worker;
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -58,7 +68,8 @@ export function registerWorker(program: Command): void {
     .option('--subscription-prefix <p>', 'prefix of the subscription and dead-letter topic names (one per worker pool)', process.env['GWI_SUBSCRIPTION_PREFIX'] ?? '')
     .option('--max-attempts <n>', 'delivery attempts before the dead-letter topic (5..100)', process.env['GWI_MAX_ATTEMPTS'] ?? '5')
     .option('--bus-project <id>', 'Google Cloud project (default GWI_PUBSUB_PROJECT)')
-    .option('--bodies <dir>', 'body store shared with the receivers, for large bodies (default <data>/bodies)', process.env['GWI_BODIES_DIR'])
+    .option('--bodies <dir>', 'directory of the bodies over ~9.5 MB, shared with the receivers (default GWI_BODIES_DIR, else <data>/bodies)')
+    .option('--no-create-topics', 'do not check or create the records topics (publish-only accounts; also GWI_PUBSUB_CREATE_TOPICS=false)')
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
     .action((args: WorkerArgs) => runUntilSignal(() => runWorker(args)));
 }
