@@ -34,7 +34,6 @@ export const ERROR_CODES = {
   WEBHOOK_TIMESTAMP: { meaning: 'The webhook timestamp is outside the tolerance window (replay).', fix: 'Check the clocks; replayed deliveries are refused.' },
   WEBHOOK_MISCONFIGURED: { meaning: 'The connection has no secret for this webhook rule.', fix: 'Set the secret in the connection config.' },
   WEBHOOK_BODY: { meaning: 'The webhook body is malformed or too large.', fix: 'Send JSON or form-encoded bodies within the size limit.' },
-  WEBHOOK_UNKNOWN_EVENT: { meaning: 'The event is not mapped by `webhooks.events`.', fix: 'Add the event to the manifest or unsubscribe it at the provider.' },
   STORE_UNAVAILABLE: { meaning: 'The durable store cannot be written.', fix: 'Check the data directory (disk, permissions).' },
   STORE_IN_USE: {
     meaning: 'Another process writes webhook deliveries to this data directory (it holds gwi.db-inbox.lock). Dedupe keys live in the one writer\'s memory, so a data directory has one writer.',
