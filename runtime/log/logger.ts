@@ -20,6 +20,7 @@ const REDACT_PATHS = [
   '*.secret',
   '*.password',
   '*.webhook_secret',
+  '*.webhook_secret_previous',
   '*.access_token',
   '*.refresh_token',
   '*.client_secret',
