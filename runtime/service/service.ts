@@ -37,6 +37,7 @@ export interface ServiceOptions {
   logger?: PinoLogger;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** maxAttempts: attempts before a delivery goes dead; default env GWI_MAX_ATTEMPTS, else 5. */
   dispatcher?: { maxAttempts?: number; backoff?: BackoffOptions; pollMs?: number };
   /** Replace a connection's API base URL (tests against local servers). */
   urlBaseOverride?: (connectionId: string) => string | undefined;
@@ -127,6 +128,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       hint: 'Turn dispatch off only on receivers in front of Pub/Sub workers (serve --bus pubsub --no-dispatch).',
     });
   }
+  const dispatcherOptions = { ...options.dispatcher, ...maxAttemptsFromEnv(options.dispatcher?.maxAttempts, env) };
   // Opened after the checks above, so a refused start-up leaves no database handle behind.
   const dbFile = join(options.dataDir, 'gwi.db');
   const store = await openSqliteStore({ file: dbFile, secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
@@ -159,13 +161,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const manifestFiles = [...manifests.values()].map((m) => m.file);
   const useThread = options.dispatcherThread ?? (import.meta.url.endsWith('.js') && bus.kind === 'local' && !options.now && manifestsReloadable(manifestFiles));
   const threaded: ThreadDispatcher | undefined = useThread
-    ? createThreadDispatcher({ dbFile, manifestFiles, metrics, ...(logger ? { logger } : {}), ...options.dispatcher, ...withPort(store.inboxPort?.()) })
+    ? createThreadDispatcher({ dbFile, manifestFiles, metrics, ...(logger ? { logger } : {}), ...dispatcherOptions, ...withPort(store.inboxPort?.()) })
     : undefined;
   // Webhook requests being ingested now: the dispatcher yields the CPU to them (see DispatcherOptions.busy).
   // A dispatcher thread reads the same counter (shared memory).
   const ingesting = threaded?.inFlight ?? new Int32Array(1);
   const dispatcher: Dispatcher = threaded ?? createDispatcher({
-    store, bus, metrics, now, ...(logger ? { logger } : {}), busy: () => ingesting[0]! > 0, ...options.dispatcher,
+    store, bus, metrics, now, ...(logger ? { logger } : {}), busy: () => ingesting[0]! > 0, ...dispatcherOptions,
     target(connectionId) {
       const entry = live.get(connectionId);
       return entry && { manifest: entry.manifest, config: entry.row.config, pipelineFor: pipelineFor(entry.manifest) };
@@ -365,6 +367,23 @@ async function loadBundled(logger: PinoLogger | undefined): Promise<LoadedManife
     }
   }
   return out;
+}
+
+/**
+ * GWI_MAX_ATTEMPTS (the variable `worker --max-attempts` defaults to) sets how many attempts a delivery
+ * gets before it goes dead, unless the caller passed a number. Read here only.
+ */
+function maxAttemptsFromEnv(given: number | undefined, env: NodeJS.ProcessEnv): { maxAttempts?: number } {
+  if (given !== undefined) return { maxAttempts: given };
+  const raw = env['GWI_MAX_ATTEMPTS'];
+  if (raw === undefined || raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
+    throw new ConnectorError('CONFIG_INVALID', `GWI_MAX_ATTEMPTS must be an integer from 1 to 100, got ${raw}`, {
+      hint: 'Unset it for the default (5 attempts), or set e.g. GWI_MAX_ATTEMPTS=10.',
+    });
+  }
+  return { maxAttempts: n };
 }
 
 const withPort = (inboxPort: MessagePort | undefined) => (inboxPort ? { inboxPort } : {});
