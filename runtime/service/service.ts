@@ -379,8 +379,8 @@ function maxAttemptsFromEnv(given: number | undefined, env: NodeJS.ProcessEnv): 
   if (raw === undefined || raw === '') return {};
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 100) {
-    throw new ConnectorError('CONFIG_INVALID', `GWI_MAX_ATTEMPTS must be an integer from 1 to 100, got ${raw}`, {
-      hint: 'Unset it for the default (5 attempts), or set e.g. GWI_MAX_ATTEMPTS=10.',
+    throw new ConnectorError('CONFIG_INVALID', `--max-attempts (GWI_MAX_ATTEMPTS) must be an integer from 1 to 100, got ${raw}`, {
+      hint: 'Leave it out for the default (5 attempts), or give e.g. --max-attempts 10.',
     });
   }
   return { maxAttempts: n };

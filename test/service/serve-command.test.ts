@@ -66,4 +66,10 @@ describe('gwi-connectors serve', () => {
     expect(outcomes.filter((o) => o.status === 0 && stored.has(o.id))).toEqual([]);
     await again.close();
   });
+
+  it('checks --max-attempts where GWI_MAX_ATTEMPTS is checked, naming the flag', async () => {
+    await expect(serve(args({ maxAttempts: '0' }), { ...TEST_ENV, LOG_LEVEL: 'silent' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('--max-attempts') });
+    const running = await serve(args({ maxAttempts: '7' }), { ...TEST_ENV, GWI_MAX_ATTEMPTS: 'not a number', LOG_LEVEL: 'silent' });
+    await running.close();
+  });
 });

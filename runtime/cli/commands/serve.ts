@@ -25,6 +25,8 @@ export interface ServeArgs {
   /** commander's `--no-dispatch`: false when given. */
   dispatch?: boolean;
   retentionDays?: string;
+  /** `--max-attempts`: checked where GWI_MAX_ATTEMPTS is (createService), so it is passed on as that. */
+  maxAttempts?: string;
 }
 
 const ADMIN_TOKEN_FILE = 'admin.token';
@@ -71,7 +73,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     ...(args.retentionDays === undefined ? {} : { retentionMs: retentionMs(args.retentionDays) }),
     bus,
     logger,
-    env,
+    env: args.maxAttempts === undefined ? env : { ...env, GWI_MAX_ATTEMPTS: args.maxAttempts },
     ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
   });
   // Large bodies go with the deliveries: kept as long as done deliveries are, then deleted.
@@ -123,6 +125,7 @@ export function registerServe(program: Command): void {
     .option('--bodies <dir>', 'with --bus pubsub: directory for bodies over ~9.5 MB, shared with the workers (default GWI_BODIES_DIR, else <data>/bodies)')
     .option('--no-create-topics', 'with --bus pubsub: do not check or create topics (publish-only accounts; also GWI_PUBSUB_CREATE_TOPICS=false)')
     .option('--retention-days <n>', 'keep done deliveries this many days for dedupe and inspection (0: forever; default 7)', process.env['GWI_RETENTION_DAYS'])
+    .option('--max-attempts <n>', 'attempts before a delivery goes dead (1..100; default GWI_MAX_ATTEMPTS, else 5)')
     .option('--no-dispatch', 'with --bus pubsub: only receive and publish; `gwi-connectors worker` processes the deliveries')
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
     .action((args: ServeArgs) => runUntilSignal(() => serve(args)));
