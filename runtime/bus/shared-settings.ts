@@ -12,7 +12,7 @@ export interface SharedBusInput {
 
 /** The environment variable naming the body store directory. */
 export const BODIES_DIR_ENV = 'GWI_BODIES_DIR';
-/** Its old name, read by `serve` only; still honoured so existing receivers keep their directory. */
+/** Its old name (serve read it before workers had a shared setting): still honoured, so existing receivers keep their directory. */
 const DEPRECATED_BODIES_DIR_ENV = 'GWI_PUBSUB_BODY_DIR';
 
 /**
