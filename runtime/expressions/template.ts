@@ -65,9 +65,17 @@ function stringify(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Split a template into literal text and compiled expressions. Braces inside an expression nest. */
+/** Split a template into literal text and compiled expressions. */
 function parseTemplate(source: string): Part[] {
-  const parts: Part[] = [];
+  return splitTemplate(source).map((part) => (typeof part === 'string' ? part : compileExpression(part.expression)));
+}
+
+/**
+ * A template's literal text and the sources of its `{{ }}` expressions, in order (for code that
+ * evaluates a subset of templates itself, e.g. webhook keys). Braces inside an expression nest.
+ */
+export function splitTemplate(source: string): Array<string | { expression: string }> {
+  const parts: Array<string | { expression: string }> = [];
   let index = 0;
   while (index < source.length) {
     const open = source.indexOf('{{', index);
@@ -88,7 +96,7 @@ function parseTemplate(source: string): Part[] {
         hint: 'Put a JSONata expression between the braces, e.g. "{{ config.token }}".',
       });
     }
-    parts.push(compileExpression(body));
+    parts.push({ expression: body });
     index = close + 2;
   }
   return parts;

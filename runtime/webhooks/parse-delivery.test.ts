@@ -58,6 +58,15 @@ describe('deliveryKeysFromHeaders', () => {
     }
     expect(isConnectorError(error) && error.code).toBe('WEBHOOK_BODY');
     expect(() => deliveryKeysFromHeaders(github, { 'x-github-delivery': 'abc', 'x-github-hook-id': '42' }, 'application/json')).toThrow(/no event type/);
+    expect(() => deliveryKeysFromHeaders(github, { ...headers, 'x-github-hook-id': '' }, 'application/json')).toThrow(/no delivery id/);
+  });
+  it('accepts ids that start or end with a separator when every part is there', async () => {
+    const keyed = { delivery_id: '{{ headers.`idempotency-key` }}', event: '{{ headers.`x-event` }}' };
+    for (const id of ['abc_', '-abc', 'v1.', 'a:']) {
+      expect(deliveryKeysFromHeaders(keyed, { 'idempotency-key': id, 'x-event': 'push' }, 'application/json')).toEqual({ deliveryId: id, event: 'push' });
+      expect((await parseDelivery({ delivery_id: '{{ body.id }}', event: 'push' }, Buffer.from(JSON.stringify({ id })), {}, 'application/json')).deliveryId).toBe(id);
+    }
+    expect(deliveryKeysFromHeaders(github, { ...headers, 'x-github-delivery': 'guid-' }, 'application/json')).toMatchObject({ deliveryId: '42:guid-' });
   });
 });
 

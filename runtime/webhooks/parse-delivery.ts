@@ -82,9 +82,9 @@ async function renderKey(source: string, scope: Record<string, unknown>, key: 'd
 
 /** A rendered key as text; WEBHOOK_BODY when it is missing. */
 function checkKey(value: unknown, source: string, key: 'delivery_id' | 'event'): string {
+  // A joined key with a missing part renders as undefined (see compileKeyTemplate), so empty means missing.
   const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
-  // Mixed templates render a missing header as empty text: "hook:" alone is as bad as nothing.
-  if (text === '' || /(^[:.\-_]|[:.\-_]$)/.test(text)) {
+  if (text === '') {
     throw new ConnectorError('WEBHOOK_BODY', `the delivery has no ${key === 'delivery_id' ? 'delivery id' : 'event type'} (webhooks.${key}: ${source})`, {
       hint: 'The provider did not send the header or body field the manifest reads; check the request headers.',
       context: { key, missing: true },

@@ -66,7 +66,7 @@ export const WebhookEvent = Strict(
 export const Webhooks = Strict(
   {
     signature: Signature,
-    delivery_id: Template('The dedupe key of a delivery, over `headers` and `body`, e.g. "{{ headers.`x-github-delivery` }}".'),
+    delivery_id: Template('The dedupe key of a delivery, over `headers` and `body`, e.g. "{{ headers.`x-github-delivery` }}". A key joined from parts (with `&`, or text around `{{ }}`) counts as missing, answered 400, when a part it reads is absent or empty.'),
     event: Template('The event type, over `headers` and `body`, e.g. "{{ headers.`x-github-event` }}".'),
     events: Type.Record(Type.String(), Type.Union([WebhookEvent, Type.Array(WebhookEvent)]), { description: 'Event type → records of a stream.' }),
     max_body_bytes: Type.Integer({ minimum: 1, default: 26214400, description: 'Largest body accepted (default 25 MiB, GitHub’s maximum).' }),
