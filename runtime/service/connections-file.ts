@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { ConnectorError } from '../errors/index.js';
+import { ConnectorError, isConnectorError, type SourceLocation } from '../errors/index.js';
+import { parseYaml, type Path } from '../manifest/source-map.js';
 
 /** One connection as written in the connections file or posted to `POST /api/connections`. */
 export interface ConnectionInput {
@@ -10,43 +10,83 @@ export interface ConnectionInput {
   schedule?: string | null;
 }
 
+/** An entry of the connections file, and how to say where it is when it turns out to be wrong. */
+export interface FileConnection {
+  input: ConnectionInput;
+  /**
+   * The error again, placed at the entry's line and column in the file (the key its `location.path`
+   * names, e.g. `config.token`, else the entry) and naming the connection.
+   */
+  locate(error: unknown): unknown;
+}
+
 export const CONNECTION_ID = /^[a-z0-9-]+$/;
+
+const FORMAT_HINT = 'See docs/service.md ("The connections file") for the format.';
 
 /**
  * Read a connections file (YAML or JSON). `${ENV}` references in `config` are expanded later, by
- * resolveConfig, which also validates the config against the manifest spec.
+ * resolveConfig, which also validates the config against the manifest spec; its errors go through
+ * the entry's `locate` to get the file's line and column.
  */
-export function readConnectionsFile(file: string): ConnectionInput[] {
+export function readConnectionsFile(file: string): FileConnection[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
     throw new ConnectorError('CONFIG_FILE', `cannot read the connections file ${file}`, { hint: 'Check the --connections path.', cause });
   }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (cause) {
-    throw new ConnectorError('CONFIG_FILE', `${file}: not valid YAML: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  const { value, source, problems } = parseYaml(text, file);
+  const syntax = problems[0];
+  if (syntax) throw new ConnectorError('CONFIG_FILE', `the connections file is not valid YAML: ${syntax.message}`, { location: syntax.location ?? { file }, hint: syntax.hint });
+  const list = (value as { connections?: unknown } | null)?.connections;
+  if (!Array.isArray(list)) {
+    throw new ConnectorError('CONFIG_FILE', 'expected a top-level "connections:" list', { location: source.locate(value, ['connections']), hint: FORMAT_HINT });
   }
-  const list = (doc as { connections?: unknown } | null)?.connections;
-  if (!Array.isArray(list)) throw new ConnectorError('CONFIG_FILE', `${file}: expected a top-level "connections:" list`, { hint: 'See docs/service.md for the format.' });
-  return list.map((entry, index) => checkConnectionInput(entry, `${file}: connections[${index}]`));
+  return list.map((entry: unknown, index) => {
+    const id = (entry as { id?: unknown } | null)?.id;
+    const label = typeof id === 'string' && id !== '' ? `${JSON.stringify(id)} (connections[${index}])` : `connections[${index}]`;
+    const locate = (error: unknown) => placeError(error, label, (path) => source.locate(value, ['connections', index, ...path]));
+    try {
+      return { input: checkConnectionInput(entry), locate };
+    } catch (error) {
+      throw locate(error);
+    }
+  });
 }
 
-/** Check the shape of one connection entry (the config itself is validated against the manifest later). */
-export function checkConnectionInput(value: unknown, where: string): ConnectionInput {
+/** `connection "acme" (connections[0]): <message>` at file:line:col of the key the error names. */
+function placeError(error: unknown, label: string, at: (path: Path) => SourceLocation): unknown {
+  if (!isConnectorError(error)) return error;
+  // Paths inside an entry are dotted (`config.repositories.0`); sequences are indexed by number.
+  const path = (error.location?.path ?? '').split('.').filter((part) => part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+  return new ConnectorError(error.code, `connection ${label}: ${error.message}`, {
+    location: at(path),
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+    context: error.context,
+    cause: error,
+  });
+}
+
+/**
+ * Check the shape of one connection entry (the config itself is validated against the manifest
+ * later). Errors name the field in `location.path` (`id`, `connector`, `config`, `schedule`); `where`
+ * prefixes the message for callers without a file to point into (the API's "request body").
+ */
+export function checkConnectionInput(value: unknown, where?: string): ConnectionInput {
+  const fail = (field: string, message: string, hint?: string) =>
+    new ConnectorError('CONFIG_INVALID', where ? `${where}: ${message}` : message, { location: { path: field }, ...(hint ? { hint } : {}) });
   const entry = value as Partial<ConnectionInput> | null;
-  if (!entry || typeof entry !== 'object') throw new ConnectorError('CONFIG_INVALID', `${where}: expected an object with id, connector and config`);
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw fail('', 'expected an object with id, connector and config', FORMAT_HINT);
   if (typeof entry.id !== 'string' || !CONNECTION_ID.test(entry.id)) {
-    throw new ConnectorError('CONFIG_INVALID', `${where}: id must match [a-z0-9-]+`, { hint: 'Use lower-case letters, digits and dashes, e.g. "acme-github".' });
+    throw fail('id', `id must match [a-z0-9-]+, got ${JSON.stringify(entry.id) ?? 'nothing'}`, 'Use lower-case letters, digits and dashes, e.g. "acme-github".');
   }
-  if (typeof entry.connector !== 'string' || entry.connector === '') throw new ConnectorError('CONFIG_INVALID', `${where}: connector must name a manifest`);
+  if (typeof entry.connector !== 'string' || entry.connector === '') throw fail('connector', 'connector must name a manifest', 'e.g. connector: github (`gwi-connectors validate` lists the bundled ones).');
   if (entry.config !== undefined && (typeof entry.config !== 'object' || entry.config === null || Array.isArray(entry.config))) {
-    throw new ConnectorError('CONFIG_INVALID', `${where}: config must be an object`);
+    throw fail('config', 'config must be an object', 'Write the config as key: value lines under config:.');
   }
   if (entry.schedule !== undefined && entry.schedule !== null && typeof entry.schedule !== 'string') {
-    throw new ConnectorError('CONFIG_INVALID', `${where}: schedule must be a string such as "every 1h" or "0 * * * *"`);
+    throw fail('schedule', 'schedule must be a string such as "every 1h" or "0 * * * *"');
   }
   return { id: entry.id, connector: entry.connector, config: (entry.config ?? {}) as Record<string, unknown>, schedule: entry.schedule ?? null };
 }

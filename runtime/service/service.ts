@@ -4,7 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { createLocalBus } from '../bus/local-bus.js';
 import { createSecretBox } from '../crypto/index.js';
-import { ConnectorError } from '../errors/index.js';
+import { ConnectorError, isConnectorError } from '../errors/index.js';
 import { bundledManifestNames, loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
 import { openSqliteStore } from '../store/index.js';
@@ -208,14 +208,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
 
   function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
-    const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : 'connections file');
+    const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : undefined);
     const manifest = manifests.get(entry.connector);
-    if (!manifest) throw new ConnectorError('CONFIG_INVALID', `connection ${entry.id}: unknown connector ${entry.connector}`, { hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}` });
+    if (!manifest) {
+      // From the file, the error is placed at the entry and names it (FileConnection.locate).
+      throw new ConnectorError('CONFIG_INVALID', `${source === 'api' ? `connection ${entry.id}: ` : ''}unknown connector ${entry.connector}`, {
+        location: { path: 'connector' }, hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}`,
+      });
+    }
     // `${ENV}` is expanded for the connections file only: an API caller must not read the server's environment.
     const config = structuredClone(resolveConfig(entry.config, manifest, source === 'file' ? { env, ...(options.connectionsFile ? { file: options.connectionsFile } : {}) } : { env: {} })) as Record<string, unknown>;
     const row: ConnectionRow = { id: entry.id, connector: entry.connector, config, schedule: entry.schedule ?? null, source };
     // Check the schedule before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
-    if (row.schedule) parseSchedule(row.schedule);
+    if (row.schedule) atPath('schedule', () => parseSchedule(row.schedule!));
     store.saveConnection(row, secretPaths(manifest.node.spec, config));
     return toPublic(activate(row));
   }
@@ -231,7 +236,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }
   }
   try {
-    if (options.connectionsFile) for (const input of readConnectionsFile(options.connectionsFile)) putConnection(input, 'file');
+    if (options.connectionsFile) {
+      for (const entry of readConnectionsFile(options.connectionsFile)) {
+        try {
+          putConnection(entry.input, 'file');
+        } catch (error) {
+          throw entry.locate(error);
+        }
+      }
+    }
   } catch (error) {
     // A bad connections file stops the start-up: release the database and the timers first.
     await scheduler.stop();
@@ -387,3 +400,13 @@ function maxAttemptsFromEnv(given: number | undefined, env: NodeJS.ProcessEnv): 
 }
 
 const withPort = (inboxPort: MessagePort | undefined) => (inboxPort ? { inboxPort } : {});
+
+/** Run `check`; a ConnectorError it throws without a place is placed at `path` of the connection entry. */
+function atPath<T>(path: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!isConnectorError(error) || error.location) throw error;
+    throw new ConnectorError(error.code, error.message, { location: { path }, ...(error.hint === undefined ? {} : { hint: error.hint }), context: error.context, cause: error });
+  }
+}

@@ -3,7 +3,7 @@ import { ConnectorError } from '../errors/index.js';
 import { loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createRecordPipeline } from '../records/index.js';
 import type { RecordPipeline } from '../records/types.js';
-import { checkConnectionInput, readConnectionsFile, type ConnectionInput } from '../service/connections-file.js';
+import { checkConnectionInput, readConnectionsFile, type FileConnection } from '../service/connections-file.js';
 
 /** What a worker needs to map a connection's deliveries: the same manifest, config and pipelines as polling. */
 export interface WorkerTarget {
@@ -30,23 +30,30 @@ export interface LoadTargetsOptions {
 export async function loadTargets(options: LoadTargetsOptions): Promise<Map<string, WorkerTarget>> {
   const env = options.env ?? process.env;
   const manifests = new Map<string, LoadedManifest>((options.manifests ?? []).map((m) => [m.node.name, m]));
-  const entries: Array<{ input: ConnectionInput; file?: string }> = (options.connections ?? []).map((value, index) => ({ input: checkConnectionInput(value, `connections[${index}]`) }));
-  if (options.connectionsFile) for (const input of readConnectionsFile(options.connectionsFile)) entries.push({ input, file: options.connectionsFile });
+  const file = options.connectionsFile;
+  const entries: Array<FileConnection & { file?: string }> = [
+    ...(options.connections ?? []).map((value, index) => ({ input: checkConnectionInput(value, `connections[${index}]`), locate: (error: unknown) => error })),
+    ...(file ? readConnectionsFile(file).map((entry) => ({ ...entry, file })) : []),
+  ];
 
   const targets = new Map<string, WorkerTarget>();
-  for (const { input, file } of entries) {
-    let manifest = manifests.get(input.connector);
-    if (!manifest) {
-      try {
-        manifest = await loadManifest(input.connector);
-      } catch (cause) {
-        throw new ConnectorError('CONFIG_INVALID', `connection ${input.id}: no manifest named ${input.connector}`, { hint: 'Use the name of a bundled manifest (gwi-connectors validate lists them).', cause });
+  for (const { input, locate, file } of entries) {
+    try {
+      let manifest = manifests.get(input.connector);
+      if (!manifest) {
+        try {
+          manifest = await loadManifest(input.connector);
+        } catch (cause) {
+          throw new ConnectorError('CONFIG_INVALID', `connection ${input.id}: no manifest named ${input.connector}`, { location: { path: 'connector' }, hint: 'Use the name of a bundled manifest (gwi-connectors validate lists them).', cause });
+        }
+        manifests.set(input.connector, manifest);
       }
-      manifests.set(input.connector, manifest);
+      // `${ENV}` only for the file, as in `serve`: connections given in code are taken literally.
+      const config = resolveConfig(input.config, manifest, file ? { env, file } : { env: {} });
+      targets.set(input.id, { connection: input.id, connector: input.connector, manifest, config, pipelineFor: pipelines(manifest) });
+    } catch (error) {
+      throw locate(error);
     }
-    // `${ENV}` only for the file, as in `serve`: connections given in code are taken literally.
-    const config = resolveConfig(input.config, manifest, file ? { env, file } : { env: {} });
-    targets.set(input.id, { connection: input.id, connector: input.connector, manifest, config, pipelineFor: pipelines(manifest) });
   }
   return targets;
 }

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConnectorError } from '../../runtime/errors/index.js';
 import { loadManifest } from '../../runtime/manifest/index.js';
 import { buildApp } from '../../runtime/server/index.js';
 import { createService } from '../../runtime/service/index.js';
@@ -72,7 +73,17 @@ describe('the GitHub manifest behind the service (connections file with ${ENV})'
     await ctx.close();
   });
 
-  it('refuses to start when a referenced variable is missing, naming it', async () => {
-    await expect(github(CONNECTIONS, { GITHUB_TOKEN: 'x' })).rejects.toMatchObject({ code: 'CONFIG_ENV_MISSING', message: expect.stringContaining('GITHUB_WEBHOOK_SECRET') });
+  it('refuses to start when a referenced variable is missing, naming it, the connection and its line', async () => {
+    const refused = github(CONNECTIONS, { GITHUB_TOKEN: 'x' });
+    await expect(refused).rejects.toMatchObject({ code: 'CONFIG_ENV_MISSING', message: expect.stringContaining('GITHUB_WEBHOOK_SECRET') });
+    const error = (await refused.catch((e: unknown) => e)) as ConnectorError;
+    expect(error.format()).toMatch(/connections\.yaml:8:23: connection "acme-github" \(connections\[0\]\): environment variable not set: GITHUB_WEBHOOK_SECRET/);
+  });
+
+  it('places a config the spec refuses at the value in the file', async () => {
+    const bad = CONNECTIONS.replace('[acme/api]', '[acme/api, not-a-repo]');
+    const error = (await github(bad, { GITHUB_TOKEN: 'x', GITHUB_WEBHOOK_SECRET: 's' }).catch((e: unknown) => e)) as ConnectorError;
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', location: { line: 7, column: 32, path: 'connections[0].config.repositories[1]' } });
+    expect(error.message).toMatch(/^connection "acme-github" \(connections\[0\]\): config does not match the github spec: config\.repositories\.1 must match pattern/);
   });
 });
