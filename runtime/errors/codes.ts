@@ -11,7 +11,7 @@ export const ERROR_CODES = {
   MANIFEST_REFERENCE: { meaning: 'A stream, parent or event refers to something the manifest does not define.', fix: 'Use a name defined under `streams`.' },
   CONFIG_INVALID: { meaning: 'The connection config does not match the manifest `spec`.', fix: 'Fix the config value named in the message.' },
   CONFIG_ENV_MISSING: { meaning: 'The config references an environment variable that is not set.', fix: 'Export the variable or remove the `${VAR}` reference.' },
-  CONFIG_FILE: { meaning: 'A config, catalog or state file cannot be read or parsed.', fix: 'Check the path and that the file holds valid JSON.' },
+  CONFIG_FILE: { meaning: 'A config, catalog, state or connections file cannot be read or parsed.', fix: 'Check the path, and the syntax at the position shown (JSON, or YAML for the connections file).' },
   EXPRESSION_EVALUATION: { meaning: 'An expression failed while evaluating.', fix: 'Check the expression against the data shown in the message.' },
   AUTH_INVALID_CREDENTIALS: { meaning: 'The API answered 401/403: the credential is missing, wrong or lacks a permission.', fix: 'Fix the credential named in the message.' },
   AUTH_TOKEN_REFRESH: { meaning: 'Refreshing or minting an access token failed.', fix: 'Check the client id/secret, refresh token or app private key.' },
@@ -42,7 +42,7 @@ export const ERROR_CODES = {
   SECRET_KEY_INVALID: { meaning: 'The secret-encryption key (GWI_SECRET_KEY or data-dir secret.key) is missing, unreadable or not 32 bytes.', fix: 'Set GWI_SECRET_KEY to 32 random bytes in base64 or hex, or fix the key file permissions.' },
   SECRET_DECRYPT: { meaning: 'A stored secret cannot be decrypted: it was modified or sealed with another key.', fix: 'Restore the key it was stored with, or set the secret again.' },
   SCHEDULE_INVALID: { meaning: 'A connection schedule is neither an interval ("every 5m") nor a valid cron expression.', fix: 'Use "every <n>s|m|h|d" or a 5/6-field cron expression such as "0 */6 * * *".' },
-  BUS_PUBLISH: { meaning: 'Publishing to Google Cloud Pub/Sub failed or was not confirmed.', fix: 'Check PUBSUB project, credentials and network; the delivery was not acknowledged and the provider will retry.' },
+  BUS_PUBLISH: { meaning: 'Publishing to Google Cloud Pub/Sub failed or was not confirmed.', fix: 'Check the Pub/Sub project, credentials (roles/pubsub.publisher) and network; with --no-create-topics, create the topic the message names. The delivery was not acknowledged and the provider will retry.' },
   BUS_CONFIG: { meaning: 'The Pub/Sub bus is misconfigured (project, topic, subscription or body store).', fix: 'Set the project id (GWI_PUBSUB_PROJECT or --bus-project) and check the names in the message.' },
   CUSTOM_NOT_FOUND: { meaning: 'The manifest names a custom component that is not registered.', fix: 'Register it in custom/ or fix the name.' },
 } as const satisfies Record<string, { meaning: string; fix: string }>;
