@@ -47,6 +47,21 @@ describe('readConnectionsFile', () => {
     expect(error.format()).toBe(`${path}:5:9: connection "Second One" (connections[1]): id must match [a-z0-9-]+, got "Second One" (at connections[1].id) Use lower-case letters, digits and dashes, e.g. "acme-github". [CONFIG_INVALID]`);
   });
 
+  it('refuses a second entry with the same id, placed at its id and naming the first', () => {
+    const path = file(TWO.replace('Second One', 'first'));
+    const error = refusal(() => readConnectionsFile(path));
+    expect(error.format()).toBe(`${path}:5:9: connection "first" (connections[1]): id "first" is already used by connections[0] (at connections[1].id) Give each connection its own id, or remove one of the two entries. [CONFIG_INVALID]`);
+  });
+
+  it('refuses an unknown key of an entry with a did-you-mean, at its line', () => {
+    const path = file(TWO.replace('Second One', 'second') + '    schedul: every 1h\n');
+    const error = refusal(() => readConnectionsFile(path));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toBe('connection "second" (connections[1]): unknown key "schedul"; did you mean "schedule"?');
+    expect(error.location).toMatchObject({ file: path, line: 7, path: 'connections[1].schedul' });
+    expect(error.hint).toContain('id, connector, config, schedule');
+  });
+
   it('places YAML syntax errors and a missing list', () => {
     const broken = file('connections:\n  - id: a\n    config: { token: t\n');
     expect(refusal(() => readConnectionsFile(broken))).toMatchObject({ code: 'CONFIG_FILE', location: { file: broken, line: expect.any(Number) } });
@@ -68,5 +83,8 @@ describe('readConnectionsFile', () => {
 describe('checkConnectionInput (API bodies)', () => {
   it('prefixes the message with where and names the field', () => {
     expect(refusal(() => checkConnectionInput({ id: 'a', connector: '' }, 'request body'))).toMatchObject({ message: 'request body: connector must name a manifest', location: { path: 'connector' } });
+  });
+  it('refuses an unknown field', () => {
+    expect(refusal(() => checkConnectionInput({ id: 'a', connector: 'github', config: {}, token: 'x' }, 'request body'))).toMatchObject({ message: 'request body: unknown key "token"', location: { path: 'token' } });
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConnectorError, isConnectorError, type SourceLocation } from '../errors/index.js';
+import { suggestion } from '../manifest/levenshtein.js';
 import { parseYaml, type Path } from '../manifest/source-map.js';
 
 /** One connection as written in the connections file or posted to `POST /api/connections`. */
@@ -22,6 +23,9 @@ export interface FileConnection {
 
 export const CONNECTION_ID = /^[a-z0-9-]+$/;
 
+/** The keys of an entry; any other is refused (a misspelt `schedul:` would leave the connection unscheduled). */
+const ENTRY_KEYS: readonly string[] = ['id', 'connector', 'config', 'schedule'];
+
 const FORMAT_HINT = 'See docs/service.md ("The connections file") for the format.';
 
 /**
@@ -43,12 +47,22 @@ export function readConnectionsFile(file: string): FileConnection[] {
   if (!Array.isArray(list)) {
     throw new ConnectorError('CONFIG_FILE', 'expected a top-level "connections:" list', { location: source.locate(value, ['connections']), hint: FORMAT_HINT });
   }
+  // Where each id was first seen: a second entry with it would silently replace the first.
+  const seen = new Map<string, number>();
   return list.map((entry: unknown, index) => {
     const id = (entry as { id?: unknown } | null)?.id;
     const label = typeof id === 'string' && id !== '' ? `${JSON.stringify(id)} (connections[${index}])` : `connections[${index}]`;
     const locate = (error: unknown) => placeError(error, label, (path) => source.locate(value, ['connections', index, ...path]));
     try {
-      return { input: checkConnectionInput(entry), locate };
+      const input = checkConnectionInput(entry);
+      const first = seen.get(input.id);
+      if (first !== undefined) {
+        throw new ConnectorError('CONFIG_INVALID', `id ${JSON.stringify(input.id)} is already used by connections[${first}]`, {
+          location: { path: 'id' }, hint: 'Give each connection its own id, or remove one of the two entries.',
+        });
+      }
+      seen.set(input.id, index);
+      return { input, locate };
     } catch (error) {
       throw locate(error);
     }
@@ -78,6 +92,10 @@ export function checkConnectionInput(value: unknown, where?: string): Connection
     new ConnectorError('CONFIG_INVALID', where ? `${where}: ${message}` : message, { location: { path: field }, ...(hint ? { hint } : {}) });
   const entry = value as Partial<ConnectionInput> | null;
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw fail('', 'expected an object with id, connector and config', FORMAT_HINT);
+  const unknown = Object.keys(entry).find((key) => !ENTRY_KEYS.includes(key));
+  if (unknown !== undefined) {
+    throw fail(unknown, `unknown key ${JSON.stringify(unknown)}${suggestion(unknown, ENTRY_KEYS)}`, `A connection has the keys ${ENTRY_KEYS.join(', ')}; the connector's own settings go under config.`);
+  }
   if (typeof entry.id !== 'string' || !CONNECTION_ID.test(entry.id)) {
     throw fail('id', `id must match [a-z0-9-]+, got ${JSON.stringify(entry.id) ?? 'nothing'}`, 'Use lower-case letters, digits and dashes, e.g. "acme-github".');
   }
