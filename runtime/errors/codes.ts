@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   MANIFEST_REFERENCE: { meaning: 'A stream, parent or event refers to something the manifest does not define.', fix: 'Use a name defined under `streams`.' },
   CONFIG_INVALID: { meaning: 'The connection config does not match the manifest `spec`.', fix: 'Fix the config value named in the message.' },
   CONFIG_ENV_MISSING: { meaning: 'The config references an environment variable that is not set.', fix: 'Export the variable or remove the `${VAR}` reference.' },
+  CONNECTION_FROM_FILE: { meaning: 'The admin API was asked to change a connection that the connections file defines (the file wins at every start, so the change would be lost).', fix: 'Edit the entry in the connections file and restart, or post the connection under another id.' },
   CONFIG_FILE: { meaning: 'A config, catalog, state or connections file cannot be read or parsed.', fix: 'Check the path, and the syntax at the position shown (JSON, or YAML for the connections file).' },
   EXPRESSION_EVALUATION: { meaning: 'An expression failed while evaluating.', fix: 'Check the expression against the data shown in the message.' },
   AUTH_INVALID_CREDENTIALS: { meaning: 'The API answered 401/403: the credential is missing, wrong or lacks a permission.', fix: 'Fix the credential named in the message.' },

@@ -29,7 +29,12 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
 
   scope.get('/api/connectors', async () => ({ connectors: service.connectors() }));
   scope.get('/api/connections', async () => ({ connections: service.listConnections() }));
-  scope.post('/api/connections', async (request, reply) => reply.code(201).send(service.putConnection(request.body, 'api')));
+  // Creates or replaces (upsert): 201 for a new id, 200 when it replaced the connection with that id.
+  scope.post('/api/connections', async (request, reply) => {
+    const id = (request.body as { id?: unknown } | null)?.id;
+    const existed = typeof id === 'string' && service.getConnection(id) !== undefined;
+    return reply.code(existed ? 200 : 201).send(service.putConnection(request.body, 'api'));
+  });
 
   scope.get<{ Querystring: { connection?: string; status?: string; limit?: string; after?: string } }>('/api/deliveries', async (request, reply) => {
     const { connection, status } = request.query;

@@ -15,7 +15,7 @@ export interface AppOptions {
 }
 
 const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
-  CONFIG_INVALID: 400, CONFIG_ENV_MISSING: 400, SCHEDULE_INVALID: 400, MANIFEST_NOT_FOUND: 404, STORE_UNAVAILABLE: 503, BUS_PUBLISH: 503,
+  CONFIG_INVALID: 400, CONFIG_ENV_MISSING: 400, SCHEDULE_INVALID: 400, CONNECTION_FROM_FILE: 409, MANIFEST_NOT_FOUND: 404, STORE_UNAVAILABLE: 503, BUS_PUBLISH: 503,
 };
 
 /** The HTTP face of the service: webhooks (public, signed), admin API (bearer), health and metrics. */

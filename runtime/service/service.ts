@@ -207,8 +207,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     secrets: entry.secretPaths.map(describeSecretPath), schedule: entry.row.schedule, source: entry.row.source,
   });
 
+  // Ids the connections file defines: the file wins for them at every start, so the API may not change them.
+  const fileIds = new Set<string>();
+
   function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
     const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : undefined);
+    if (source === 'api' && fileIds.has(entry.id)) {
+      throw new ConnectorError('CONNECTION_FROM_FILE', `connection ${entry.id} is defined in ${options.connectionsFile ?? 'the connections file'}; edit it there`, {
+        location: { path: 'id' }, hint: 'The connections file wins at every start, so a change made through the API would be lost. Edit the file and restart, or post the connection under another id.',
+      });
+    }
     const manifest = manifests.get(entry.connector);
     if (!manifest) {
       // From the file, the error is placed at the entry and names it (FileConnection.locate).
@@ -216,13 +224,52 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         location: { path: 'connector' }, hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}`,
       });
     }
-    // `${ENV}` is expanded for the connections file only: an API caller must not read the server's environment.
-    const config = structuredClone(resolveConfig(entry.config, manifest, source === 'file' ? { env, ...(options.connectionsFile ? { file: options.connectionsFile } : {}) } : { env: {} })) as Record<string, unknown>;
+    const config = structuredClone(source === 'file'
+      ? resolveConfig(entry.config, manifest, { env, ...(options.connectionsFile ? { file: options.connectionsFile } : {}) })
+      : resolveApiConfig(entry.id, entry.config, manifest)) as Record<string, unknown>;
     const row: ConnectionRow = { id: entry.id, connector: entry.connector, config, schedule: entry.schedule ?? null, source };
     // Check the schedule before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
     if (row.schedule) atPath('schedule', () => parseSchedule(row.schedule!));
     store.saveConnection(row, secretPaths(manifest.node.spec, config));
-    return toPublic(activate(row));
+    const live = activate(row);
+    warnWithoutWebhookSecret(live);
+    return toPublic(live);
+  }
+
+  /**
+   * `${ENV}` is expanded for the connections file only: an API caller must not read the server's
+   * environment. A reference in a posted config is therefore a mistake, and "export the variable"
+   * would be the wrong fix.
+   */
+  function resolveApiConfig(id: string, config: Record<string, unknown>, manifest: LoadedManifest): unknown {
+    try {
+      return resolveConfig(config, manifest, { env: {} });
+    } catch (error) {
+      if (!isConnectorError(error) || error.code !== 'CONFIG_ENV_MISSING') throw error;
+      const keys = error.message.replace(/^environment variables? not set: /, '');
+      throw new ConnectorError('CONFIG_INVALID', `connection ${id}: \`\${...}\` references are expanded only in the connections file, not in configs sent to the API: ${keys}`, {
+        ...(error.location ? { location: { path: error.location.path } } : {}), context: error.context, cause: error,
+        hint: 'Send the value itself (a literal "${" is written "$${").',
+      });
+    }
+  }
+
+  /**
+   * A connection whose webhook rule finds no secret in its config would answer every delivery 500
+   * WEBHOOK_MISCONFIGURED: say so when it is configured. Names the config keys the rule reads, never values.
+   */
+  function warnWithoutWebhookSecret(entry: Live): void {
+    const signature = entry.manifest.node.webhooks?.signature;
+    if (!signature || signature.type === 'none' || !logger) return;
+    void renderSecrets(signature, { config: entry.row.config }).then((secrets) => {
+      if (secrets.length > 0) return;
+      const templates = Array.isArray(signature.secret) ? signature.secret : [signature.secret];
+      const keys = [...new Set(templates.flatMap((template) => [...String(template).matchAll(/\bconfig\.([A-Za-z0-9_.]+)/g)].map((m) => `config.${m[1]}`)))];
+      logger.warn(
+        { connection: entry.row.id, connector: entry.row.connector, keys },
+        `connection ${entry.row.id} has no webhook secret (${keys.join(' or ') || 'webhooks.signature.secret'} is empty): every webhook delivery to it will be refused with 500 WEBHOOK_MISCONFIGURED until it is set`,
+      );
+    }, () => {});
   }
 
   // Connections stored earlier (API), then the file (which wins for its ids).
@@ -238,6 +285,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   try {
     if (options.connectionsFile) {
       for (const entry of readConnectionsFile(options.connectionsFile)) {
+        fileIds.add(entry.input.id);
         try {
           putConnection(entry.input, 'file');
         } catch (error) {
