@@ -2,8 +2,17 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { Service } from '../service/index.js';
 import type { DeliveryStatus } from '../store/types.js';
 import { safeEqual } from '../webhooks/index.js';
+import { acceptJsonOnly } from './json-body.js';
+import { queryProblem } from './query.js';
 
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'done', 'failed', 'dead'];
+
+/** The query parameters each admin route reads; any other is refused (see queryProblem). */
+const QUERY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  '/api/deliveries': ['connection', 'status', 'limit', 'after'],
+  '/api/deliveries/:id/replay': ['connection'],
+  '/api/connections/:id/records/:stream': ['limit', 'after'],
+};
 
 const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ error: { code: 'NOT_FOUND', message } });
 const badRequest = (reply: FastifyReply, message: string) => reply.code(400).send({ error: { code: 'BAD_REQUEST', message } });
@@ -21,10 +30,18 @@ function parseCursor(value: string | undefined): number | undefined | null {
 /** The admin API under /api, behind `Authorization: Bearer <GWI_ADMIN_TOKEN>`. */
 export const adminRoutes = (service: Service, adminToken: string): FastifyPluginAsync => async (scope: FastifyInstance) => {
   const expected = `Bearer ${adminToken}`;
+  acceptJsonOnly(scope);
   scope.addHook('onRequest', async (request, reply) => {
     if (!safeEqual(request.headers.authorization ?? '', expected)) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'UNAUTHORIZED', message: 'missing or wrong admin token (Authorization: Bearer $GWI_ADMIN_TOKEN)' } });
     }
+  });
+
+  scope.addHook('preHandler', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === undefined) return;
+    const problem = queryProblem(`${request.method} ${route}`, request.query, QUERY_PARAMETERS[route] ?? []);
+    if (problem) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: problem.message, hint: problem.hint } });
   });
 
   scope.get('/api/connectors', async () => ({ connectors: service.connectors() }));

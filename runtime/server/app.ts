@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { isConnectorError, type ErrorCode } from '../errors/index.js';
 import type { Service } from '../service/index.js';
@@ -18,6 +18,39 @@ const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
   CONFIG_INVALID: 400, CONFIG_ENV_MISSING: 400, SCHEDULE_INVALID: 400, CONNECTION_FROM_FILE: 409, MANIFEST_NOT_FOUND: 404, STORE_UNAVAILABLE: 503, BUS_PUBLISH: 503,
 };
 
+interface FrameworkReply {
+  status: number;
+  reply(contentType: string | undefined, error: FastifyError): { code: string; message: string; hint: string };
+}
+
+/** Fastify's own refusals, said in our words: what is wrong and what to send instead. */
+const FRAMEWORK_ERRORS: Partial<Record<string, FrameworkReply>> = {
+  FST_ERR_BAD_URL: {
+    status: 400,
+    reply: () => ({ code: 'BAD_REQUEST', message: 'the URL path is not valid percent-encoding', hint: 'Encode "%" as %25 in path segments; each % must start an escape such as %2F.' }),
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    reply: (contentType) => ({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `Content-Type ${contentType ? JSON.stringify(contentType) : '(none)'} is not accepted here`, hint: 'Send Content-Type: application/json with a JSON body.' }),
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    reply: () => ({ code: 'BAD_REQUEST', message: 'the body is empty', hint: 'Send a JSON object with Content-Type: application/json.' }),
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    reply: () => ({ code: 'BAD_REQUEST', message: 'the body is not valid JSON', hint: 'Send a JSON object with Content-Type: application/json.' }),
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    reply: () => ({ code: 'PAYLOAD_TOO_LARGE', message: 'the body is larger than this route accepts', hint: 'Send a smaller body.' }),
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    reply: () => ({ code: 'BAD_REQUEST', message: 'the body size does not match Content-Length', hint: 'Send the whole body, or fix the Content-Length header.' }),
+  },
+};
+
 /** The HTTP face of the service: webhooks (public, signed), admin API (bearer), health and metrics. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let closing = false;
@@ -29,6 +62,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     // One log line per request costs too much at thousands of webhooks a second; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
+    // A path Fastify cannot decode (`/webhooks/github/%ZZ`) gets our error shape too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const bad = FRAMEWORK_ERRORS[error.code];
+      if (bad) return reply.code(bad.status).send({ error: bad.reply(request.headers['content-type'], error) });
+      return reply.send(error);
+    },
     serverFactory: (handler, serverOptions) =>
       createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, () => closing),
   });
@@ -41,9 +80,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const status = CODE_STATUS[error.code] ?? 500;
       return reply.code(status).send({ error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } });
     }
+    const framework = FRAMEWORK_ERRORS[error.code];
+    if (framework) return reply.code(framework.status).send({ error: framework.reply(request.headers['content-type'], error) });
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send({ error: { code: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message } });
+    const hint = status < 500 && 'hint' in error && typeof error.hint === 'string' ? { hint: error.hint } : {};
+    return reply.code(status).send({ error: { code: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message, ...hint } });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
   await app.register(webhookRoutes(receiveWebhook));

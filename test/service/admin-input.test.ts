@@ -73,3 +73,57 @@ describe('POST /api/connections', () => {
   });
 });
 
+
+describe('admin query parameters', () => {
+  beforeEach(async () => {
+    ctx = await startService(tmp.dir, { background: false });
+  });
+  const get = (url: string) => ctx!.app.inject({ method: 'GET', url, headers: auth });
+
+  it('refuses an unknown one with 400, naming it, a did-you-mean and the accepted ones', async () => {
+    const res = await get('/api/deliveries?statuss=dead');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toEqual({ code: 'BAD_REQUEST', message: 'unknown query parameter "statuss"; did you mean "status"?', hint: 'GET /api/deliveries accepts connection, status, limit, after.' });
+    expect((await get('/api/connections/acme/records/issues?limt=5')).json().error.hint).toBe('GET /api/connections/:id/records/:stream accepts limit, after.');
+    expect((await get('/api/connections?x=1')).json().error).toMatchObject({ message: 'unknown query parameter "x"', hint: 'GET /api/connections takes no query parameters.' });
+    expect((await get('/api/deliveries?status=dead&limit=5')).statusCode).toBe(200);
+  });
+
+  it('refuses a repeated one with 400 instead of a 500', async () => {
+    const res = await get('/api/deliveries?connection=a&connection=b');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toBe('query parameter connection must be given once');
+    const replay = await ctx!.app.inject({ method: 'POST', url: '/api/deliveries/x/replay?connection=a&connection=b', headers: auth });
+    expect(replay.statusCode).toBe(400);
+  });
+});
+
+describe('error replies for what Fastify refuses', () => {
+  beforeEach(async () => {
+    ctx = await startService(tmp.dir, { background: false });
+  });
+  const postBody = (payload: string, contentType: string) => ctx!.app.inject({ method: 'POST', url: '/api/connections', headers: { ...auth, 'content-type': contentType }, payload });
+
+  it('a path that is not valid percent-encoding gets our error shape', async () => {
+    const res = await ctx!.app.inject({ method: 'POST', url: '/webhooks/hooks/%ZZ', payload: '{}', headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'BAD_REQUEST', message: 'the URL path is not valid percent-encoding', hint: expect.stringContaining('%25') } });
+  });
+
+  it('a text or form body to the admin API is 415 naming the type and the one to send', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const res = await postBody('id=a', type);
+      expect(res.statusCode).toBe(415);
+      expect(res.json().error).toEqual({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `Content-Type "${type}" is not accepted here`, hint: 'Send Content-Type: application/json with a JSON body.' });
+    }
+  });
+
+  it('invalid JSON is 400 with the parser position, an empty body says so', async () => {
+    const res = await postBody('{"id": "a",}', 'application/json');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toMatch(/^the body is not valid JSON: .*position 11/);
+    expect((await postBody('', 'application/json')).json().error).toMatchObject({ code: 'BAD_REQUEST', message: 'the body is empty' });
+    expect((await postBody('{"__proto__": {"x": 1}}', 'application/json')).statusCode).toBe(400);
+    expect((await postBody(JSON.stringify({ id: 'ok', connector: 'hooks', config: { webhook_secret: 's' } }), 'application/json; charset=utf-8')).statusCode).toBe(201);
+  });
+});
