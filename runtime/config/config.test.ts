@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../errors/index.js';
-import { parseManifest } from '../manifest/load.js';
+import { loadManifest, parseManifest } from '../manifest/load.js';
 import { expandEnv } from './env.js';
 import { readJsonFile } from './read-json.js';
 import { resolveConfig } from './resolve.js';
 import { secretPaths, secretValues } from './secret-values.js';
+import { strictSpec } from './strict-spec.js';
 
 const manifest = parseManifest(
   `
@@ -91,6 +92,90 @@ describe('resolveConfig()', () => {
 
   it('refuses a config that is not an object', () => {
     expect(failure(() => resolveConfig([], manifest)).message).toBe('config must be a JSON object, got a list');
+  });
+});
+
+/** A manifest around `spec` (YAML reads JSON). */
+function withSpec(spec: object) {
+  return parseManifest(`name: strict\nversion: 1.0.0\nspec: ${JSON.stringify(spec)}\nrequester: { url_base: "http://127.0.0.1:9" }\nstreams: { things: { primary_key: id, schema: {}, request: { path: /things } } }\n`, 'strict.yaml');
+}
+
+describe('resolveConfig() refuses config keys the spec does not declare', () => {
+  it('manifests/github.yaml: a misspelt webhook_secret is refused by name, with a did-you-mean, its value unprinted', async () => {
+    const github = await loadManifest('manifests/github.yaml');
+    const error = failure(() => resolveConfig({ token: 'ghp_x', repositories: ['o/r'], webhok_secret: 'hush-123' }, github, { env: {}, file: 'conns.yaml' }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('config.webhok_secret is not a known config key; did you mean "webhook_secret"?');
+    expect(error.location).toMatchObject({ file: 'conns.yaml', path: 'config.webhok_secret' });
+    expect(error.hint).toMatch(/correct its spelling or remove it/);
+    expect(error.format()).not.toContain('hush-123');
+    // The correct spelling still passes.
+    expect(resolveConfig({ token: 'ghp_x', repositories: ['o/r'], webhook_secret: 'hush-123' }, github, { env: {} })).toMatchObject({ webhook_secret: 'hush-123' });
+  });
+
+  it('refuses stray keys in nested objects that declare properties', () => {
+    const manifest = withSpec({
+      type: 'object',
+      properties: { oauth: { type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string', secret: true } } } },
+    });
+    const error = failure(() => resolveConfig({ oauth: { client_id: 'a', client_secert: 'b' } }, manifest, { env: {} }));
+    expect(error.message).toContain('config.oauth.client_secert is not a known config key; did you mean "client_secret"?');
+    expect(error.location?.path).toBe('config.oauth.client_secert');
+  });
+
+  it('keeps extra keys where the spec allows them (additionalProperties true or a schema, patternProperties, an object without properties)', () => {
+    const manifest = withSpec({
+      type: 'object',
+      properties: {
+        headers: { type: 'object', additionalProperties: { type: 'string' } },
+        labels: { type: 'object', properties: { team: { type: 'string' } }, additionalProperties: true },
+        tags: { type: 'object', properties: { a: { type: 'string' } }, patternProperties: { '^x-': { type: 'string' } } },
+        free: { type: 'object' },
+      },
+    });
+    const config = { headers: { 'X-A': '1' }, labels: { team: 't', other: 'o' }, tags: { a: 'a', 'x-b': 'b' }, free: { anything: 1 } };
+    expect(resolveConfig(config, manifest, { env: {} })).toEqual(config);
+    expect(resolveConfig({ tags: { c: 'c' } }, manifest, { env: {} })).toEqual({ tags: { c: 'c' } });
+  });
+
+  it('accepts a key declared in any anyOf/oneOf/allOf branch, and still refuses one declared nowhere', () => {
+    const manifest = withSpec({
+      type: 'object',
+      properties: { mode: { type: 'string' } },
+      anyOf: [
+        { properties: { token: { type: 'string' } }, required: ['token'] },
+        { properties: { username: { type: 'string' }, password: { type: 'string' } }, required: ['username'] },
+      ],
+      allOf: [
+        {
+          oneOf: [
+            { properties: { region: { type: 'string' } }, required: ['region'] },
+            { properties: { endpoint: { type: 'string' } }, required: ['endpoint'] },
+          ],
+        },
+      ],
+    });
+    expect(resolveConfig({ token: 't', region: 'eu' }, manifest, { env: {} })).toEqual({ token: 't', region: 'eu' });
+    expect(resolveConfig({ username: 'u', password: 'p', endpoint: 'e', mode: 'm' }, manifest, { env: {} })).toMatchObject({ username: 'u' });
+    const error = failure(() => resolveConfig({ token: 't', pasword: 'p' }, manifest, { env: {} }));
+    expect(error.message).toContain('config.pasword is not a known config key; did you mean "password"?');
+  });
+
+  it('leaves a node open when a branch cannot be read (a branch allowing extra keys)', () => {
+    const manifest = withSpec({ type: 'object', properties: { mode: { type: 'string' } }, anyOf: [{ properties: { token: { type: 'string' } }, additionalProperties: true }] });
+    expect(resolveConfig({ mode: 'm', anything: 1 }, manifest, { env: {} })).toEqual({ mode: 'm', anything: 1 });
+  });
+
+  it('a key both a node and a branch declare keeps its nested schemas as written (either could refuse the other)', () => {
+    const spec = {
+      type: 'object',
+      properties: { auth: { type: 'object', properties: { a: {} } } },
+      anyOf: [{ properties: { auth: { type: 'object', properties: { b: {} } } } }],
+    };
+    const strict = strictSpec(spec) as { additionalProperties: unknown; properties: { auth: Record<string, unknown> } };
+    expect(strict.additionalProperties).toBe(false);
+    expect(strict.properties.auth).not.toHaveProperty('additionalProperties');
+    expect(spec).not.toHaveProperty('additionalProperties'); // the argument is not changed
   });
 });
 

@@ -3,8 +3,10 @@ import { ConnectorError } from '../errors/index.js';
 import { createSpecAjv } from '../manifest/ajv.js';
 import { deepFreeze } from '../manifest/freeze.js';
 import type { LoadedManifest } from '../manifest/loaded-manifest.js';
+import { suggestion } from '../manifest/levenshtein.js';
 import { expandEnv, type Env } from './env.js';
 import { isSecretSchema } from './secret-values.js';
+import { strictSpec } from './strict-spec.js';
 
 export interface ResolveConfigOptions {
   /** Where `${VAR}` values come from (default: process.env). */
@@ -18,8 +20,8 @@ const validators = new WeakMap<object, ValidateFunction>();
 function specValidator(spec: object): ValidateFunction {
   let validate = validators.get(spec);
   if (!validate) {
-    // A fresh copy: ajv may annotate the schema object, and the manifest is frozen.
-    validate = createSpecAjv().compile(structuredClone(spec) as Record<string, unknown>);
+    // A fresh (strict) copy: ajv may annotate the schema object, and the manifest is frozen.
+    validate = createSpecAjv().compile(strictSpec(spec));
     validators.set(spec, validate);
   }
   return validate;
@@ -43,9 +45,10 @@ export function resolveConfig(raw: unknown, manifest: LoadedManifest, options: R
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map(describeError);
     const first = validate.errors?.[0];
+    const unknownKey = validate.errors?.some((error) => error.keyword === 'additionalProperties') ?? false;
     throw new ConnectorError('CONFIG_INVALID', `config does not match the ${manifest.node.name} spec: ${problems.join('; ')}`, {
       location: { ...where, path: first ? configPath(first) : 'config' },
-      hint: `Fix the config value${problems.length > 1 ? 's' : ''} named above (\`gwi-connectors spec ${manifest.node.name}\` prints the full schema).`,
+      hint: `Fix the config value${problems.length > 1 ? 's' : ''} named above${unknownKey ? ' (a key the spec does not declare is refused: correct its spelling or remove it)' : ''} (\`gwi-connectors spec ${manifest.node.name}\` prints the full schema).`,
       context: { problems },
     });
   }
@@ -68,8 +71,12 @@ function describeError(error: ErrorObject): string {
   switch (error.keyword) {
     case 'required':
       return `${path} is required`;
-    case 'additionalProperties':
-      return `${path} is not a known config key`;
+    case 'additionalProperties': {
+      const declared = error.parentSchema?.['properties'] as Record<string, unknown> | undefined;
+      const keys = Object.keys(declared ?? {});
+      const known = keys.length > 0 ? ` (known: ${keys.join(', ')})` : '';
+      return `${path} is not a known config key${suggestion(String(error.params['additionalProperty']), keys)}${known}`;
+    }
     default: {
       const secret = isSecretSchema(error.parentSchema) || isSecretSchema(error.schema);
       const shown = secret ? '' : `, got ${preview(error.data)}`;
