@@ -20,36 +20,33 @@ const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
 
 interface FrameworkReply {
   status: number;
-  reply(contentType: string | undefined, error: FastifyError): { code: string; message: string; hint: string };
+  code: string;
+  message: string | ((contentType: string | undefined) => string);
+  hint: string;
 }
+
+const SEND_JSON = 'Send a JSON object with Content-Type: application/json.';
 
 /** Fastify's own refusals, said in our words: what is wrong and what to send instead. */
 const FRAMEWORK_ERRORS: Partial<Record<string, FrameworkReply>> = {
-  FST_ERR_BAD_URL: {
-    status: 400,
-    reply: () => ({ code: 'BAD_REQUEST', message: 'the URL path is not valid percent-encoding', hint: 'Encode "%" as %25 in path segments; each % must start an escape such as %2F.' }),
-  },
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_REQUEST', message: 'the URL path is not valid percent-encoding', hint: 'Encode "%" as %25 in path segments; each % must start an escape such as %2F.' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    reply: (contentType) => ({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `Content-Type ${contentType ? JSON.stringify(contentType) : '(none)'} is not accepted here`, hint: 'Send Content-Type: application/json with a JSON body.' }),
+    status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', hint: 'Send Content-Type: application/json with a JSON body.',
+    message: (contentType) => `Content-Type ${contentType ? JSON.stringify(contentType) : '(none)'} is not accepted here`,
   },
-  FST_ERR_CTP_EMPTY_JSON_BODY: {
-    status: 400,
-    reply: () => ({ code: 'BAD_REQUEST', message: 'the body is empty', hint: 'Send a JSON object with Content-Type: application/json.' }),
-  },
-  FST_ERR_CTP_INVALID_JSON_BODY: {
-    status: 400,
-    reply: () => ({ code: 'BAD_REQUEST', message: 'the body is not valid JSON', hint: 'Send a JSON object with Content-Type: application/json.' }),
-  },
-  FST_ERR_CTP_BODY_TOO_LARGE: {
-    status: 413,
-    reply: () => ({ code: 'PAYLOAD_TOO_LARGE', message: 'the body is larger than this route accepts', hint: 'Send a smaller body.' }),
-  },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    status: 400,
-    reply: () => ({ code: 'BAD_REQUEST', message: 'the body size does not match Content-Length', hint: 'Send the whole body, or fix the Content-Length header.' }),
-  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'BAD_REQUEST', message: 'the body is empty', hint: SEND_JSON },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'BAD_REQUEST', message: 'the body is not valid JSON', hint: SEND_JSON },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'the body is larger than this route accepts', hint: 'Send a smaller body.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST', message: 'the body size does not match Content-Length', hint: 'Send the whole body, or fix the Content-Length header.' },
 };
+
+/** Our reply for a Fastify refusal, or undefined for an error that is not one. */
+function frameworkReply(code: string, contentType: string | undefined) {
+  const known = FRAMEWORK_ERRORS[code];
+  if (!known) return undefined;
+  const message = typeof known.message === 'string' ? known.message : known.message(contentType);
+  return { status: known.status, body: { error: { code: known.code, message, hint: known.hint } } };
+}
 
 /** The HTTP face of the service: webhooks (public, signed), admin API (bearer), health and metrics. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -64,9 +61,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // A path Fastify cannot decode (`/webhooks/github/%ZZ`) gets our error shape too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const bad = FRAMEWORK_ERRORS[error.code];
-      if (bad) return reply.code(bad.status).send({ error: bad.reply(request.headers['content-type'], error) });
-      return reply.send(error);
+      const known = frameworkReply(error.code, request.headers['content-type']);
+      return known ? reply.code(known.status).send(known.body) : reply.send(error);
     },
     serverFactory: (handler, serverOptions) =>
       createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, () => closing),
@@ -80,8 +76,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const status = CODE_STATUS[error.code] ?? 500;
       return reply.code(status).send({ error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } });
     }
-    const framework = FRAMEWORK_ERRORS[error.code];
-    if (framework) return reply.code(framework.status).send({ error: framework.reply(request.headers['content-type'], error) });
+    const known = frameworkReply(error.code, request.headers['content-type']);
+    if (known) return reply.code(known.status).send(known.body);
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const hint = status < 500 && 'hint' in error && typeof error.hint === 'string' ? { hint: error.hint } : {};
