@@ -1,10 +1,26 @@
 import { isConnectorError } from '../errors/index.js';
 
+/** How long a failed start-up may take to wind down before the process is made to exit. */
+const EXIT_GRACE_MS = 2_000;
+
+/**
+ * The one line a start-up failure prints: a ConnectorError in its `file:line:col: message hint
+ * [CODE]` form; anything else as `gwi-connectors <command>: <message>`, with the stack only at
+ * LOG_LEVEL=debug or trace (a stack tells a user nothing they can act on).
+ */
+export function startupFailureText(command: string, error: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  if (isConnectorError(error)) return error.format();
+  const message = error instanceof Error ? error.message : String(error);
+  const debug = env['LOG_LEVEL'] === 'debug' || env['LOG_LEVEL'] === 'trace';
+  const stack = debug && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+  return `gwi-connectors ${command}: ${message}${stack}`;
+}
+
 /**
  * Runs a long-lived command (serve, worker) until SIGTERM or SIGINT, then closes it gracefully and
- * exits 0 (1 if closing failed). A start-up failure is printed in its one-line form with exit code 1.
+ * exits 0 (1 if closing failed). A start-up failure is printed in one line with exit code 1.
  */
-export async function runUntilSignal(start: () => Promise<{ close(): Promise<void> }>): Promise<void> {
+export async function runUntilSignal(command: string, start: () => Promise<{ close(): Promise<void> }>): Promise<void> {
   try {
     const running = await start();
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -19,7 +35,11 @@ export async function runUntilSignal(start: () => Promise<{ close(): Promise<voi
       });
     }
   } catch (error) {
-    process.stderr.write(`${isConnectorError(error) ? error.format() : error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`${startupFailureText(command, error)}\n`);
     process.exitCode = 1;
+    // The commands close what they opened before rethrowing, so the process ends by itself. Should
+    // something still hold the event loop (a client library's socket), a failed start must not hang:
+    // an unref'd timer fires only if the loop is still alive then.
+    setTimeout(() => process.exit(1), EXIT_GRACE_MS).unref();
   }
 }

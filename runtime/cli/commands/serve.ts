@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createBus } from '../../bus/create-bus.js';
@@ -8,6 +8,7 @@ import { createLogger } from '../../log/index.js';
 import { buildApp } from '../../server/index.js';
 import { createService, type Service } from '../../service/index.js';
 import { withExtraManifests } from '../extra-manifests.js';
+import { envDefault, explainStoreError, flagName, prepareDataDir } from '../startup-settings.js';
 import { runUntilSignal } from '../until-signal.js';
 
 export interface ServeArgs {
@@ -45,18 +46,57 @@ function adminToken(dataDir: string, env: NodeJS.ProcessEnv): { token: string; c
   return { token, created: true };
 }
 
+const PORT = flagName('--port', 'PORT');
+const RETENTION = flagName('--retention-days', 'GWI_RETENTION_DAYS');
+
+function parsePort(raw: string): number {
+  // Digits only: Number('') is 0 (a random port) and Number('0x50') is 80.
+  const port = /^\d{1,5}$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new ConnectorError('CONFIG_INVALID', `${PORT} must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`, { hint: 'For example --port 8080; 0 picks a free port.' });
+  }
+  return port;
+}
+
 function retentionMs(days: string): number {
-  const n = Number(days);
+  const n = days.trim() === '' ? NaN : Number(days);
   if (!Number.isFinite(n) || n < 0) {
-    throw new ConnectorError('CONFIG_INVALID', `--retention-days must be a number of days (0 or more), got ${days}`, { hint: 'For example --retention-days 7; 0 keeps deliveries forever.' });
+    throw new ConnectorError('CONFIG_INVALID', `${RETENTION} must be a number of days (0 or more), got ${JSON.stringify(days)}`, { hint: 'For example --retention-days 7; 0 keeps deliveries forever; leave it out for 7.' });
   }
   return n * 24 * 3_600_000;
 }
 
+const HOST = flagName('--host', 'HOST');
+const unresolved = (_where: string, host: string): [string, string] => [`${HOST} ${host} is neither an IP address nor a name that resolves`, 'Give an address such as 127.0.0.1, or 0.0.0.0 for all.'];
+
+/** Why `listen` failed, in terms of --host and --port (message, hint); other errors pass as they are. */
+const LISTEN_ERRORS: Record<string, (where: string, host: string) => [string, string]> = {
+  EADDRINUSE: (where) => [`${where} is already in use`, `Choose another ${PORT}, or stop what listens there.`],
+  EACCES: (where) => [`${where}: not allowed to listen there`, `Ports below 1024 need privileges: choose ${PORT} 1024 or above.`],
+  EADDRNOTAVAIL: (_where, host) => [`${HOST} ${host} is not an address of this machine`, 'Bind to one of its addresses, e.g. 127.0.0.1, or 0.0.0.0 for all.'],
+  ENOTFOUND: unresolved,
+  EAI_AGAIN: unresolved,
+};
+
+function explainListenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const explain = typeof code === 'string' ? LISTEN_ERRORS[code] : undefined;
+  if (!explain) return error;
+  const [message, hint] = explain(`${host}:${port}`, host);
+  return new ConnectorError('CONFIG_INVALID', `${message} (${code as string})`, { hint, cause: error });
+}
+
 /** Start the service; resolves once listening, with a function that shuts it down gracefully. */
 export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; close(): Promise<void> }> {
-  const dataDir = resolve(args.data);
-  mkdirSync(dataDir, { recursive: true });
+  // Everything that can be checked without opening anything is checked first: a refused start-up
+  // must leave no database, dispatcher thread or timer behind (the process would not exit).
+  const port = parsePort(args.port);
+  const retention = args.retentionDays === undefined ? undefined : retentionMs(args.retentionDays);
+  // The service reads an empty GWI_MAX_ATTEMPTS as unset; an empty flag given on purpose is a mistake.
+  if (args.maxAttempts?.trim() === '') {
+    throw new ConnectorError('CONFIG_INVALID', `${flagName('--max-attempts', 'GWI_MAX_ATTEMPTS')} is empty`, { hint: 'Leave it out for the default (5 attempts), or give e.g. --max-attempts 10.' });
+  }
+  const dataDir = prepareDataDir(args.data);
   let service: Service | undefined;
   const logger = createLogger({ secrets: () => service?.secretValues() ?? [] });
   const manifests = await withExtraManifests(args.manifests);
@@ -66,25 +106,42 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     ...(args.bodies ? { bodiesDir: args.bodies } : {}),
     ...(args.createTopics === false ? { createTopics: false } : {}),
   });
-  service = await createService({
-    dataDir,
-    ...(manifests ? { manifests } : {}),
-    ...(args.dispatch === false ? { dispatch: false } : {}),
-    ...(args.retentionDays === undefined ? {} : { retentionMs: retentionMs(args.retentionDays) }),
-    bus,
-    logger,
-    env: args.maxAttempts === undefined ? env : { ...env, GWI_MAX_ATTEMPTS: args.maxAttempts },
-    ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
-  });
-  // Large bodies go with the deliveries: kept as long as done deliveries are, then deleted.
-  const pruneBodies = bus.bodyStore?.prune?.bind(bus.bodyStore);
-  if (pruneBodies) service.retention.alsoPrune(pruneBodies);
-  const { token, created } = adminToken(dataDir, env);
-  const app = await buildApp({ service, adminToken: token, logger });
-  const port = Number(args.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConnectorError('CONFIG_INVALID', `--port must be a port number, got ${args.port}`);
-  await app.listen({ port, host: args.host });
-  const address = app.server.address();
+  try {
+    service = await createService({
+      dataDir,
+      ...(manifests ? { manifests } : {}),
+      ...(args.dispatch === false ? { dispatch: false } : {}),
+      ...(retention === undefined ? {} : { retentionMs: retention }),
+      bus,
+      logger,
+      env: args.maxAttempts === undefined ? env : { ...env, GWI_MAX_ATTEMPTS: args.maxAttempts },
+      ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
+    });
+  } catch (error) {
+    await bus.close().catch(() => {});
+    throw explainStoreError(error, dataDir);
+  }
+  const running = service;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let admin: ReturnType<typeof adminToken> | undefined;
+  try {
+    // Large bodies go with the deliveries: kept as long as done deliveries are, then deleted.
+    const pruneBodies = bus.bodyStore?.prune?.bind(bus.bodyStore);
+    if (pruneBodies) running.retention.alsoPrune(pruneBodies);
+    admin = adminToken(dataDir, env);
+    app = await buildApp({ service: running, adminToken: admin.token, logger });
+    await app.listen({ port, host: args.host });
+  } catch (error) {
+    // The service runs (database, dispatcher, timers): close it, or the failed start never exits.
+    await app?.close().catch(() => {});
+    await running.close().catch(() => {});
+    // A token generated now was never printed: the next start makes (and prints) a new one.
+    if (admin?.created) rmSync(join(dataDir, ADMIN_TOKEN_FILE), { force: true });
+    throw explainListenError(error, args.host, port);
+  }
+  const listening = app;
+  const { token, created } = admin;
+  const address = listening.server.address();
   const url = `http://${args.host}:${typeof address === 'object' && address ? address.port : port}`;
 
   // Always printed, whatever LOG_LEVEL: people and scripts need the address (port 0 picks a free one).
@@ -93,8 +150,8 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     // Printed once, on the start that generated it; later starts read it from the data dir.
     process.stderr.write(`\nAdmin token (saved in ${join(dataDir, ADMIN_TOKEN_FILE)}; set GWI_ADMIN_TOKEN to choose your own):\n  ${token}\n\n`);
   }
-  const connections = service.listConnections();
-  logger.info({ url, data: dataDir, bus: service.bus.kind, connectors: service.connectors().length, connections: connections.length }, 'gwi-connectors serving');
+  const connections = running.listConnections();
+  logger.info({ url, data: dataDir, bus: running.bus.kind, connectors: running.connectors().length, connections: connections.length }, 'gwi-connectors serving');
   if (connections.length === 0) {
     logger.info(
       `no connections yet: add one with --connections FILE (see docs/service.md) or: curl -X POST ${url}/api/connections -H "Authorization: Bearer $GWI_ADMIN_TOKEN" -H "Content-Type: application/json" -d '{"id":"acme-github","connector":"github","config":{...}}'`,
@@ -105,8 +162,8 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down: refusing new requests, finishing in-flight ones');
-      await app.close(); // stops accepting, waits for in-flight requests
-      await service.close(); // schedules, dispatcher, syncs, bus, then the database
+      await listening.close(); // stops accepting, waits for in-flight requests
+      await running.close(); // schedules, dispatcher, syncs, bus, then the database
       logger.info('stopped');
     })());
   return { url, close };
@@ -116,17 +173,17 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('Run the service: webhooks in, records out, scheduled syncs, admin API, /health and /metrics')
-    .option('--port <n>', 'port to listen on', process.env['PORT'] ?? '8080')
-    .option('--host <h>', 'address to bind', process.env['HOST'] ?? '127.0.0.1')
-    .option('--data <dir>', 'data directory (SQLite database, secret key, admin token)', process.env['GWI_DATA_DIR'] ?? './data')
-    .option('--connections <file>', 'connections file (YAML, ${ENV} expanded)', process.env['GWI_CONNECTIONS'])
-    .option('--bus <kind>', 'local (SQLite only) or pubsub (also publish to Google Cloud Pub/Sub)', process.env['GWI_BUS'] ?? 'local')
+    .option('--port <n>', 'port to listen on (0: a free one)', envDefault('PORT') ?? '8080')
+    .option('--host <h>', 'address to bind', envDefault('HOST') ?? '127.0.0.1')
+    .option('--data <dir>', 'data directory (SQLite database, secret key, admin token)', envDefault('GWI_DATA_DIR') ?? './data')
+    .option('--connections <file>', 'connections file (YAML, ${ENV} expanded)', envDefault('GWI_CONNECTIONS'))
+    .option('--bus <kind>', 'local (SQLite only) or pubsub (also publish to Google Cloud Pub/Sub)', envDefault('GWI_BUS') ?? 'local')
     .option('--bus-project <id>', 'Google Cloud project for --bus pubsub (default GWI_PUBSUB_PROJECT)')
     .option('--bodies <dir>', 'with --bus pubsub: directory for bodies over ~9.5 MB, shared with the workers (default GWI_BODIES_DIR, else <data>/bodies)')
     .option('--no-create-topics', 'with --bus pubsub: do not check or create topics (publish-only accounts; also GWI_PUBSUB_CREATE_TOPICS=false)')
-    .option('--retention-days <n>', 'keep done deliveries this many days for dedupe and inspection (0: forever; default 7)', process.env['GWI_RETENTION_DAYS'])
+    .option('--retention-days <n>', 'keep done deliveries this many days for dedupe and inspection (0: forever; default 7)', envDefault('GWI_RETENTION_DAYS'))
     .option('--max-attempts <n>', 'attempts before a delivery goes dead (1..100; default GWI_MAX_ATTEMPTS, else 5)')
     .option('--no-dispatch', 'with --bus pubsub: only receive and publish; `gwi-connectors worker` processes the deliveries')
-    .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
-    .action((args: ServeArgs) => runUntilSignal(() => serve(args)));
+    .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', envDefault('GWI_MANIFESTS'))
+    .action((args: ServeArgs) => runUntilSignal('serve', () => serve(args)));
 }

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createFileBodyStore } from '../../bus/file-body-store.js';
@@ -8,6 +7,7 @@ import { ConnectorError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { startWorker, type Worker } from '../../worker/index.js';
 import { withExtraManifests } from '../extra-manifests.js';
+import { envDefault, explainStoreError, flagName, prepareDataDir } from '../startup-settings.js';
 import { runUntilSignal } from '../until-signal.js';
 
 export interface WorkerArgs {
@@ -24,12 +24,14 @@ export interface WorkerArgs {
 
 /** Start pulling; resolves once every subscription is open, with a function that stops gracefully. */
 export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = process.env): Promise<{ worker: Worker; close(): Promise<void> }> {
-  const dataDir = resolve(args.data);
-  mkdirSync(dataDir, { recursive: true });
-  const maxAttempts = Number(args.maxAttempts);
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 5 || maxAttempts > 100) {
-    throw new ConnectorError('BUS_CONFIG', `--max-attempts must be an integer from 5 to 100 (Pub/Sub's bounds), got ${args.maxAttempts}`);
+  // Checked before anything is opened: a refused start-up leaves nothing running.
+  const maxAttempts = /^\d+$/.test(args.maxAttempts.trim()) ? Number(args.maxAttempts) : NaN;
+  if (!(maxAttempts >= 5 && maxAttempts <= 100)) {
+    throw new ConnectorError('BUS_CONFIG', `${flagName('--max-attempts', 'GWI_MAX_ATTEMPTS')} must be an integer from 5 to 100 (Pub/Sub's bounds), got ${JSON.stringify(args.maxAttempts)}`, {
+      hint: 'Leave it out for 5, or give e.g. --max-attempts 10.',
+    });
   }
+  const dataDir = prepareDataDir(args.data);
   const projectId = resolveProjectId({ flag: args.busProject, env });
   // The same reading of --bodies / GWI_BODIES_DIR as `serve`, so both sides meet in one directory.
   const bodiesDir = resolveBodiesDir({ flag: args.bodies, dataDir, env });
@@ -46,6 +48,8 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
     // The records bus; the worker closes it. Only its topics follow --no-create-topics: the worker
     // creates its subscription (and the topics that needs) as before.
     ...(createTopics ? {} : { bus: createPubSubBus({ projectId, createTopics }) }),
+  }).catch((error: unknown) => {
+    throw explainStoreError(error, dataDir);
   });
   logger.info({ data: dataDir, bodies: bodiesDir, project: projectId, subscriptions: worker.subscriptions, maxAttempts }, 'gwi-connectors worker pulling');
   const started = worker;
@@ -63,13 +67,13 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('Pull webhook deliveries from Pub/Sub (published by `serve --bus pubsub`), map them to records, store and publish them')
-    .option('--data <dir>', "data directory (the worker's SQLite database and secret key)", process.env['GWI_DATA_DIR'] ?? './data')
-    .option('--connections <file>', 'connections file (YAML, ${ENV} expanded): the same as the receivers', process.env['GWI_CONNECTIONS'])
-    .option('--subscription-prefix <p>', 'prefix of the subscription and dead-letter topic names (one per worker pool)', process.env['GWI_SUBSCRIPTION_PREFIX'] ?? '')
-    .option('--max-attempts <n>', 'delivery attempts before the dead-letter topic (5..100)', process.env['GWI_MAX_ATTEMPTS'] ?? '5')
+    .option('--data <dir>', "data directory (the worker's SQLite database and secret key)", envDefault('GWI_DATA_DIR') ?? './data')
+    .option('--connections <file>', 'connections file (YAML, ${ENV} expanded): the same as the receivers', envDefault('GWI_CONNECTIONS'))
+    .option('--subscription-prefix <p>', 'prefix of the subscription and dead-letter topic names (one per worker pool)', envDefault('GWI_SUBSCRIPTION_PREFIX') ?? '')
+    .option('--max-attempts <n>', 'delivery attempts before the dead-letter topic (5..100)', envDefault('GWI_MAX_ATTEMPTS') ?? '5')
     .option('--bus-project <id>', 'Google Cloud project (default GWI_PUBSUB_PROJECT)')
     .option('--bodies <dir>', 'directory of the bodies over ~9.5 MB, shared with the receivers (default GWI_BODIES_DIR, else <data>/bodies)')
     .option('--no-create-topics', 'do not check or create the records topics (publish-only accounts; also GWI_PUBSUB_CREATE_TOPICS=false)')
-    .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', process.env['GWI_MANIFESTS'])
-    .action((args: WorkerArgs) => runUntilSignal(() => runWorker(args)));
+    .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', envDefault('GWI_MANIFESTS'))
+    .action((args: WorkerArgs) => runUntilSignal('worker', () => runWorker(args)));
 }

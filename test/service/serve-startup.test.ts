@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { serve, type ServeArgs } from '../../runtime/cli/commands/serve.js';
+import { runWorker } from '../../runtime/cli/commands/worker.js';
+import { envDefault } from '../../runtime/cli/startup-settings.js';
+import { startupFailureText } from '../../runtime/cli/until-signal.js';
+import { ConnectorError, isConnectorError } from '../../runtime/errors/index.js';
+import { assertBuilt, CLI, REPO_ROOT } from '../support/serve-process.js';
+import { TEST_ENV, tempDir } from './fixtures.js';
+
+/**
+ * A refused start of `serve` / `worker` says what is wrong, where (flag and variable) and how to fix
+ * it, in one line, and leaves nothing open behind it (so the process exits).
+ */
+
+let tmp: ReturnType<typeof tempDir>;
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  tmp.cleanup();
+});
+
+const ENV = { ...TEST_ENV, GWI_ADMIN_TOKEN: 'adm', LOG_LEVEL: 'silent' };
+const args = (extra: Partial<ServeArgs> = {}): ServeArgs => ({ port: '0', host: '127.0.0.1', data: join(tmp.dir, 'data'), bus: 'local', ...extra });
+const workerArgs = (data: string) => ({ data, subscriptionPrefix: '', maxAttempts: '5' });
+
+/** The one-line form the CLI prints, for assertions on what a user reads. */
+async function refusal(start: Promise<unknown>): Promise<ConnectorError> {
+  const error = await start.then(() => undefined, (e: unknown) => e);
+  if (!isConnectorError(error)) throw new Error(`expected a ConnectorError, got ${error instanceof Error ? error.stack : String(error)}`);
+  return error;
+}
+
+async function occupiedPort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  cleanups.push(() => new Promise((done) => server.close(done)));
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
+
+describe('serve refuses bad settings before opening anything', () => {
+  it.each([['abc'], ['70000'], [''], ['-1'], ['0x50']])('--port %j: CONFIG_INVALID naming --port (PORT), no data dir created', async (port) => {
+    const error = await refusal(serve(args({ port }), ENV));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.format()).toContain(`--port (PORT) must be a port number from 0 to 65535, got ${JSON.stringify(port)}`);
+    // Checked before the data dir, the database and the dispatcher: nothing to close afterwards.
+    expect(existsSync(join(tmp.dir, 'data'))).toBe(false);
+  });
+
+  it.each([['x'], [''], ['-2']])('--retention-days %j: CONFIG_INVALID naming --retention-days (GWI_RETENTION_DAYS)', async (days) => {
+    const error = await refusal(serve(args({ retentionDays: days }), ENV));
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('--retention-days (GWI_RETENTION_DAYS) must be a number of days') });
+    expect(existsSync(join(tmp.dir, 'data'))).toBe(false);
+  });
+
+  it('--max-attempts "": refused, where an empty GWI_MAX_ATTEMPTS means the default', async () => {
+    await expect(serve(args({ maxAttempts: ' ' }), ENV)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: '--max-attempts (GWI_MAX_ATTEMPTS) is empty' });
+    expect(existsSync(join(tmp.dir, 'data'))).toBe(false);
+  });
+
+  it('a port in use: CONFIG_INVALID naming the address and --port (PORT), and the service it started is closed', async () => {
+    const port = await occupiedPort();
+    const error = await refusal(serve(args({ port: String(port) }), ENV));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.format()).toBe(`127.0.0.1:${port} is already in use (EADDRINUSE) Choose another --port (PORT), or stop what listens there. [CONFIG_INVALID]`);
+    // The inbox lock refuses a second writer (STORE_IN_USE) while the first service is open: serving
+    // the same data dir right away shows the failed start closed its database.
+    const again = await serve(args(), ENV);
+    await again.close();
+  });
+
+  it('a host that is no address: CONFIG_INVALID naming --host (HOST)', async () => {
+    const error = await refusal(serve(args({ host: '999.1.1.1' }), ENV));
+    expect(error.message).toContain('--host (HOST) 999.1.1.1 is neither an IP address nor a name that resolves');
+    const again = await serve(args(), ENV);
+    await again.close();
+  });
+
+  it('a fresh data dir whose start fails keeps no unprinted admin token', async () => {
+    const port = await occupiedPort();
+    await refusal(serve(args({ port: String(port) }), { ...TEST_ENV, LOG_LEVEL: 'silent' }));
+    expect(existsSync(join(tmp.dir, 'data', 'admin.token'))).toBe(false);
+  });
+});
+
+describe('--data (GWI_DATA_DIR) that cannot be used', () => {
+  const cases: Array<[string, (dir: string) => string, string]> = [
+    ['a path through a file', (dir) => { writeFileSync(join(dir, 'file'), ''); return join(dir, 'file', 'data'); }, 'a part of the path is a file, not a directory (ENOTDIR)'],
+    ['a file', (dir) => { writeFileSync(join(dir, 'file'), ''); return join(dir, 'file'); }, 'it is a file, not a directory (EEXIST)'],
+    ['a gwi.db that is a directory', (dir) => { mkdirSync(join(dir, 'd', 'gwi.db'), { recursive: true }); return join(dir, 'd'); }, 'gwi.db is a directory, not the database file'],
+  ];
+
+  it.each(cases)('serve, %s: CONFIG_INVALID naming the flag, the path, the reason and the fix', async (_name, make, reason) => {
+    const data = make(tmp.dir);
+    const error = await refusal(serve(args({ data }), ENV));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.format()).toContain(`--data (GWI_DATA_DIR) ${data} cannot be used as the data directory: `);
+    expect(error.format()).toContain(reason);
+    expect(error.hint).toContain('Give a writable directory');
+  });
+
+  it.each(cases)('worker, %s: the same', async (_name, make, reason) => {
+    const data = make(tmp.dir);
+    const error = await refusal(runWorker(workerArgs(data), ENV));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.format()).toContain(`--data (GWI_DATA_DIR) ${data} cannot be used as the data directory: `);
+    expect(error.format()).toContain(reason);
+  });
+
+  it('serve, a gwi.db that is not a database: STORE_UNAVAILABLE naming --data and the file', async () => {
+    const data = join(tmp.dir, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'gwi.db'), 'not a database, just text that is long enough to have a header page '.repeat(20));
+    const error = await refusal(serve(args({ data }), ENV));
+    expect(error.format()).toMatch(/--data \(GWI_DATA_DIR\).*gwi\.db/);
+  });
+});
+
+describe('worker --max-attempts (GWI_MAX_ATTEMPTS)', () => {
+  it.each([['3'], [''], ['5.5']])('%j is refused naming the flag and the variable, before the data dir is made', async (maxAttempts) => {
+    const data = join(tmp.dir, 'w');
+    const error = await refusal(runWorker({ ...workerArgs(data), maxAttempts }, ENV));
+    expect(error.message).toContain(`--max-attempts (GWI_MAX_ATTEMPTS) must be an integer from 5 to 100 (Pub/Sub's bounds), got ${JSON.stringify(maxAttempts)}`);
+    expect(existsSync(data)).toBe(false);
+  });
+});
+
+describe('start-up messages', () => {
+  it('an empty environment variable counts as unset (PORT= is not "any port")', () => {
+    expect(envDefault('PORT', { PORT: '' })).toBeUndefined();
+    expect(envDefault('PORT', { PORT: '  ' })).toBeUndefined();
+    expect(envDefault('PORT', { PORT: '9000' })).toBe('9000');
+  });
+
+  it('an unexpected error is one line naming the command; the stack only at LOG_LEVEL=debug', () => {
+    const error = new Error('disk on fire');
+    expect(startupFailureText('serve', error, {})).toBe('gwi-connectors serve: disk on fire');
+    const debug = startupFailureText('worker', error, { LOG_LEVEL: 'debug' });
+    expect(debug.split('\n')[0]).toBe('gwi-connectors worker: disk on fire');
+    expect(debug).toContain('serve-startup.test.ts');
+  });
+});
+
+/** The built CLI as a child process: the exit code and what a user reads. */
+function runCli(cliArgs: string[], env: NodeJS.ProcessEnv, deadlineMs = 20_000): Promise<{ code: number | string; output: string }> {
+  assertBuilt();
+  const child = spawn(process.execPath, [CLI, ...cliArgs], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  return new Promise((done) => {
+    // A hang is the bug this catches: kill the child at the deadline and report it as such.
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      done({ code: signal === 'SIGKILL' ? 'hung' : signal ?? code ?? -1, output });
+    });
+  });
+}
+
+describe('gwi-connectors serve (built CLI) exits at once on a refused start', () => {
+  it('--port abc: exit 1 with one line', async () => {
+    const { code, output } = await runCli(['serve', '--port', 'abc', '--data', join(tmp.dir, 'data')], ENV);
+    expect(code).toBe(1);
+    expect(output.trim()).toBe('--port (PORT) must be a port number from 0 to 65535, got "abc" For example --port 8080; 0 picks a free port. [CONFIG_INVALID]');
+  }, 30_000);
+
+  it('PORT=abc: the same, naming the variable', async () => {
+    const { code, output } = await runCli(['serve', '--data', join(tmp.dir, 'data')], { ...ENV, PORT: 'abc' });
+    expect(code).toBe(1);
+    expect(output).toContain('--port (PORT) must be a port number');
+  }, 30_000);
+
+  it('a port in use: exit 1 with one line, no stack', async () => {
+    const port = await occupiedPort();
+    const { code, output } = await runCli(['serve', '--port', String(port), '--data', join(tmp.dir, 'data')], ENV);
+    expect(code).toBe(1);
+    expect(output.trim()).toBe(`127.0.0.1:${port} is already in use (EADDRINUSE) Choose another --port (PORT), or stop what listens there. [CONFIG_INVALID]`);
+  }, 30_000);
+});
