@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { verify as octokitVerify } from '@octokit/webhooks-methods';
 import { compileTemplate } from '../expressions/index.js';
 import { safeEqual } from './constant-time.js';
+import { missingSecret } from './missing-secret.js';
 import { checkTimestamp } from './timestamp.js';
 import { fail, OK, type Verifier } from './types.js';
 
@@ -11,7 +12,7 @@ import { fail, OK, type Verifier } from './types.js';
  * prefix, hex or base64 digest and a timestamp window. Any configured secret may match (rotation).
  */
 export const verifyHmac: Verifier<'hmac'> = async ({ rule, rawBody, headers, secrets, now }) => {
-  if (secrets.length === 0) return fail('misconfigured', 'no webhook secret is configured for this connection');
+  if (secrets.length === 0) return missingSecret(rule);
   const header = headers[rule.header.toLowerCase()];
   if (header === undefined || header === '') return fail('missing_header', `missing signature header ${rule.header}`);
   if (rule.timestamp) {

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { safeEqual } from './constant-time.js';
+import { missingSecret } from './missing-secret.js';
 import { fail, OK, type Verifier } from './types.js';
 
 /**
@@ -9,7 +10,7 @@ import { fail, OK, type Verifier } from './types.js';
  * package's `sign` computes the expected signature for each secret (rotation: any secret, any entry).
  */
 export const verifyStandardWebhooks: Verifier<'standard_webhooks'> = async ({ rule, rawBody, headers, secrets, now }) => {
-  if (secrets.length === 0) return fail('misconfigured', 'no webhook secret is configured for this connection');
+  if (secrets.length === 0) return missingSecret(rule);
   const id = headers['webhook-id'];
   const timestamp = headers['webhook-timestamp'];
   const signature = headers['webhook-signature'];

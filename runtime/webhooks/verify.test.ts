@@ -179,3 +179,28 @@ describe('verifySignature: token (GitLab legacy)', () => {
     expect(await verifySignature(gitlabToken, Buffer.from('{}'), {}, ['tok'])).toMatchObject({ reason: 'missing_header' });
   });
 });
+
+describe('verifySignature: a connection without its secret says which config key to set', () => {
+  const body = Buffer.from('{}');
+  const cases = [
+    { name: 'hmac', rule: github, key: 'config.webhook_secret' },
+    { name: 'standard_webhooks', rule: standard, key: 'config.webhook_secret' },
+    { name: 'token', rule: gitlabToken, key: 'config.webhook_token' },
+  ];
+  for (const { name, rule, key } of cases) {
+    it(`${name}: names ${key}`, async () => {
+      expect(await verifySignature(rule, body, {}, [])).toEqual({
+        ok: false,
+        reason: 'misconfigured',
+        message: `webhooks.signature.secret renders no value: set ${key} for this connection`,
+      });
+    });
+  }
+
+  it('names every key of a rotation list, and the source of a template that is not a plain config path', async () => {
+    const rotation: SignatureNode = { ...github, secret: ['{{ config.webhook_secret }}', '{{ config.webhook_secret_previous }}'] };
+    expect(await verifySignature(rotation, body, {}, [])).toMatchObject({ message: 'webhooks.signature.secret renders no value: set config.webhook_secret or config.webhook_secret_previous for this connection' });
+    const joined: SignatureNode = { ...gitlabToken, secret: '{{ config.prefix & config.token }}' };
+    expect(await verifySignature(joined, body, {}, [])).toMatchObject({ message: 'webhooks.signature.secret renders no value: set the config values read by "{{ config.prefix & config.token }}" for this connection' });
+  });
+});
