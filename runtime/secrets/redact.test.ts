@@ -50,3 +50,21 @@ describe('redactDeep()', () => {
     expect(input.a).toBe('Bearer tok3n');
   });
 });
+
+describe('redactDeep() of an Error', () => {
+  function thrownHere(): Error {
+    return Object.assign(new Error('token s3cr3t-VALUE refused'), { code: 'AUTH_INVALID_CREDENTIALS' });
+  }
+  it('keeps where it was thrown (its stack), with the secret scrubbed from stack and message', () => {
+    const original = thrownHere();
+    const copy = redactDeep({ err: original }, createRedactor(['s3cr3t-VALUE'])).err;
+    expect(copy).toBeInstanceOf(Error);
+    expect(copy.message).toBe('token *** refused');
+    expect(copy.stack).toContain('thrownHere');
+    expect(copy.stack).toContain('redact.test.ts');
+    expect(copy.stack).not.toContain('s3cr3t-VALUE');
+    expect(copy.stack).toBe(original.stack!.replace('s3cr3t-VALUE', '***'));
+    expect(copy).toMatchObject({ name: 'Error', code: 'AUTH_INVALID_CREDENTIALS' });
+    expect(original.message).toContain('s3cr3t-VALUE');
+  });
+});

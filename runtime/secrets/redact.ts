@@ -60,8 +60,22 @@ function walk(value: unknown, redact: Redactor): unknown {
   if (typeof value === 'string') return redact(value);
   if (Array.isArray(value)) return value.map((item) => walk(item, redact));
   if (typeof value === 'object' && value !== null) {
-    if (value instanceof Error) return Object.assign(new Error(redact(value.message)), { name: value.name });
+    if (value instanceof Error) return redactError(value, redact);
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item, redact)]));
   }
   return value;
+}
+
+/**
+ * A copy of an error with its message and its original stack (where it was thrown, not here)
+ * redacted; the stack repeats the message, so a secret in one would be in the other. A string
+ * `code` is kept, so the log still says which error it was.
+ */
+function redactError(error: Error, redact: Redactor): Error {
+  const copy = new Error(redact(error.message));
+  copy.name = error.name;
+  copy.stack = error.stack === undefined ? `${copy.name}: ${copy.message}` : redact(error.stack);
+  const code: unknown = (error as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(copy, { code });
+  return copy;
 }
