@@ -246,8 +246,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return resolveConfig(config, manifest, { env: {} });
     } catch (error) {
       if (!isConnectorError(error) || error.code !== 'CONFIG_ENV_MISSING') throw error;
-      const keys = error.message.replace(/^environment variables? not set: /, '');
-      throw new ConnectorError('CONFIG_INVALID', `connection ${id}: \`\${...}\` references are expanded only in the connections file, not in configs sent to the API: ${keys}`, {
+      const variables = (error.context as { variables?: unknown } | undefined)?.variables;
+      const first = Array.isArray(variables) && typeof variables[0] === 'string' ? variables[0] : '...';
+      const more = Array.isArray(variables) && variables.length > 1 ? ` (and ${variables.length - 1} more)` : '';
+      const where = error.location?.path ?? 'config';
+      throw new ConnectorError('CONFIG_INVALID', `connection ${id}: ${where} holds \${${first}}${more}, but \`\${...}\` references are expanded only in the connections file, not in configs sent to the API`, {
         ...(error.location ? { location: { path: error.location.path } } : {}), context: error.context, cause: error,
         hint: 'Send the value itself (a literal "${" is written "$${").',
       });
