@@ -93,7 +93,7 @@ export interface Service {
   maxBodyBytes(): number;
   listConnections(): PublicConnection[];
   getConnection(id: string): PublicConnection | undefined;
-  /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID. */
+  /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID, or CONNECTION_FROM_FILE (api) for an id the connections file defines. */
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
   /** Put a delivery back in the queue (attempts reset). Several matches: pass the connection. */
