@@ -83,7 +83,8 @@ export function createRequester(options: CreateRequesterOptions): Requester {
       try {
         const raw = await breaker.run(
           () => sendOnce(attempt.request, request.timeoutMs ?? node.timeout_ms, signal),
-          (r) => r.status >= 500,
+          (r) => r.status >= 500 && `HTTP ${statusLine(r.status, r.statusText)}`,
+          request.url,
         );
         if (budget && rateLimit) {
           observeRateHeaders(budget, rateLimit, raw.headers, now());
@@ -211,7 +212,7 @@ export function createRequester(options: CreateRequesterOptions): Requester {
     }
     const status = statusLine(failure.raw.status, failure.raw.statusText);
     if (failure.kind === 'rate_limited') {
-      await breaker.recordFailure();
+      await breaker.recordFailure(`HTTP ${status} (rate limited)`, request.url);
       return new RateLimitedError(`${gaveUp} is rate limited (${status}); gave up after ${cap}`, nextWaitMs ?? failure.waitMs, {
         hint: 'Lower the request rate (requester.rate_limit) or raise retry.max_total_wait_ms.',
         context: { status: failure.raw.status, url },

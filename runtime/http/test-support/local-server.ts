@@ -49,3 +49,10 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(body === undefined ? '' : JSON.stringify(body));
 }
+
+/** A 127.0.0.1 URL nothing listens on (a server listened there, then closed): connections are refused. */
+export async function refusedUrl(): Promise<string> {
+  const server = await startServer(() => undefined);
+  await server.close();
+  return server.url;
+}
