@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../errors/index.js';
 import { createRequester } from '../http/create-requester.js';
-import { json, startServer, type LocalServer } from '../http/test-support/local-server.js';
+import { json, refusedUrl, startServer, type LocalServer } from '../http/test-support/local-server.js';
 import { createAuthenticator } from './create-authenticator.js';
 import { createMemoryTokenStore } from './memory-token-store.js';
 import type { AuthNodeOf } from './schema.js';
@@ -175,5 +175,21 @@ describe('oauth2', () => {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('rt-0');
     await requester.close();
+  });
+
+  it('an unreachable token URL is HTTP_NETWORK naming its origin and the error code, not "authorise again"', async () => {
+    const tokenBase = await refusedUrl();
+    const api = await apiServer();
+    const node = oauthNode('{{ config.token_url }}');
+    const config = { client_id: 'my-client', client_secret: SECRET, refresh_token: 'rt-0', token_url: `${tokenBase}/oauth/token?tenant=t1` };
+    const auth = createAuthenticator(node, { scope: { config }, tokenStore: createMemoryTokenStore(), tokenKey: 'gitlab/acme', urlBase: api.url });
+    const error = (await auth.apply({ method: 'GET', url: `${api.url}/projects`, params: {}, headers: {} }).catch((e: unknown) => e)) as ConnectorError;
+    expect(error).toBeInstanceOf(ConnectorError);
+    expect(error.code).toBe('HTTP_NETWORK');
+    const port = new URL(tokenBase).port;
+    expect(error.message).toBe(`oauth2 refresh_token grant: the token URL ${tokenBase} could not be reached: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port})`);
+    expect(error.hint).toBe('Check the token URL (auth.token_url, from config "token_url") and the network (DNS, firewall, proxy); the credentials were not checked yet.');
+    const text = [error.format(), JSON.stringify(error.context)].join('\n');
+    for (const hidden of [SECRET, 'rt-0', 'tenant=t1', 'authorise']) expect(text).not.toContain(hidden);
   });
 });

@@ -99,12 +99,24 @@ export const createOAuth2Auth: AuthFactory<'oauth2'> = (input, ctx) => {
 
   function refreshError(error: unknown, tokenUrl: string, secrets: string[]): ConnectorError {
     const url = new URL(tokenUrl);
+    // The token endpoint was never reached: nothing is wrong with the credentials, so say which
+    // host failed and how (transient: the sync retries it as it would any network failure).
+    const network = networkFailure(error);
+    if (network !== undefined) {
+      const urlKeys = credentialFields([node.token_url]).map((key) => `"${key}"`);
+      return new ConnectorError('HTTP_NETWORK', `oauth2 ${node.grant} grant: the token URL ${url.origin} could not be reached: ${network}`, {
+        hint: `Check the token URL (auth.token_url${urlKeys.length ? `, from config ${urlKeys.join(', ')}` : ''}) and the network (DNS, firewall, proxy); the credentials were not checked yet.`,
+        context: { origin: url.origin },
+        cause: error,
+      });
+    }
     let detail = error instanceof Error ? error.message : String(error);
     if (error instanceof oauth.ResponseBodyError) detail = `${error.status} ${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
     for (const secret of secrets) detail = detail.split(secret).join('***');
     const check = fields.length ? `check config ${fields.map((f) => `"${f}"`).join(', ')}` : 'check the OAuth client and tokens';
     return new ConnectorError('AUTH_TOKEN_REFRESH', `oauth2 ${node.grant} grant at ${url.origin}${url.pathname} failed: ${detail}: ${check}`, {
-      hint: 'The refresh token may be revoked or already used; authorise the connection again.',
+      // The provider answered and refused: for a refresh, the usual cause is a revoked or reused token.
+      hint: node.grant === 'refresh_token' ? 'The refresh token may be revoked or already used; authorise the connection again.' : 'The provider refused the client credentials: check the client id and secret, and the scopes.',
       cause: error,
     });
   }
@@ -121,3 +133,15 @@ export const createOAuth2Auth: AuthFactory<'oauth2'> = (input, ctx) => {
     credentialFields: fields,
   };
 };
+
+/**
+ * fetch() failing before any answer: undici throws `TypeError: fetch failed` with the system error
+ * (ECONNREFUSED, ENOTFOUND, ECONNRESET...) as its cause. Returns "CODE (message)", or undefined for
+ * anything the provider answered.
+ */
+function networkFailure(error: unknown): string | undefined {
+  if (!(error instanceof TypeError)) return undefined;
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return typeof cause.message === 'string' && cause.message ? `${cause.code} (${cause.message})` : cause.code;
+  return error.message === 'fetch failed' ? error.message : undefined;
+}
