@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sendOnce, TransportError } from './transport.js';
-import { json, startServer, type LocalServer } from './test-support/local-server.js';
+import { json, refusedUrl, startServer, type LocalServer } from './test-support/local-server.js';
 
 let server: LocalServer | undefined;
 afterEach(async () => {
@@ -73,5 +73,15 @@ describe('sendOnce with one long-lived outer signal', () => {
     const outer = new AbortController();
     await expect(sendOnce(get(`${server.url}/slow`), 30, outer.signal)).rejects.toMatchObject({ kind: 'timeout' });
     expect(getEventListeners(outer.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('sendOnce network failures say what failed', () => {
+  it('a refused connection names the system error; a port fetch blocks (9) says so instead of a bare "fetch failed"', async () => {
+    const refused = await refusedUrl();
+    await expect(sendOnce(get(`${refused}/x`), 2000, undefined)).rejects.toThrow(new TransportError('network', `ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${new URL(refused).port})`));
+    await expect(sendOnce(get('http://127.0.0.1:9/x'), 2000, undefined)).rejects.toThrow(
+      'fetch failed: bad port (fetch never connects to the ports the Fetch standard blocks: use another port)',
+    );
   });
 });

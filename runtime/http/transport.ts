@@ -80,9 +80,16 @@ export async function sendOnce(request: PreparedRequest, timeoutMs: number, sign
   }
 }
 
-/** undici reports "fetch failed" and hides the useful part (ECONNRESET, ECONNREFUSED) in `cause`. */
-function networkMessage(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
-  return error instanceof Error ? error.message : String(error);
+/**
+ * undici reports "fetch failed" and hides the useful part in `cause`: a system error code
+ * (ECONNRESET, ECONNREFUSED, ENOTFOUND) or a reason of its own, such as "bad port" for the ports the
+ * Fetch standard blocks (9, 25, 6000...), which no server on that port could ever fix.
+ */
+export function networkMessage(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const causeMessage = typeof cause?.message === 'string' ? cause.message : '';
+  if (typeof cause?.code === 'string') return `${cause.code}${causeMessage ? ` (${causeMessage})` : ''}`;
+  const message = error instanceof Error ? error.message : String(error);
+  if (causeMessage === 'bad port') return `${message}: bad port (fetch never connects to the ports the Fetch standard blocks: use another port)`;
+  return causeMessage ? `${message}: ${causeMessage}` : message;
 }
