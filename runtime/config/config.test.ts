@@ -161,6 +161,12 @@ describe('resolveConfig() refuses config keys the spec does not declare', () => 
     expect(error.message).toContain('config.pasword is not a known config key; did you mean "password"?');
   });
 
+  it('accepts a key only a required list names (in the node or a branch)', () => {
+    const manifest = withSpec({ type: 'object', required: ['region'], properties: { mode: { type: 'string' } }, anyOf: [{ required: ['token'] }] });
+    expect(resolveConfig({ region: 'eu', token: 't' }, manifest, { env: {} })).toEqual({ region: 'eu', token: 't' });
+    expect(failure(() => resolveConfig({ region: 'eu', token: 't', tokne: 'x' }, manifest, { env: {} })).message).toContain('config.tokne is not a known config key; did you mean "token"?');
+  });
+
   it('leaves a node open when a branch cannot be read (a branch allowing extra keys)', () => {
     const manifest = withSpec({ type: 'object', properties: { mode: { type: 'string' } }, anyOf: [{ properties: { token: { type: 'string' } }, additionalProperties: true }] });
     expect(resolveConfig({ mode: 'm', anything: 1 }, manifest, { env: {} })).toEqual({ mode: 'm', anything: 1 });

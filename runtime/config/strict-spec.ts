@@ -34,7 +34,9 @@ function declaredKeys(node: Schema, isBranch: boolean): Set<string> | undefined 
   if (OPAQUE.some((keyword) => keyword in node) || 'patternProperties' in node) return undefined;
   // A branch saying `additionalProperties: false` already refuses its parent's keys: the spec author's choice.
   if (isBranch && 'additionalProperties' in node && node['additionalProperties'] !== false) return undefined;
-  const keys = new Set(isObject(node['properties']) ? Object.keys(node['properties']) : []);
+  // A key the spec requires is declared too, even when only a branch's `required` names it.
+  const required = Array.isArray(node['required']) ? node['required'].filter((key): key is string => typeof key === 'string') : [];
+  const keys = new Set([...(isObject(node['properties']) ? Object.keys(node['properties']) : []), ...required]);
   for (const branch of branchesOf(node)) {
     const inner = declaredKeys(branch, true);
     if (inner === undefined) return undefined;
