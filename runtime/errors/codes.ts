@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   HTTP_BODY: { meaning: 'The response body is not the JSON the manifest expects.', fix: 'Check the endpoint and `records` selector.' },
   HTTP_RETRIES_EXHAUSTED: { meaning: 'Retries ran out (attempt or total-wait cap).', fix: 'Raise `requester.retry` caps or wait for the API to recover.' },
   RATE_LIMITED: { meaning: 'The API rate limit was hit and the wait exceeds what retry allows.', fix: 'Lower the request rate or raise `retry.max_total_wait_ms`.' },
-  CIRCUIT_OPEN: { meaning: 'Too many recent requests failed; the circuit breaker fails fast.', fix: 'Wait for the API to recover; the breaker probes again after its reset timeout.' },
+  CIRCUIT_OPEN: { meaning: 'Too many recent requests failed; the circuit breaker fails fast.', fix: 'Read the last failure and the origin in the message: a network error (ECONNREFUSED, bad port) means a wrong base_url or no route to the API; an HTTP status means the API is failing, so wait: the breaker probes again after its reset timeout.' },
   GRAPHQL_ERRORS: { meaning: 'A GraphQL response carried `errors`.', fix: 'Fix the query or its variables as the message says.' },
   PAGINATION_LOOP: { meaning: 'The API returned the same next-page token twice.', fix: 'Check the pagination `token` expression; the API may ignore the injected parameter.' },
   PAGINATION_MAX_PAGES: { meaning: 'A stream partition reached `pagination.max_pages`.', fix: 'Raise `max_pages` if the data really is that large.' },
@@ -33,7 +33,7 @@ export const ERROR_CODES = {
   WEBHOOK_SIGNATURE_MISMATCH: { meaning: 'The webhook signature does not match the body.', fix: 'Check the webhook secret configured at the provider and in the connection.' },
   WEBHOOK_SIGNATURE_MISSING: { meaning: 'The webhook request lacks the signature header.', fix: 'Configure a secret for the webhook at the provider.' },
   WEBHOOK_TIMESTAMP: { meaning: 'The webhook timestamp is outside the tolerance window (replay).', fix: 'Check the clocks; replayed deliveries are refused.' },
-  WEBHOOK_MISCONFIGURED: { meaning: 'The connection has no secret for this webhook rule.', fix: 'Set the secret in the connection config.' },
+  WEBHOOK_MISCONFIGURED: { meaning: 'The connection has no secret for this webhook rule.', fix: 'Set the config key the message names (e.g. config.webhook_secret) for this connection.' },
   WEBHOOK_BODY: { meaning: 'The webhook body is malformed or too large.', fix: 'Send JSON or form-encoded bodies within the size limit.' },
   STORE_UNAVAILABLE: { meaning: 'The durable store cannot be written.', fix: 'Check the data directory (disk, permissions).' },
   STORE_IN_USE: {

@@ -10,7 +10,7 @@ import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/ind
 import { openSqliteStore } from '../store/index.js';
 import type { ConnectionRow, DeliverySummary, Store } from '../store/types.js';
 import type { Connector } from '../sync/types.js';
-import { renderSecrets, type RawHeaders } from '../webhooks/index.js';
+import { renderSecrets, secretSources, type RawHeaders } from '../webhooks/index.js';
 import type { WebhooksNode } from '../webhooks/schema.js';
 import type { BackoffOptions } from './backoff.js';
 import { checkConnectionInput, readConnectionsFile, type ConnectionInput } from './connections-file.js';
@@ -266,11 +266,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     if (!signature || signature.type === 'none' || !logger) return;
     void renderSecrets(signature, { config: entry.row.config }).then((secrets) => {
       if (secrets.length > 0) return;
-      const templates = Array.isArray(signature.secret) ? signature.secret : [signature.secret];
-      const keys = [...new Set(templates.flatMap((template) => [...String(template).matchAll(/\bconfig\.([A-Za-z0-9_.]+)/g)].map((m) => `config.${m[1]}`)))];
+      const keys = secretSources(signature);
       logger.warn(
         { connection: entry.row.id, connector: entry.row.connector, keys },
-        `connection ${entry.row.id} has no webhook secret (${keys.join(' or ') || 'webhooks.signature.secret'} is empty): every webhook delivery to it will be refused with 500 WEBHOOK_MISCONFIGURED until it is set`,
+        `connection ${entry.row.id} has no webhook secret (set ${keys.join(' or ')}): every webhook delivery to it will be refused with 500 WEBHOOK_MISCONFIGURED until it is set`,
       );
     }, () => {});
   }
@@ -296,15 +295,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         }
       }
     }
+    const interrupted = store.failInterruptedRuns(now());
+    if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
   } catch (error) {
-    // A bad connections file stops the start-up: release the database and the timers first.
+    // A bad connections file (or a store that fails now) stops the start-up: release the database,
+    // the dispatcher thread and the timers first, so the process can exit.
     await scheduler.stop();
     await dispatcher.stop();
     await store.close();
     throw error;
   }
-  const interrupted = store.failInterruptedRuns(now());
-  if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
 
   const probes = createProbeLoop({
     intervalMs: options.probeIntervalMs ?? 60_000,

@@ -1,5 +1,6 @@
 export { verifySignature } from './verify.js';
 export { renderSecrets } from './secrets.js';
+export { secretSources } from './missing-secret.js';
 export { parseDelivery, parseBody, deliveryKeysFromHeaders, invalidJson, type ParsedDelivery } from './parse-delivery.js';
 export { mapDelivery, type MappedRecords, type MapContext } from './map-delivery.js';
 export { normaliseHeaders } from './headers.js';

@@ -13,7 +13,11 @@ export function plainConfigKey(template: string): string | undefined {
  * templates come from the manifest, the values they would render are what is missing).
  */
 export function missingSecret(rule: Exclude<SignatureNode, { type: 'none' }>): VerifyResult {
+  return fail('misconfigured', `webhooks.signature.secret renders no value: set ${secretSources(rule).join(' or ')} for this connection`);
+}
+
+/** What a connection must set for the rule's secret to render: `config.webhook_secret`, or a template's source. */
+export function secretSources(rule: Exclude<SignatureNode, { type: 'none' }>): string[] {
   const templates = Array.isArray(rule.secret) ? rule.secret : [rule.secret];
-  const what = templates.map((template) => plainConfigKey(template) ?? `the config values read by ${JSON.stringify(template)}`);
-  return fail('misconfigured', `webhooks.signature.secret renders no value: set ${what.join(' or ')} for this connection`);
+  return templates.map((template) => plainConfigKey(template) ?? `the config values read by ${JSON.stringify(template)}`);
 }

@@ -63,7 +63,7 @@ describe('POST /api/connections', () => {
     expect((await postConnection({ id: 'unsigned', connector: 'hooks', config: { token: 'tok_never_logged' } })).statusCode).toBe(201);
     const warning = await vi.waitFor(() => warningFor('unsigned') ?? Promise.reject(new Error('no warning yet')));
     expect(warning.keys).toEqual(['config.webhook_secret', 'config.old_webhook_secret']);
-    expect(warning.msg).toBe('connection unsigned has no webhook secret (config.webhook_secret or config.old_webhook_secret is empty): every webhook delivery to it will be refused with 500 WEBHOOK_MISCONFIGURED until it is set');
+    expect(warning.msg).toBe('connection unsigned has no webhook secret (set config.webhook_secret or config.old_webhook_secret): every webhook delivery to it will be refused with 500 WEBHOOK_MISCONFIGURED until it is set');
     expect(warningFor('signed')).toBeUndefined();
     expect(lines.join('')).not.toContain('tok_never_logged');
     expect(lines.join('')).not.toContain(SECRET);
