@@ -1,7 +1,7 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../errors/index.js';
-import { json, startServer, type LocalServer } from '../http/test-support/local-server.js';
+import { json, refusedUrl, startServer, type LocalServer } from '../http/test-support/local-server.js';
 import type { PreparedRequest } from '../http/types.js';
 import { createAuthenticator } from './create-authenticator.js';
 
@@ -66,5 +66,18 @@ describe('github_app', () => {
     expect(error.message).toContain('check config "app_id", "private_key", "installation_id"');
     expect(error.format()).not.toContain('PRIVATE KEY');
     expect(server.seen[0]?.url).toBe('/custom/token');
+  });
+
+  it('an API it cannot reach is HTTP_NETWORK naming the origin and the error, not a credentials problem', async () => {
+    const base = await refusedUrl();
+    const auth = createAuthenticator(
+      { type: 'github_app', app_id: '{{ config.app_id }}', private_key: '{{ config.private_key }}', installation_id: '{{ config.installation_id }}' },
+      { scope: { config: { app_id: '1', private_key: privateKey, installation_id: '7' } }, tokenKey: 'k', urlBase: `${base}/` },
+    );
+    const error = (await auth.apply({ method: 'GET', url: 'http://x', params: {}, headers: {} }).catch((e: unknown) => e)) as ConnectorError;
+    expect(error.code).toBe('HTTP_NETWORK');
+    expect(error.message).toBe(`github_app installation token: ${new URL(base).origin} could not be reached: ECONNREFUSED (connect ECONNREFUSED ${new URL(base).host})`);
+    expect(error.hint).toMatch(/^Check the API base URL and the network/);
+    expect(error.format()).not.toContain('PRIVATE KEY');
   });
 });

@@ -1,5 +1,6 @@
 import githubAppJwt from 'universal-github-app-jwt';
 import { ConnectorError } from '../errors/index.js';
+import { networkFailure } from '../http/transport.js';
 import type { AuthFactory } from './context.js';
 import { credentialFields } from './credential-fields.js';
 import { renderRequired, renderText } from './render.js';
@@ -44,6 +45,16 @@ export const createGitHubAppAuth: AuthFactory<'github_app'> = (node, ctx) => {
         headers: { authorization: `Bearer ${jwt}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'gwi-connectors' },
       });
     } catch (error) {
+      // Never reached: the App's credentials were not checked, so say which host failed and how.
+      const network = networkFailure(error);
+      if (network !== undefined) {
+        const origin = new URL(url).origin;
+        throw new ConnectorError('HTTP_NETWORK', `github_app installation token: ${origin} could not be reached: ${network}`, {
+          hint: `Check the API base URL${node.token_url ? ' (auth.token_url)' : ''} and the network (DNS, firewall, proxy); the App credentials were not checked yet.`,
+          context: { origin },
+          cause: error,
+        });
+      }
       throw failure(`POST ${url} failed (${error instanceof Error ? error.message : String(error)})`, error);
     }
     const text = await response.text();

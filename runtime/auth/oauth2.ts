@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { Value } from '@sinclair/typebox/value';
 import { ConnectorError } from '../errors/index.js';
-import { networkMessage } from '../http/transport.js';
+import { networkFailure } from '../http/transport.js';
 import type { AuthFactory } from './context.js';
 import { credentialFields } from './credential-fields.js';
 import { once, renderRequired, renderText } from './render.js';
@@ -134,13 +134,3 @@ export const createOAuth2Auth: AuthFactory<'oauth2'> = (input, ctx) => {
     credentialFields: fields,
   };
 };
-
-/**
- * fetch() failing before any answer: undici throws `TypeError: fetch failed` with the system error
- * (ECONNREFUSED, ENOTFOUND...) or its own reason as the cause. Undefined for anything the provider answered.
- */
-function networkFailure(error: unknown): string | undefined {
-  if (!(error instanceof TypeError)) return undefined;
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error || error.message === 'fetch failed' ? networkMessage(error) : undefined;
-}

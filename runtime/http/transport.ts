@@ -93,3 +93,14 @@ export function networkMessage(error: unknown): string {
   if (causeMessage === 'bad port') return `${message}: bad port (fetch never connects to the ports the Fetch standard blocks: use another port)`;
   return causeMessage ? `${message}: ${causeMessage}` : message;
 }
+
+/**
+ * fetch() failing before any answer: undici throws `TypeError: fetch failed` with the system error
+ * (ECONNREFUSED, ENOTFOUND...) or its own reason as the cause. Its description (see networkMessage),
+ * or undefined for anything the server answered. For callers of fetch outside the requester (auth).
+ */
+export function networkFailure(error: unknown): string | undefined {
+  if (!(error instanceof TypeError)) return undefined;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error || error.message === 'fetch failed' ? networkMessage(error) : undefined;
+}
