@@ -39,16 +39,19 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
   let worker: Worker | undefined;
   const logger = createLogger({ secrets: () => worker?.secretValues() ?? [] });
   const manifests = await withExtraManifests(args.manifests);
+  // The records bus; the worker closes it. Only its topics follow --no-create-topics: the worker
+  // creates its subscription (and the topics that needs) as before.
+  const recordsBus = createTopics ? undefined : createPubSubBus({ projectId, createTopics });
   worker = await startWorker({
     dataDir, projectId, maxAttempts, env, logger,
     ...(manifests ? { manifests } : {}),
     subscriptionPrefix: args.subscriptionPrefix,
     ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
     bodyStore: createFileBodyStore(bodiesDir),
-    // The records bus; the worker closes it. Only its topics follow --no-create-topics: the worker
-    // creates its subscription (and the topics that needs) as before.
-    ...(createTopics ? {} : { bus: createPubSubBus({ projectId, createTopics }) }),
-  }).catch((error: unknown) => {
+    ...(recordsBus ? { bus: recordsBus } : {}),
+  }).catch(async (error: unknown) => {
+    // The worker closes the bus it was given once it runs; a start that failed leaves it to us.
+    await recordsBus?.close().catch(() => {});
     throw explainStoreError(error, dataDir);
   });
   logger.info({ data: dataDir, bodies: bodiesDir, project: projectId, subscriptions: worker.subscriptions, maxAttempts }, 'gwi-connectors worker pulling');
