@@ -5,6 +5,7 @@ import type { Logger } from '../sync/types.js';
 import type { DeliveryOutcome, RecordBatch, Store, StoredDelivery } from '../store/types.js';
 import { mapDelivery, parseBody } from '../webhooks/index.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
+import { createWakeLoop } from './wake-loop.js';
 
 /** What the dispatcher needs to know about a connection to map its deliveries. */
 export interface DispatchTarget {
@@ -87,11 +88,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const busyRestFactor = typeof rest === 'number' ? () => rest : rest;
   const busySliceMs = options.busySliceMs ?? 2;
   const busyWakeDelayMs = options.busyWakeDelayMs ?? 50;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let woken = false;
+  const loop = createWakeLoop(async () => {
+    try {
+      await drainOnce();
+    } catch (error) {
+      options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'dispatcher could not read the inbox');
+    }
+    return pollMs;
+  });
 
   /** An unref'd timer: a resting dispatcher never keeps the process alive. */
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
@@ -133,20 +137,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * request that arrives meanwhile waits: that was most of the ingest p99.
    */
   async function yieldToIngest(sliceStarted: number): Promise<void> {
-    if (running && busy()) await sleep(Math.min(250, Math.max(1, (performance.now() - sliceStarted) * busyRestFactor())));
+    if (loop.running && busy()) await sleep(Math.min(250, Math.max(1, (performance.now() - sliceStarted) * busyRestFactor())));
     else await new Promise((resolve) => setImmediate(resolve));
   }
 
   async function drainOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const size = running && busy() ? busyBatchSize : batchSize;
+      const size = loop.running && busy() ? busyBatchSize : batchSize;
       const due = store.dueDeliveries(now(), size);
       const outcomes: DeliveryOutcome[] = [];
       let sliceStarted = performance.now();
       for (const delivery of due) {
         outcomes.push(await handle(delivery));
-        if (running && busy() && performance.now() - sliceStarted >= busySliceMs) {
+        if (loop.running && busy() && performance.now() - sliceStarted >= busySliceMs) {
           await yieldToIngest(sliceStarted);
           sliceStarted = performance.now();
         }
@@ -155,51 +159,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // inbox for the store's writer.
       if (outcomes.length > 0) await store.settleDeliveries(outcomes);
       handled += due.length;
-      if (due.length < size || !running) return handled;
+      if (due.length < size || !loop.running) return handled;
       await yieldToIngest(sliceStarted);
     }
   }
 
-  async function run(): Promise<void> {
-    while (running) {
-      try {
-        await drainOnce();
-      } catch (error) {
-        options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'dispatcher could not read the inbox');
-      }
-      if (!running) break;
-      if (woken) { woken = false; continue; }
-      await new Promise<void>((resolve) => {
-        wakeUp = resolve;
-        timer = setTimeout(resolve, pollMs);
-        timer.unref?.();
-      });
-      wakeUp = undefined;
-    }
-  }
-
   return {
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
+    start: () => loop.start(),
     wake() {
-      // Coalesce: under load, one drain per `wakeDelayMs` handles a batch instead of one delivery.
-      if (woken) return;
-      woken = true;
+      // Coalesced: under load, one drain per `wakeDelayMs` handles a batch instead of one delivery.
       // While requests are in flight, wait longer: fewer, larger batches (one settle transaction and
       // one inbox query each) cost the event loop and the store's writer less per delivery.
-      const delay = busy() ? Math.max(wakeDelayMs, busyWakeDelayMs) : wakeDelayMs;
-      if (delay === 0) wakeUp?.();
-      else setTimeout(() => wakeUp?.(), delay).unref?.();
+      loop.wake(busy() ? Math.max(wakeDelayMs, busyWakeDelayMs) : wakeDelayMs);
     },
     drainOnce,
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      wakeUp?.();
-      await loop;
-    },
+    stop: () => loop.stop(),
   };
 }

@@ -90,7 +90,8 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   }
   if (result.invalidJson !== undefined) return failure(400, 'WEBHOOK_BODY', invalidJson('the body', result.invalidJson).message, 'bad_request');
   // With a bus, "durable" means confirmed by the bus. A delivery stored earlier whose publish failed
-  // (we answered 503) is published now, when the provider retries it.
+  // (we answered 503) is published now if the provider retries it. GitHub and GitLab never do: a
+  // receiver without dispatch republishes it (republisher.ts), one with dispatch maps it here anyway.
   if (deps.bus.kind !== 'local' && !result.published) {
     try {
       await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody });

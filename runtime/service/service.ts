@@ -22,6 +22,7 @@ import { buildHealth, type HealthReport } from './health.js';
 import { failure, ingestDelivery, type IngestDeps, type IngestReply, type IngestTarget } from './ingest.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
+import { createRepublisher, type Republisher } from './republisher.js';
 import { createRetention, type Retention } from './retention.js';
 import { resolveConfig, secretPaths, secretValues, type SecretPath } from '../config/index.js';
 import { describeSecretPath, withoutSecrets } from './spec.js';
@@ -60,6 +61,11 @@ export interface ServiceOptions {
    * Needs a Pub/Sub bus, since nothing else would process the deliveries.
    */
   dispatch?: boolean;
+  /**
+   * A receiver without dispatch: how it publishes deliveries whose publish failed (answered 503), since
+   * GitHub and GitLab never retry. Defaults: every 10 s, deliveries received over 30 s ago (republisher.ts).
+   */
+  republish?: { intervalMs?: number; graceMs?: number; backoff?: BackoffOptions };
   /** How long done deliveries (with their bodies) are kept for dedupe and inspection (default 7 days; 0: forever). */
   retentionMs?: number;
   /**
@@ -84,6 +90,8 @@ export interface Service {
   readonly metrics: ServiceMetrics;
   readonly bus: Bus;
   readonly dispatcher: Dispatcher;
+  /** Receivers without dispatch (`--no-dispatch`) only: publishes the deliveries whose publish failed. */
+  readonly republisher: Republisher | undefined;
   readonly syncs: SyncRunner;
   readonly scheduler: Scheduler;
   readonly probes: ProbeLoop;
@@ -96,7 +104,10 @@ export interface Service {
   /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID, or CONNECTION_FROM_FILE (api) for an id the connections file defines. */
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
-  /** Put a delivery back in the queue (attempts reset). Several matches: pass the connection. */
+  /**
+   * Put a delivery back in the queue (attempts reset). Several matches: pass the connection. Without
+   * dispatch, one not yet handed to the workers is published again; one they have is `on_workers`.
+   */
   replay(id: string, connection?: string): Promise<{ result: 'replayed'; delivery: DeliverySummary } | { result: 'not_found' } | { result: 'ambiguous'; connections: string[] } | { result: 'on_workers' }>;
   health(): HealthReport;
   /** Every secret value configured (for log redaction). */
@@ -314,9 +325,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     store, now, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
     onError: (error) => logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning old deliveries failed'),
   });
+  // Without dispatch, a delivery is done here once the bus confirmed it (the workers map it).
+  const handedOff = (seq: number, connection: string) => store.completeDelivery(seq, connection, []);
+  const republisher = dispatch ? undefined : createRepublisher({
+    store, bus, handedOff, now, ...(logger ? { logger } : {}), ...options.republish,
+  });
   if (options.background ?? true) {
     retention.start();
     if (dispatch) dispatcher.start();
+    republisher?.start();
     probes.start();
   }
 
@@ -324,7 +341,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const ingestDeps: IngestDeps = {
     store, bus, metrics, now, ...(logger ? { logger } : {}),
     onAccepted: () => dispatcher.wake(),
-    ...(dispatch ? {} : { handedOff: (seq: number, connection: string) => store.completeDelivery(seq, connection, []) }),
+    ...(dispatch ? {} : { handedOff }),
   };
   const intakeFor = (entry: Live, webhooks: WebhooksNode): IngestTarget => {
     let secrets: Promise<string[]> | undefined;
@@ -336,7 +353,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   let closing: Promise<void> | undefined;
   return {
-    store, metrics, bus, dispatcher, syncs, scheduler, probes, retention,
+    store, metrics, bus, dispatcher, republisher, syncs, scheduler, probes, retention,
     connectors() {
       return [...manifests.values()].map(({ node }) => ({
         name: node.name, version: node.version, description: node.description ?? null, streams: Object.keys(node.streams),
@@ -377,9 +394,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const matches = await store.findDeliveries(id, where);
       if (matches.length === 0) return { result: 'not_found' };
       if (matches.length > 1) return { result: 'ambiguous', connections: matches.map((m) => m.connection) };
-      // Deliveries that failed did so on the workers: their dead-letter topic is where to replay them.
-      if (!dispatch) return { result: 'on_workers' };
       const delivery = matches[0]!;
+      if (republisher) {
+        // Done here means Pub/Sub confirmed it: a failure since was the workers', and their
+        // dead-letter topic is where to replay it. Not done: it never reached them, publish it now.
+        if (delivery.status === 'done') return { result: 'on_workers' };
+        store.replayDelivery(delivery.seq, republisher.dueNow());
+        republisher.wake();
+        return { result: 'replayed', delivery };
+      }
       store.replayDelivery(delivery.seq, now());
       dispatcher.wake();
       return { result: 'replayed', delivery };
@@ -412,6 +435,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         probes.stop();
         retention.stop();
         await dispatcher.stop();
+        await republisher?.stop();
         await Promise.allSettled([...live.values()].map((entry) => entry.opened?.close()));
         await bus.close();
         await store.close();

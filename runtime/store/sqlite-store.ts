@@ -32,7 +32,7 @@ export interface SqliteStoreOptions {
 interface DeliveryDbRow {
   seq: number; connector: string; connection: string; delivery_id: string; event: string; status: DeliveryStatus;
   attempts: number; next_attempt_at: number | null; error: string | null; received_at: number;
-  content_type?: string | null; headers?: string; body?: Buffer;
+  content_type?: string | null; headers?: string; body?: Buffer; published_at?: number | null;
 }
 
 /**
@@ -299,7 +299,7 @@ function toSummary(row: DeliveryDbRow): DeliverySummary {
 }
 
 function toStored(row: DeliveryDbRow): StoredDelivery {
-  return { ...toSummary(row), headers: JSON.parse(row.headers ?? '{}') as Record<string, string>, body: row.body ?? Buffer.alloc(0), contentType: row.content_type ?? null };
+  return { ...toSummary(row), headers: JSON.parse(row.headers ?? '{}') as Record<string, string>, body: row.body ?? Buffer.alloc(0), contentType: row.content_type ?? null, publishedAt: row.published_at ?? null };
 }
 
 interface ConnectionDbRow { id: string; connector: string; config: string; schedule: string | null; source: 'file' | 'api' }

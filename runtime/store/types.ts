@@ -54,6 +54,8 @@ export interface StoredDelivery extends DeliverySummary {
   headers: Record<string, string>;
   body: Buffer;
   contentType: string | null;
+  /** When the bus confirmed it (epoch ms), null if it never did: what a `--no-dispatch` receiver republishes. */
+  publishedAt: number | null;
 }
 
 export interface DeliveryFilter {
