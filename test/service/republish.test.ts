@@ -148,4 +148,29 @@ describe('the republisher while Pub/Sub stays down', () => {
     expect(failures[0]).not.toContain('Issue');
     tmp.cleanup();
   });
+
+  it('only completes a delivery whose publish was confirmed but not yet marked done (a crash in between)', async () => {
+    const tmp = tempDir();
+    const state = { calls: 0 };
+    const bus: Bus = {
+      kind: 'pubsub',
+      publishDelivery: async () => {
+        state.calls++;
+        throw new Error('publish not confirmed');
+      },
+      publishRecords: async () => {},
+      close: async () => {},
+    };
+    const ctx = await startService(tmp.dir, { bus, dispatch: false, background: false, republish: { graceMs: 0 } });
+    const d = signedDelivery({ issueId: 505 });
+    expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(503);
+    const [row] = ctx.service.store.listDeliveries({ limit: 10 });
+    await ctx.service.store.markPublished(row!.seq, Date.now());
+    const calls = state.calls;
+    expect(await ctx.service.republisher!.drainOnce()).toBe(1);
+    expect(state.calls).toBe(calls);
+    expect(ctx.service.store.getDelivery(row!.seq)).toMatchObject({ status: 'done' });
+    await ctx.close();
+    tmp.cleanup();
+  });
 });
