@@ -120,21 +120,27 @@ describe.skipIf(pubsubTestsSkipped())('a receiver without dispatch republishes w
   });
 });
 
+/** A Pub/Sub-kind bus that never confirms, counting the publishes it was asked for. */
+function downBus() {
+  const state = { calls: 0 };
+  const bus: Bus = {
+    kind: 'pubsub',
+    publishDelivery: async () => {
+      state.calls++;
+      throw new Error('publish not confirmed');
+    },
+    publishRecords: async () => {},
+    close: async () => {},
+  };
+  return { bus, state };
+}
+
 describe('the republisher while Pub/Sub stays down', () => {
   it('keeps the delivery pending, backs off between passes and logs the failure once per streak', async () => {
     const tmp = tempDir();
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-    const state = { calls: 0 };
-    const bus: Bus = {
-      kind: 'pubsub',
-      publishDelivery: async () => {
-        state.calls++;
-        throw new Error('publish not confirmed');
-      },
-      publishRecords: async () => {},
-      close: async () => {},
-    };
+    const { bus, state } = downBus();
     const ctx = await startService(tmp.dir, { bus, dispatch: false, logger, republish: { intervalMs: 1, graceMs: 0, backoff: { baseMs: 1, maxMs: 2 } } });
     const d = signedDelivery({ issueId: 504 });
     expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(503);
@@ -151,16 +157,7 @@ describe('the republisher while Pub/Sub stays down', () => {
 
   it('only completes a delivery whose publish was confirmed but not yet marked done (a crash in between)', async () => {
     const tmp = tempDir();
-    const state = { calls: 0 };
-    const bus: Bus = {
-      kind: 'pubsub',
-      publishDelivery: async () => {
-        state.calls++;
-        throw new Error('publish not confirmed');
-      },
-      publishRecords: async () => {},
-      close: async () => {},
-    };
+    const { bus, state } = downBus();
     const ctx = await startService(tmp.dir, { bus, dispatch: false, background: false, republish: { graceMs: 0 } });
     const d = signedDelivery({ issueId: 505 });
     expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(503);
