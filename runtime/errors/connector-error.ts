@@ -53,6 +53,20 @@ export function formatLocation(location: SourceLocation | undefined): string {
   return `${location.file}:${location.line}:${location.column ?? 1}`;
 }
 
+/**
+ * The same error (code, hint, context; the original as its cause) placed at `location`, its message
+ * after `prefix`: for code that knows better where a problem it passes on is (a connections-file
+ * entry, a field of it).
+ */
+export function relocated(error: ConnectorError, location: SourceLocation, prefix = ''): ConnectorError {
+  return new ConnectorError(error.code, `${prefix}${error.message}`, {
+    location,
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+    context: error.context,
+    cause: error,
+  });
+}
+
 export function isConnectorError(error: unknown): error is ConnectorError {
   return error instanceof ConnectorError;
 }

@@ -1,4 +1,5 @@
 import { parseSchedule, type Schedule } from './parse-schedule.js';
+import { finishedWithin } from './finished-within.js';
 
 /** The pino-compatible subset the scheduler logs through. */
 export interface SchedulerLogger {
@@ -124,11 +125,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (const id of [...entries.keys()]) unschedule(id);
       if (running.size === 0) return;
       const waitMs = options.stopTimeoutMs ?? 10_000;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
-      const outcome = await Promise.race([Promise.all(running.values()), late]);
-      clearTimeout(timer);
-      if (outcome === 'late') log?.warn({ connections: [...running.keys()], waitedMs: waitMs }, 'scheduler stopped with syncs still running');
+      if (!(await finishedWithin(Promise.all(running.values()), waitMs))) log?.warn({ connections: [...running.keys()], waitedMs: waitMs }, 'scheduler stopped with syncs still running');
     },
   };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConnectorError, isConnectorError, type SourceLocation } from '../errors/index.js';
+import { ConnectorError, isConnectorError, relocated, type SourceLocation } from '../errors/index.js';
 import { suggestion } from '../manifest/levenshtein.js';
 import { parseYaml, type Path } from '../manifest/source-map.js';
 
@@ -74,12 +74,7 @@ function placeError(error: unknown, label: string, at: (path: Path) => SourceLoc
   if (!isConnectorError(error)) return error;
   // Paths inside an entry are dotted (`config.repositories.0`); sequences are indexed by number.
   const path = (error.location?.path ?? '').split('.').filter((part) => part !== '').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-  return new ConnectorError(error.code, `connection ${label}: ${error.message}`, {
-    location: at(path),
-    ...(error.hint === undefined ? {} : { hint: error.hint }),
-    context: error.context,
-    cause: error,
-  });
+  return relocated(error, at(path), `connection ${label}: `);
 }
 
 /**

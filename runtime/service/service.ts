@@ -4,7 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { createLocalBus } from '../bus/local-bus.js';
 import { createSecretBox } from '../crypto/index.js';
-import { ConnectorError, isConnectorError } from '../errors/index.js';
+import { ConnectorError, isConnectorError, relocated } from '../errors/index.js';
 import { bundledManifestNames, loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
 import { openSqliteStore } from '../store/index.js';
@@ -272,10 +272,21 @@ export async function createService(options: ServiceOptions): Promise<Service> {
    * A connection whose webhook rule finds no secret in its config would answer every delivery 500
    * WEBHOOK_MISCONFIGURED: say so when it is configured. Names the config keys the rule reads, never values.
    */
+  /** What ingest needs of a connection; its secrets are rendered once, on first use. */
+  function intakeFor(entry: Live, webhooks: WebhooksNode): IngestTarget {
+    let secrets: Promise<string[]> | undefined;
+    return {
+      connector: entry.row.connector, connection: entry.row.id, webhooks,
+      secrets: () => (secrets ??= renderSecrets(webhooks.signature, { config: entry.row.config })),
+    };
+  }
+
   function warnWithoutWebhookSecret(entry: Live): void {
-    const signature = entry.manifest.node.webhooks?.signature;
-    if (!signature || signature.type === 'none' || !logger) return;
-    void renderSecrets(signature, { config: entry.row.config }).then((secrets) => {
+    const webhooks = entry.manifest.node.webhooks;
+    const signature = webhooks?.signature;
+    if (!webhooks || !signature || signature.type === 'none' || !logger) return;
+    // The secrets ingest will check against, rendered now once for both.
+    void (entry.intake ??= intakeFor(entry, webhooks)).secrets().then((secrets) => {
       if (secrets.length > 0) return;
       const keys = secretSources(signature);
       logger.warn(
@@ -342,13 +353,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     store, bus, metrics, now, ...(logger ? { logger } : {}),
     onAccepted: () => dispatcher.wake(),
     ...(dispatch ? {} : { handedOff }),
-  };
-  const intakeFor = (entry: Live, webhooks: WebhooksNode): IngestTarget => {
-    let secrets: Promise<string[]> | undefined;
-    return {
-      connector: entry.row.connector, connection: entry.row.id, webhooks,
-      secrets: () => (secrets ??= renderSecrets(webhooks.signature, { config: entry.row.config })),
-    };
   };
 
   let closing: Promise<void> | undefined;
@@ -482,6 +486,6 @@ function atPath<T>(path: string, check: () => T): T {
     return check();
   } catch (error) {
     if (!isConnectorError(error) || error.location) throw error;
-    throw new ConnectorError(error.code, error.message, { location: { path }, ...(error.hint === undefined ? {} : { hint: error.hint }), context: error.context, cause: error });
+    throw relocated(error, { path });
   }
 }

@@ -1,4 +1,5 @@
 import type { Bus } from '../bus/bus.js';
+import { finishedWithin } from '../scheduler/index.js';
 import type { RecordPipeline } from '../records/types.js';
 import type { RecordBatch, RunRow, Store } from '../store/types.js';
 import type { Connector, Logger } from '../sync/types.js';
@@ -148,11 +149,9 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       shutdown.abort(new Error(INTERRUPTED));
       const entries = [...inProgress.values()];
       if (entries.length === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), stopTimeoutMs)));
-      const outcome = await Promise.race([Promise.allSettled(entries.map((entry) => entry.done)), deadline]);
-      clearTimeout(timer);
-      if (outcome === 'late') for (const entry of inProgress.values()) entry.abandon();
+      if (!(await finishedWithin(Promise.allSettled(entries.map((entry) => entry.done)), stopTimeoutMs))) {
+        for (const entry of inProgress.values()) entry.abandon();
+      }
     },
   };
 }

@@ -1,30 +1,20 @@
-import { PubSub } from '@google-cloud/pubsub';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPubSubBus, recordsTopicName, subscribeDeliveries, type ReceivedDelivery } from '../../runtime/bus/index.js';
-import { pubsubTestsSkipped, type PubSubEmulator } from '../support/pubsub-emulator.js';
+import { pubsubTestsSkipped } from '../support/pubsub-emulator.js';
 import { tapTopic } from '../support/pubsub-tap.js';
-import { emulatorForTests } from '../support/pubsub-test-env.js';
+import { pubsubForTests } from '../support/pubsub-test-env.js';
 import { auth, signedDelivery, startService, tempDir } from './fixtures.js';
 
 const projectId = 'gwi-service-test';
 
 describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emulator)', () => {
-  let emulator: PubSubEmulator;
-  let pubsub: PubSub;
-  beforeAll(async () => {
-    emulator = await emulatorForTests();
-    pubsub = new PubSub({ projectId });
-  });
-  afterAll(async () => {
-    await pubsub?.close();
-    await emulator?.stop();
-  });
+  const emulated = pubsubForTests(projectId);
 
   /** A worker-side subscription on the hooks connector's deliveries that collects what arrives. */
   async function collectDeliveries(name: string, deadLetterTopic: string) {
     const received: ReceivedDelivery[] = [];
     const subscription = await subscribeDeliveries({
-      projectId, connector: 'hooks', subscription: name, deadLetterTopic, maxDeliveryAttempts: 5, pubsub,
+      projectId, connector: 'hooks', subscription: name, deadLetterTopic, maxDeliveryAttempts: 5, pubsub: emulated.pubsub,
       handler: async (delivery) => {
         received.push(delivery);
       },
@@ -36,9 +26,9 @@ describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emul
     const tmp = tempDir();
     const { received, subscription } = await collectDeliveries('svc-test-workers', 'svc-test-dead');
     // Records topic and a subscription on it, created before anything is published there.
-    const recordsTap = await tapTopic(pubsub, recordsTopicName('hooks'), { name: 'svc-test-records' });
+    const recordsTap = await tapTopic(emulated.pubsub, recordsTopicName('hooks'), { name: 'svc-test-records' });
 
-    const ctx = await startService(tmp.dir, { bus: createPubSubBus({ projectId, pubsub }), dispatcher: { pollMs: 20 } });
+    const ctx = await startService(tmp.dir, { bus: createPubSubBus({ projectId, pubsub: emulated.pubsub }), dispatcher: { pollMs: 20 } });
     const d = signedDelivery({ issueId: 4242, title: 'via pubsub ✓' });
     const res = await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers });
     expect(res.statusCode).toBe(202);
@@ -61,7 +51,7 @@ describe.skipIf(pubsubTestsSkipped())('the service on the Pub/Sub bus (real emul
   it('marks a delivery done once the bus confirmed it, maps nothing itself, and sends replays to the workers', async () => {
     const tmp = tempDir();
     const { received, subscription } = await collectDeliveries('receiver-only-workers', 'receiver-only-dead');
-    const ctx = await startService(tmp.dir, { bus: createPubSubBus({ projectId, pubsub }), dispatch: false, dispatcher: { pollMs: 20 } });
+    const ctx = await startService(tmp.dir, { bus: createPubSubBus({ projectId, pubsub: emulated.pubsub }), dispatch: false, dispatcher: { pollMs: 20 } });
     const d = signedDelivery({ issueId: 777 });
     expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(202);
     for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));

@@ -1,10 +1,10 @@
-import { PubSub, type Message } from '@google-cloud/pubsub';
+import { type Message } from '@google-cloud/pubsub';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ATTR, createPubSubBus, webhooksTopicName, type Bus } from '../../runtime/bus/index.js';
-import { pubsubTestsSkipped, type PubSubEmulator } from '../support/pubsub-emulator.js';
+import { pubsubTestsSkipped } from '../support/pubsub-emulator.js';
 import { tapTopic, type Tap } from '../support/pubsub-tap.js';
-import { emulatorForTests } from '../support/pubsub-test-env.js';
+import { pubsubForTests } from '../support/pubsub-test-env.js';
 import { auth, signedDelivery, startService, tempDir } from './fixtures.js';
 
 // A project of its own: other test files publish to `connector-webhooks-hooks` in theirs.
@@ -32,22 +32,13 @@ function flakyBus(real: Bus) {
 const idsOf = (messages: Message[]) => messages.map((m) => m.attributes[ATTR.deliveryId]);
 
 describe.skipIf(pubsubTestsSkipped())('a receiver without dispatch republishes what Pub/Sub did not confirm (real emulator)', () => {
-  let emulator: PubSubEmulator;
-  let pubsub: PubSub;
-  beforeAll(async () => {
-    emulator = await emulatorForTests();
-    pubsub = new PubSub({ projectId });
-  });
-  afterAll(async () => {
-    await pubsub?.close();
-    await emulator?.stop();
-  });
+  const emulated = pubsubForTests(projectId);
 
   async function receiver(tapName: string, republish: { intervalMs: number; graceMs: number }) {
     const tmp = tempDir();
     // The topic and a subscription on it exist before anything is published (Pub/Sub keeps nothing for later ones).
-    const tap: Tap = await tapTopic(pubsub, webhooksTopicName('hooks'), { name: tapName });
-    const { bus, state } = flakyBus(createPubSubBus({ projectId, pubsub }));
+    const tap: Tap = await tapTopic(emulated.pubsub, webhooksTopicName('hooks'), { name: tapName });
+    const { bus, state } = flakyBus(createPubSubBus({ projectId, pubsub: emulated.pubsub }));
     // The service's clock, moved by hand: a delivery becomes old enough to republish only when a test says so.
     const clock = { now: Date.now() };
     const ctx = await startService(tmp.dir, { bus, dispatch: false, republish, now: () => clock.now });

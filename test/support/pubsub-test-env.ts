@@ -1,4 +1,5 @@
-import { inject } from 'vitest';
+import { PubSub } from '@google-cloud/pubsub';
+import { afterAll, beforeAll, inject } from 'vitest';
 import './global-setup.js'; // the ProvidedContext key type
 import { startPubSubEmulator, useEmulatorEnv, type PubSubEmulator } from './pubsub-emulator.js';
 
@@ -11,4 +12,27 @@ export async function emulatorForTests(): Promise<PubSubEmulator> {
   const emulator = shared ? { host: shared, stop: async () => {} } : await startPubSubEmulator();
   useEmulatorEnv(emulator.host);
   return emulator;
+}
+
+/**
+ * For a describe block: the emulator (see emulatorForTests) and a Pub/Sub client on `projectId`,
+ * opened before its tests and closed after them. Read `pubsub` inside the tests.
+ */
+export function pubsubForTests(projectId: string): { readonly pubsub: PubSub } {
+  let emulator: PubSubEmulator | undefined;
+  let client: PubSub | undefined;
+  beforeAll(async () => {
+    emulator = await emulatorForTests();
+    client = new PubSub({ projectId });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await emulator?.stop();
+  });
+  return {
+    get pubsub() {
+      if (!client) throw new Error('pubsubForTests: read pubsub inside a test, after beforeAll');
+      return client;
+    },
+  };
 }
