@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import { isMarkedSecret } from '../../runtime/config/index.js';
 import { isConnectorError, type ConnectorError } from '../../runtime/errors/index.js';
 import { isManifestValidationError, loadManifest, type LoadedManifest } from '../../runtime/manifest/index.js';
 import { getPath } from '../simulated/ast.js';
@@ -98,7 +99,7 @@ function secretsCheck(manifest: LoadedManifest): CheckResult {
   scan(manifest.node.auth);
   const signature = getPath(manifest.node, ['webhooks', 'signature', 'secret']);
   scan(signature);
-  const notSecret = Object.keys(properties).filter((name) => properties[name]?.secret !== true && (CREDENTIAL_NAME.test(name) || (used.has(name) && isCredentialUse(manifest, name))));
+  const notSecret = Object.keys(properties).filter((name) => !isMarkedSecret(spec, properties[name]) && (CREDENTIAL_NAME.test(name) || (used.has(name) && isCredentialUse(manifest, name))));
   if (notSecret.length === 0) return r.pass('manifest.spec_secrets');
   return r.fail('manifest.spec_secrets', `spec field(s) ${notSecret.join(', ')} hold credentials but are not marked \`secret: true\``, `spec.properties.${notSecret[0]}`);
 }

@@ -7,7 +7,7 @@ import { loadManifest, parseManifest } from '../manifest/load.js';
 import { expandEnv } from './env.js';
 import { readJsonFile } from './read-json.js';
 import { resolveConfig } from './resolve.js';
-import { secretPaths, secretValues } from './secret-values.js';
+import { isMarkedSecret, secretPaths, secretValues } from './secret-values.js';
 import { strictSpec } from './strict-spec.js';
 
 const manifest = parseManifest(
@@ -185,6 +185,50 @@ describe('resolveConfig() refuses config keys the spec does not declare', () => 
   });
 });
 
+describe('resolveConfig() reads shapes behind a local $ref like shapes written in place', () => {
+  const repo = { type: 'object', required: ['name'], properties: { name: { type: 'string' }, branch: { type: 'string' } } };
+
+  it('refuses a stray key in an object defined under $defs or definitions, with a did-you-mean', () => {
+    for (const defs of ['$defs', 'definitions']) {
+      const manifest = withSpec({ type: 'object', [defs]: { repo }, properties: { main: { $ref: `#/${defs}/repo`, description: 'the main one' }, others: { type: 'array', items: { $ref: `#/${defs}/repo` } } } });
+      expect(resolveConfig({ main: { name: 'a', branch: 'b' }, others: [{ name: 'c' }] }, manifest, { env: {} })).toEqual({ main: { name: 'a', branch: 'b' }, others: [{ name: 'c' }] });
+      expect(failure(() => resolveConfig({ main: { name: 'a', brnach: 'b' } }, manifest, { env: {} })).message).toContain('config.main.brnach is not a known config key; did you mean "branch"?');
+      expect(failure(() => resolveConfig({ others: [{ name: 'c', nmae: 'd' }] }, manifest, { env: {} })).message).toContain('config.others.0.nmae is not a known config key');
+    }
+  });
+
+  it('a $ref used as a branch counts its keys as declared', () => {
+    const manifest = withSpec({
+      type: 'object',
+      $defs: { token: { properties: { token: { type: 'string' } }, required: ['token'] }, basic: { properties: { username: { type: 'string' }, password: { type: 'string' } }, required: ['username'] } },
+      properties: { mode: { type: 'string' } },
+      anyOf: [{ $ref: '#/$defs/token' }, { $ref: '#/$defs/basic' }],
+    });
+    expect(resolveConfig({ username: 'u', password: 'p' }, manifest, { env: {} })).toEqual({ username: 'u', password: 'p' });
+    expect(failure(() => resolveConfig({ token: 't', pasword: 'p' }, manifest, { env: {} })).message).toContain('config.pasword is not a known config key; did you mean "password"?');
+  });
+
+  it('a recursive shape is strict down to where it refers to itself, and still validates', () => {
+    const node = { type: 'object', properties: { label: { type: 'string' }, children: { type: 'array', items: { $ref: '#/$defs/node' } } } };
+    const manifest = withSpec({ type: 'object', $defs: { node }, properties: { tree: { $ref: '#/$defs/node' } } });
+    const tree = { label: 'root', children: [{ label: 'leaf', children: [] }] };
+    expect(resolveConfig({ tree }, manifest, { env: {} })).toEqual({ tree });
+    expect(failure(() => resolveConfig({ tree: { lable: 'x' } }, manifest, { env: {} })).message).toContain('config.tree.lable is not a known config key; did you mean "label"?');
+    expect(failure(() => resolveConfig({ tree: { label: 'x', children: [{ label: { text: 'x' } }] } }, manifest, { env: {} })).message).toContain('config.tree.children.0.label');
+  });
+
+  it('leaves a $ref with constraints beside it, and data that looks like a $ref, as written', () => {
+    const spec = {
+      type: 'object',
+      $defs: { repo },
+      properties: { main: { $ref: '#/$defs/repo', properties: { extra: { type: 'string' } } }, fallback: { type: 'object', default: { $ref: '#/$defs/repo' } } },
+    };
+    const strict = strictSpec(spec) as { properties: { main: Record<string, unknown>; fallback: { default: unknown } } };
+    expect(strict.properties.main['$ref']).toBe('#/$defs/repo');
+    expect(strict.properties.fallback.default).toEqual({ $ref: '#/$defs/repo' });
+  });
+});
+
 describe('secretValues()', () => {
   it('collects values of fields marked secret, nested too', () => {
     const spec = manifest.node.spec;
@@ -226,6 +270,30 @@ describe('secretPaths()', () => {
 
   it('names only values the config has', () => {
     expect(secretPaths(spec, { plain: 'p', keys: [] })).toEqual([]);
+  });
+
+  it('follows local $refs (a reference cycle too), if/then/else and tuple items', () => {
+    const referring = {
+      type: 'object',
+      definitions: { proxy: { type: 'object', properties: { password: { type: 'string', secret: true }, next: { $ref: '#/definitions/proxy' } } } },
+      $defs: { loop: { $ref: '#/$defs/loop' }, key: { type: 'string', airbyte_secret: true } },
+      properties: {
+        proxy: { $ref: '#/definitions/proxy' },
+        looped: { $ref: '#/$defs/loop' },
+        pair: { type: 'array', prefixItems: [{ type: 'string' }, { $ref: '#/$defs/key' }] },
+        auth: { if: { required: ['kind'] }, then: { properties: { pin: { type: 'string', secret: true } } } },
+      },
+    };
+    const config = { proxy: { password: 'p1', next: { password: 'p2' } }, looped: 'x', pair: ['visible', 'k'], auth: { kind: 'pin', pin: '1234' } };
+    expect(secretPaths(referring, config)).toEqual([['proxy', 'password'], ['pair', 1], ['auth', 'pin'], ['proxy', 'next', 'password']]);
+  });
+
+  it('isMarkedSecret() reads a node and the $refs it stands for (a cycle ends)', () => {
+    const withRefs = { $defs: { token: { type: 'string', secret: true }, alias: { $ref: '#/$defs/token' }, loop: { $ref: '#/$defs/loop' } } };
+    expect(isMarkedSecret(withRefs, { $ref: '#/$defs/alias' })).toBe(true);
+    expect(isMarkedSecret(withRefs, { type: 'string', airbyte_secret: true })).toBe(true);
+    expect(isMarkedSecret(withRefs, { $ref: '#/$defs/loop' })).toBe(false);
+    expect(isMarkedSecret(withRefs, { type: 'string' })).toBe(false);
   });
 });
 

@@ -8,19 +8,16 @@
  * care: a key declared in one `anyOf`/`oneOf`/`allOf` branch must not be refused by its parent or a
  * sibling branch. Branches are therefore never made strict themselves; their parent is, with the keys
  * every branch declares added to its `properties` as `true` (accept, the branch checks the value). A
- * node whose combinators cannot be read that way (a `$ref`, `if`/`then`, `patternProperties` or extra
- * keys allowed in a branch) is left open.
+ * node whose combinators cannot be read that way (`if`/`then`, `patternProperties` or extra keys
+ * allowed in a branch, a `$ref` that could not be put in place) is left open. Shapes defined once and
+ * referenced with a local `$ref` are first copied to where they are used, so they are read like any other.
  */
 
-type Schema = Record<string, unknown>;
+import { inlineLocalRefs, isSchemaObject as isObject, type Schema } from './spec-refs.js';
 
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf'] as const;
 /** Keywords whose subschemas validate the same object as their node: keys could be declared there. */
 const OPAQUE = ['$ref', '$dynamicRef', 'if', 'then', 'else', 'dependencies', 'dependentSchemas', 'unevaluatedProperties', 'not'] as const;
-
-function isObject(value: unknown): value is Schema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function branchesOf(node: Schema): Schema[] {
   return COMBINATORS.flatMap((keyword) => (Array.isArray(node[keyword]) ? (node[keyword] as unknown[]).filter(isObject) : []));
@@ -47,7 +44,7 @@ function declaredKeys(node: Schema, isBranch: boolean): Set<string> | undefined 
 
 /** A strict copy of `spec` (the argument is not changed: manifests are frozen). */
 export function strictSpec(spec: object): Schema {
-  const copy = structuredClone(spec) as Schema;
+  const copy = inlineLocalRefs(spec as Schema);
   tighten(copy, false);
   return copy;
 }

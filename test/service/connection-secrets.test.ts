@@ -23,7 +23,10 @@ const VAULT_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: vault').repl
             client_secret: { type: string, secret: true }
     signing_keys: { type: array, items: { type: string, secret: true } }
     extra_headers: { type: object, additionalProperties: { type: string, secret: true } }
+    proxy: { $ref: '#/$defs/proxy' }
     repositories: { type: array, items: { type: string }, default: [] }
+  $defs:
+    proxy: { type: object, properties: { url: { type: string }, password: { type: string, secret: true } } }
 requester:`,
 );
 
@@ -40,23 +43,24 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-const SECRETS = ['whsec-in-props', 'oauth-client-SECRET', 'signing-key-ONE', 'signing-key-TWO', 'header-SECRET'];
+const SECRETS = ['whsec-in-props', 'oauth-client-SECRET', 'signing-key-ONE', 'signing-key-TWO', 'header-SECRET', 'proxy-PASSWORD'];
 const config = {
   webhook_secret: SECRETS[0],
   credentials: { client_id: 'visible-client-id', client_secret: SECRETS[1] },
   signing_keys: [SECRETS[2], SECRETS[3]],
   extra_headers: { 'x-api-key': SECRETS[4] },
+  proxy: { url: 'http://visible-proxy:3128', password: SECRETS[5] },
 };
 
-describe('connection secrets in oneOf branches, array items and additionalProperties', () => {
+describe('connection secrets in oneOf branches, array items, additionalProperties and behind a $ref', () => {
   it('are never returned by the admin API, sealed at rest, and opened for use after a restart', async () => {
     const created = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'vaulted', connector: 'vault', config } });
     expect(created.statusCode).toBe(201);
     const listed = await ctx.app.inject({ method: 'GET', url: '/api/connections', headers: auth });
     for (const body of [created.body, listed.body]) for (const secret of SECRETS) expect(body).not.toContain(secret);
     expect(created.json()).toMatchObject({
-      config: { credentials: { client_id: 'visible-client-id' }, signing_keys: [null, null], extra_headers: {} },
-      secrets: ['webhook_secret', 'credentials.client_secret', 'signing_keys.0', 'signing_keys.1', 'extra_headers.x-api-key'],
+      config: { credentials: { client_id: 'visible-client-id' }, signing_keys: [null, null], extra_headers: {}, proxy: { url: 'http://visible-proxy:3128' } },
+      secrets: ['webhook_secret', 'credentials.client_secret', 'signing_keys.0', 'signing_keys.1', 'extra_headers.x-api-key', 'proxy.password'],
     });
 
     await ctx.close();
