@@ -14,7 +14,10 @@ export type WebhookReceiver = (connector: string, connection: string, req: Incom
 export function createWebhookReceiver(service: Service, onError: (error: unknown) => void): WebhookReceiver {
   const limit = service.maxBodyBytes();
   return (connector, connection, req, res) => {
-    const tooLarge = () => answer(res, 413, { error: { code: 'WEBHOOK_BODY', message: `body is larger than ${limit} bytes` } });
+    const tooLarge = () => {
+      const reply = service.bodyTooLarge(connector);
+      answer(res, reply.status, reply.body);
+    };
     if (Number(req.headers['content-length']) > limit) {
       // Answered before the body is read; Node reads and discards the rest, keeping the connection usable.
       tooLarge();

@@ -17,6 +17,8 @@ export interface ConnectionHealthInput {
   rateLimitRemaining?: number | null;
   /** The latest manifest `health_check` probe, if the manifest declares one. */
   probe?: HealthProbeResult | null;
+  /** Why a stored connection is not running at all (CONNECTION_UNAVAILABLE); it is then `down`. */
+  unavailable?: string;
 }
 
 export interface HealthReport {
@@ -40,20 +42,22 @@ interface ConnectionHealth {
   rate_limit_remaining: number | null;
   /** The latest `health_check` probe of the API, null when none ran (or the manifest has none). */
   probe: HealthProbeResult | null;
-  last_sync: { run_id: string; status: RunRow['status']; started_at: string; finished_at: string | null; records: number; error: string | null } | null;
+  last_sync: { run_id: string; trigger: RunRow['trigger']; status: RunRow['status']; started_at: string; finished_at: string | null; records: number; error: string | null } | null;
+  /** Why the connection is not running (its stored secrets cannot be opened: CONNECTION_UNAVAILABLE); null while it runs. */
+  unavailable: string | null;
 }
 
 const worst = (statuses: HealthStatus[]): HealthStatus => (statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok');
 
 /**
- * A connection is `down` with an open breaker or when its API's `health_check` probe fails, `degraded` when its breaker is half open, its last
+ * A connection is `down` when it cannot run (unavailable), with an open breaker or when its API's `health_check` probe fails, `degraded` when its breaker is half open, its last
  * sync failed or it has dead-lettered deliveries (until they are replayed), else `ok`. A connector is
  * `down` when all its connections are, `degraded` when some are not ok. The aggregate is `down` only
  * when the store cannot be used (webhooks would get 503s), `degraded` when any connector is not ok:
  * one connection's trouble never marks the others.
  */
 const connectionStatus = (c: ConnectionHealthInput): HealthStatus =>
-  c.breaker === 'open' || c.probe?.status === 'down' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' || c.deadDeliveries > 0 ? 'degraded' : 'ok';
+  c.unavailable !== undefined || c.breaker === 'open' || c.probe?.status === 'down' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' || c.deadDeliveries > 0 ? 'degraded' : 'ok';
 
 export function buildHealth(input: { storeOk: boolean; counts: QueueCounts | undefined; connectors: string[]; connections: ConnectionHealthInput[] }): HealthReport {
   const connectors: HealthReport['connectors'] = {};
@@ -65,8 +69,9 @@ export function buildHealth(input: { storeOk: boolean; counts: QueueCounts | und
       status, breaker: c.breaker, schedule: c.schedule, next_sync_at: c.nextRunAt?.toISOString() ?? null, syncing: c.running, dead_deliveries: c.deadDeliveries,
       rate_limit_remaining: c.rateLimitRemaining ?? null, probe: c.probe ?? null,
       last_sync: c.lastRun
-        ? { run_id: c.lastRun.id, status: c.lastRun.status, started_at: c.lastRun.started_at, finished_at: c.lastRun.finished_at, records: c.lastRun.records, error: c.lastRun.error }
+        ? { run_id: c.lastRun.id, trigger: c.lastRun.trigger, status: c.lastRun.status, started_at: c.lastRun.started_at, finished_at: c.lastRun.finished_at, records: c.lastRun.records, error: c.lastRun.error }
         : null,
+      unavailable: c.unavailable ?? null,
     };
   }
   for (const group of Object.values(connectors)) {

@@ -4,7 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { createLocalBus } from '../bus/local-bus.js';
 import { createSecretBox } from '../crypto/index.js';
-import { ConnectorError, isConnectorError, relocated } from '../errors/index.js';
+import { ConnectorError, ERROR_CODES, isConnectorError, relocated } from '../errors/index.js';
 import { bundledManifestNames, loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
 import { openSqliteStore } from '../store/index.js';
@@ -18,7 +18,7 @@ import { createPipelineCache } from './pipelines.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { createThreadDispatcher, manifestsReloadable, type ThreadDispatcher } from './dispatcher-thread.js';
 import { createConnector } from '../sync/index.js';
-import { buildHealth, type HealthReport } from './health.js';
+import { buildHealth, type ConnectionHealthInput, type HealthReport } from './health.js';
 import { failure, ingestDelivery, type IngestDeps, type IngestReply, type IngestTarget } from './ingest.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
@@ -104,6 +104,8 @@ export interface Service {
   /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID, or CONNECTION_FROM_FILE (api) for an id the connections file defines. */
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
+  /** The 413 for a body over maxBodyBytes, refused by the HTTP layer before it reached `ingest`; counted like ingest's outcomes. */
+  bodyTooLarge(connector: string): IngestReply;
   /**
    * Put a delivery back in the queue (attempts reset). Several matches: pass the connection. Without
    * dispatch, one not yet handed to the workers is published again; one they have is `on_workers`.
@@ -220,6 +222,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   // Ids the connections file defines: the file wins for them at every start, so the API may not change them.
   const fileIds = new Set<string>();
+  // Stored connections that cannot run (their secrets cannot be opened), kept until replaced: see CONNECTION_UNAVAILABLE.
+  const unreadable = new Map<string, { connector: string; schedule: string | null; reason: string }>();
 
   function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
     const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : undefined);
@@ -242,6 +246,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // Check the schedule before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
     if (row.schedule) atPath('schedule', () => parseSchedule(row.schedule!));
     store.saveConnection(row, secretPaths(manifest.node.spec, config));
+    unreadable.delete(row.id);
     const live = activate(row);
     warnWithoutWebhookSecret(live);
     return toPublic(live);
@@ -297,7 +302,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   }
 
   // Connections stored earlier (API), then the file (which wins for its ids).
-  for (const row of store.listConnections()) {
+  const stored = store.listConnections();
+  for (const row of stored.unreadable) {
+    unreadable.set(row.id, { connector: row.connector, schedule: row.schedule, reason: `its stored secrets cannot be opened with this secret key (${row.error.message})` });
+  }
+  for (const row of stored.readable) {
     try {
       // Sealed again with the spec as it is now: a field the manifest has since marked secret (or one
       // an older version of this service did not find) does not stay in plain text.
@@ -316,6 +325,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           throw entry.locate(error);
         }
       }
+    }
+    // The file's entries were stored again with the secrets it gives: only API connections stay unreadable.
+    for (const id of fileIds) unreadable.delete(id);
+    for (const [id, down] of unreadable) {
+      logger?.error({ connection: id, connector: down.connector, code: 'CONNECTION_UNAVAILABLE' },
+        `connection ${id} is not running: ${down.reason}. ${ERROR_CODES.CONNECTION_UNAVAILABLE.fix} Its webhooks are answered 503 meanwhile.`);
     }
     const interrupted = store.failInterruptedRuns(now());
     if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
@@ -348,6 +363,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     probes.start();
   }
 
+  const maxBodyBytes = Math.max(26_214_400, ...[...manifests.values()].map((m) => m.node.webhooks?.max_body_bytes ?? 0));
+  /** Every webhook reply is counted; a connector name nobody configured is one label, not one per name tried. */
+  const counted = (connector: string, reply: IngestReply): IngestReply => {
+    metrics.deliveries.inc({ connector: manifests.has(connector) ? connector : UNKNOWN_CONNECTOR, outcome: reply.outcome });
+    return reply;
+  };
+
   // Built once, not per request: ingest is the hot path.
   const ingestDeps: IngestDeps = {
     store, bus, metrics, now, ...(logger ? { logger } : {}),
@@ -364,9 +386,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         webhooks: node.webhooks !== undefined, events: Object.keys(node.webhooks?.events ?? {}),
       }));
     },
-    maxBodyBytes() {
-      return Math.max(26_214_400, ...[...manifests.values()].map((m) => m.node.webhooks?.max_body_bytes ?? 0));
-    },
+    maxBodyBytes: () => maxBodyBytes,
     listConnections: () => [...live.values()].map(toPublic),
     getConnection(id) {
       const entry = live.get(id);
@@ -376,9 +396,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     async ingest(connector, connection, rawBody, headers, contentType) {
       const entry = live.get(connection);
       const webhooks = entry?.manifest.node.webhooks;
-      if (!manifests.has(connector)) return failure(404, 'NOT_FOUND', `unknown connector ${connector}`, 'not_found');
-      if (!entry || entry.row.connector !== connector) return failure(404, 'NOT_FOUND', `unknown connection ${connection} for connector ${connector}`, 'not_found');
-      if (!webhooks) return failure(404, 'NOT_FOUND', `connector ${connector} declares no webhooks`, 'not_found');
+      if (!manifests.has(connector)) return counted(connector, failure(404, 'NOT_FOUND', `unknown connector ${connector}`, 'not_found'));
+      if (!entry || entry.row.connector !== connector) {
+        const down = unreadable.get(connection);
+        if (down?.connector === connector) return counted(connector, failure(503, 'CONNECTION_UNAVAILABLE', `connection ${connection} is not running: ${down.reason}`, 'unavailable'));
+        return counted(connector, failure(404, 'NOT_FOUND', `unknown connection ${connection} for connector ${connector}`, 'not_found'));
+      }
+      if (!webhooks) return counted(connector, failure(404, 'NOT_FOUND', `connector ${connector} declares no webhooks`, 'not_found'));
       const started = performance.now();
       ingesting[0]!++;
       let reply: IngestReply;
@@ -388,9 +412,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       } finally {
         ingesting[0]!--;
       }
-      metrics.deliveries.inc({ connector, outcome: reply.outcome });
       metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
-      return reply;
+      return counted(connector, reply);
+    },
+    bodyTooLarge(connector) {
+      return counted(connector, failure(413, 'WEBHOOK_BODY', `body is larger than ${maxBodyBytes} bytes`, 'too_large'));
     },
     async replay(id, connection) {
       // Looked up in the connections configured now: a delivery of a removed connection could not be mapped anyway.
@@ -418,7 +444,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         storeOk,
         counts: storeOk ? store.queueCounts() : undefined,
         connectors: [...manifests.keys()],
-        connections: [...live.values()].map((entry) => ({
+        connections: [...live.values()].map((entry): ConnectionHealthInput => ({
           id: entry.row.id, connector: entry.row.connector, schedule: entry.row.schedule,
           breaker: entry.opened?.health().breaker ?? null,
           rateLimitRemaining: entry.opened?.health().rateLimitRemaining ?? null,
@@ -427,7 +453,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           lastRun: storeOk ? store.lastRun(entry.row.id) : undefined,
           deadDeliveries: dead[entry.row.id] ?? 0,
           nextRunAt: scheduler.list().find((s) => s.connectionId === entry.row.id)?.nextRunAt ?? null,
-        })),
+        })).concat([...unreadable].map(([id, down]): ConnectionHealthInput => ({
+          id, connector: down.connector, schedule: down.schedule, breaker: null, running: false, lastRun: storeOk ? store.lastRun(id) : undefined,
+          deadDeliveries: dead[id] ?? 0, nextRunAt: null, unavailable: down.reason,
+        }))),
       });
     },
     secretValues: () => [...live.values()].flatMap((entry) => secretValues(entry.manifest.node.spec, entry.row.config)),
@@ -477,6 +506,9 @@ function maxAttemptsFromEnv(given: number | undefined, env: NodeJS.ProcessEnv): 
   }
   return { maxAttempts: n };
 }
+
+/** The `connector` label of webhook metrics for a name no manifest has (unbounded names would be unbounded series). */
+const UNKNOWN_CONNECTOR = '(unknown)';
 
 const withPort = (inboxPort: MessagePort | undefined) => (inboxPort ? { inboxPort } : {});
 

@@ -260,7 +260,19 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     for (const secret of ['ghp_SECRET1', 'SECRET2', 'SECRET3']) expect(raw.includes(secret), secret).toBe(false);
     expect(raw.includes('"public"')).toBe(true);
     store = open();
-    expect(store.listConnections()[0]!.config['token']).toBe('ghp_SECRET1');
+    expect(store.listConnections().readable[0]!.config['token']).toBe('ghp_SECRET1');
+  });
+  it('lists a connection whose secrets another key sealed apart, as stored, and keeps it', async () => {
+    store.saveConnection({ id: 'sealed-before', connector: 'github', config: { token: 'ghp_OLD' }, schedule: 'every 1h', source: 'api' }, [['token']]);
+    store.saveConnection({ id: 'plain', connector: 'github', config: { repos: ['a/b'] }, schedule: null, source: 'file' }, []);
+    await store.close();
+    store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, { ...env, GWI_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') }) });
+    const listed = store.listConnections();
+    expect(listed.readable.map((row) => row.id)).toEqual(['plain']);
+    expect(listed.unreadable).toEqual([{ id: 'sealed-before', connector: 'github', schedule: 'every 1h', source: 'api', error: expect.objectContaining({ code: 'SECRET_DECRYPT' }) }]);
+    await store.close();
+    store = open(); // the key it was sealed with: readable again
+    expect(store.listConnections().readable.map((row) => row.id)).toEqual(['plain', 'sealed-before']);
   });
   it('keeps state per stream, runs and sealed tokens', async () => {
     const state = { type: 'STREAM' as const, stream: { stream_descriptor: { name: 'issues' }, stream_state: { updated_at: 'x' } } };

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredToken, TokenStore } from '../auth/types.js';
 import type { SecretBox } from '../crypto/index.js';
-import { ConnectorError, ERROR_CODES } from '../errors/index.js';
+import { ConnectorError, ERROR_CODES, isConnectorError } from '../errors/index.js';
 import type { StreamState } from '../protocol/messages.js';
 import { createGroupCommitter } from './group-commit.js';
 import { createInboxCore, toInsertItem, toInsertResult, type InlineInboxCore, type InsertItem } from './inbox-core.js';
@@ -200,7 +200,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return row && toConnection(row, box);
     },
     listConnections() {
-      return (db.prepare('SELECT * FROM connections ORDER BY id').all() as ConnectionDbRow[]).map((row) => toConnection(row, box));
+      const listed: ReturnType<Store['listConnections']> = { readable: [], unreadable: [] };
+      for (const row of db.prepare('SELECT * FROM connections ORDER BY id').all() as ConnectionDbRow[]) {
+        try {
+          listed.readable.push(toConnection(row, box));
+        } catch (error) {
+          if (!isConnectorError(error) || error.code !== 'SECRET_DECRYPT') throw error;
+          listed.unreadable.push({ id: row.id, connector: row.connector, schedule: row.schedule, source: row.source, error });
+        }
+      }
+      return listed;
     },
 
     async upsertRecords(connection, batches) {

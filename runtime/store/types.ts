@@ -75,6 +75,16 @@ export interface ConnectionRow {
   source: 'file' | 'api';
 }
 
+/** A stored connection whose sealed secrets cannot be opened (another key, or modified): what can be read of it. */
+export interface UnreadableConnection {
+  id: string;
+  connector: string;
+  schedule: string | null;
+  source: 'file' | 'api';
+  /** SECRET_DECRYPT, from the secret box. */
+  error: Error;
+}
+
 export interface RecordRow {
   seq: number;
   key: string;
@@ -161,8 +171,10 @@ export interface Store {
 
   /** The values at `secretPaths` (from `secretPaths(spec, config)`) are sealed at rest. */
   saveConnection(row: ConnectionRow, secretPaths: readonly SecretPath[]): void;
+  /** Throws SECRET_DECRYPT when its sealed secrets cannot be opened with this store's key. */
   getConnection(id: string): ConnectionRow | undefined;
-  listConnections(): ConnectionRow[];
+  /** Every stored connection; those whose secrets cannot be opened are listed apart, as stored (nothing is dropped). */
+  listConnections(): { readable: ConnectionRow[]; unreadable: UnreadableConnection[] };
 
   upsertRecords(connection: string, batches: readonly RecordBatch[]): Promise<number>;
   listRecords(connection: string, stream: string, limit: number, after?: number): RecordRow[];

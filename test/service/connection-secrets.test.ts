@@ -1,9 +1,12 @@
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../runtime/manifest/index.js';
-import { auth, HOOKS_MANIFEST, startService, tempDir } from './fixtures.js';
+import pino from 'pino';
+import { buildApp } from '../../runtime/server/index.js';
+import { createService } from '../../runtime/service/index.js';
+import { ADMIN, auth, HOOKS_MANIFEST, hooksManifest, SECRET, signedDelivery, startService, tempDir } from './fixtures.js';
 
 /** The hooks connector with secrets where a flat walk of `properties` does not find them. */
 const VAULT_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: vault').replace(
@@ -95,5 +98,43 @@ describe('a stored connection whose secrets are in plain text', () => {
     ctx = await open();
     expect(ctx.service.getConnection('legacy')).toMatchObject({ secrets: expect.arrayContaining(['credentials.client_secret', 'signing_keys.1']) });
     expect(ctx.service.secretValues()).toEqual(expect.arrayContaining(SECRETS));
+  });
+});
+
+describe('after the secret key changed', () => {
+  it('starts anyway: the file re-seals its connections, an API connection is unavailable (503, /health down, logged) until posted again', async () => {
+    const file = join(tmp.dir, 'connections.yaml');
+    writeFileSync(file, 'connections:\n  - id: from-file\n    connector: hooks\n    config: { webhook_secret: "${FILE_SECRET}" }\n');
+    await ctx.close(); // `acme` (API) was stored by the first start, sealed with TEST_ENV's key
+    const logged: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
+    // Not startService: it would post `acme` again when it is not running.
+    const service = await createService({ dataDir: tmp.dir, manifests: [hooksManifest()], env: { GWI_SECRET_KEY: 'c'.repeat(64), FILE_SECRET: SECRET }, connectionsFile: file, logger, background: false });
+    const app = await buildApp({ service, adminToken: ADMIN });
+    ctx = { service, app, async close() { await app.close(); await service.close(); } } as typeof ctx;
+
+    const post = (connection: string, secret = SECRET) => {
+      const d = signedDelivery({ secret });
+      return ctx.app.inject({ method: 'POST', url: `/webhooks/hooks/${connection}`, headers: d.headers, payload: d.body });
+    };
+    expect((await post('from-file')).statusCode).toBe(202);
+    const refused = await post('acme');
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringContaining('connection acme is not running: its stored secrets cannot be opened with this secret key') });
+    const health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
+    expect(health.connectors.hooks.connections.acme).toMatchObject({ status: 'down', unavailable: expect.stringContaining('secret key') });
+    expect(health.connectors.hooks.connections['from-file']).toMatchObject({ status: 'ok', unavailable: null });
+    const errors = logged.filter((line) => line.includes('connection acme is not running'));
+    expect(errors).toHaveLength(1);
+    expect(JSON.parse(errors[0]!)).toMatchObject({ level: 50, connection: 'acme', code: 'CONNECTION_UNAVAILABLE', msg: expect.stringMatching(/restore the key .* or POST the connection again/i) });
+    const metrics = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('gwi_webhook_deliveries_total{connector="hooks",outcome="unavailable"} 1');
+
+    // Posted again: sealed with the key in use, and running.
+    const again = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'acme', connector: 'hooks', config: { webhook_secret: 'new-secret' } } });
+    expect(again.statusCode).toBe(201);
+    expect((await post('acme', 'new-secret')).statusCode).toBe(202);
+    const after = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
+    expect(after.connectors.hooks.connections.acme).toMatchObject({ unavailable: null });
   });
 });

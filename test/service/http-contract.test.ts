@@ -158,12 +158,18 @@ describe('health and metrics', () => {
   it('reports health per connector and connection, and Prometheus metrics', async () => {
     await post(signedDelivery());
     await post(signedDelivery({ secret: 'wrong' }));
+    expect((await post(signedDelivery(), '/webhooks/hooks/no-such-connection')).statusCode).toBe(404);
+    expect((await post(signedDelivery(), '/webhooks/nosuchconnector/acme')).statusCode).toBe(404);
+    expect((await post(signedDelivery(), '/webhooks/othername/acme')).statusCode).toBe(404);
     const health = await ctx.app.inject({ method: 'GET', url: '/health' });
     expect(health.statusCode).toBe(200);
     expect(health.json()).toMatchObject({ status: 'ok', store: 'ok', connectors: { hooks: { status: 'ok', connections: { acme: { status: 'ok', breaker: null, last_sync: null } } } } });
     const metrics = await ctx.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toContain('gwi_webhook_deliveries_total{connector="hooks",outcome="accepted"} 1');
     expect(metrics.body).toContain('gwi_webhook_deliveries_total{connector="hooks",outcome="unauthorized"} 1');
+    // A wrong URL is counted (an alert on not_found finds it); names nobody configured share one label.
+    expect(metrics.body).toContain('gwi_webhook_deliveries_total{connector="hooks",outcome="not_found"} 1');
+    expect(metrics.body).toContain('gwi_webhook_deliveries_total{connector="(unknown)",outcome="not_found"} 2');
     expect(metrics.body).toContain('gwi_webhook_queue_depth{status="pending"} 1');
     expect(metrics.body).toContain('gwi_webhook_ingest_seconds_bucket');
   });
@@ -203,6 +209,7 @@ describe('a real listening server', () => {
     });
     expect(status).toBe(413);
     expect(ctx.service.store.listDeliveries({ limit: 10 })).toHaveLength(0);
+    expect((await ctx.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('gwi_webhook_deliveries_total{connector="hooks",outcome="too_large"} 1');
   });
   it('serves signed deliveries over TCP and keeps serving after bad input', async () => {
     await ctx.app.listen({ port: 0, host: '127.0.0.1' });

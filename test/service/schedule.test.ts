@@ -69,6 +69,7 @@ describe('scheduled syncs in the service', () => {
         const last = (await connectionHealth(ctx)).last_sync;
         return last && last.status !== 'running' ? (last.run_id as string) : undefined;
       });
+      expect((await connectionHealth(ctx)).last_sync).toMatchObject({ trigger: 'schedule' }); // this run or a later one: every 1s
       expect(await getRun(ctx, runId)).toMatchObject({ connection: 'timed', trigger: 'schedule', status: 'succeeded', records: 2 });
       const records = (await ctx.app.inject({ method: 'GET', url: '/api/connections/timed/records/issues', headers: auth })).json();
       expect(records.records).toEqual([{ id: 7, title: 'scheduled' }, { id: 8, title: 'also scheduled' }]);

@@ -57,7 +57,7 @@ describe('POST /api/connections/:id/sync', () => {
     const records = (await ctx.app.inject({ method: 'GET', url: '/api/connections/acme/records/issues', headers: auth })).json();
     expect(records.records).toEqual([{ id: 1, title: 'one' }, { id: 2, title: 'two ✨' }]);
     const health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
-    expect(health.connectors.hooks.connections.acme).toMatchObject({ status: 'ok', breaker: 'closed', last_sync: { status: 'succeeded', records: 2 } });
+    expect(health.connectors.hooks.connections.acme).toMatchObject({ status: 'ok', breaker: 'closed', last_sync: { trigger: 'api', status: 'succeeded', records: 2 } });
     const metrics = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toContain('gwi_sync_records_total{connection="acme",stream="issues"} 2');
     expect(metrics).toContain('gwi_circuit_breaker_state{connection="acme"} 0');
