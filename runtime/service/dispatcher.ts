@@ -118,14 +118,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // Publish before marking done: a crash in between republishes (at least once), never loses.
       for (const { stream, records } of mapped) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: 'done' });
-      return { seq: delivery.seq, connection: delivery.connection, done: true, batches };
+      return { seq: delivery.seq, replays: delivery.replays, connection: delivery.connection, done: true, batches };
     } catch (error) {
       const attempts = delivery.attempts + 1;
       const message = error instanceof Error ? error.message : String(error);
       const dead = attempts >= maxAttempts;
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: dead ? 'dead' : 'retry' });
       options.logger?.warn({ connection: delivery.connection, delivery: delivery.id, attempts, dead, err: message }, dead ? 'delivery dead-lettered' : 'delivery failed; will retry');
-      return { seq: delivery.seq, done: false, error: message, nextAttemptAt: dead ? null : now() + retryDelay(attempts, options.backoff) };
+      return { seq: delivery.seq, replays: delivery.replays, done: false, error: message, nextAttemptAt: dead ? null : now() + retryDelay(attempts, options.backoff) };
     }
   }
 

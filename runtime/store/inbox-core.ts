@@ -51,8 +51,9 @@ function createInboxCore(db, Database, options) {
   const insertBody = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
   const identity = db.prepare('SELECT connector, connection, delivery_id, published_at FROM deliveries WHERE seq = ?');
   const published = db.prepare('UPDATE deliveries SET published_at = ? WHERE seq = ?');
-  const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ?");
-  const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?');
+  // "replays = coalesce(?, replays)": an outcome from before a replay is not written (DeliveryOutcome.replays).
+  const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ? AND replays = coalesce(?, replays)");
+  const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ? AND replays = coalesce(?, replays)');
   const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at');
   const prunable = db.prepare("SELECT seq, connector, connection, delivery_id FROM deliveries WHERE seq < ? AND status = 'done' ORDER BY seq LIMIT ?").raw();
   const deleteBodies = db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))');
@@ -171,8 +172,9 @@ function createInboxCore(db, Database, options) {
     },
     settle: db.transaction((outcomes) => {
       for (const o of outcomes) {
-        if (o.done) { upsertBatches(o.connection, o.batches); done.run(o.seq); }
-        else fail.run(o.nextAttemptAt === null ? 'dead' : 'failed', String(o.error).slice(0, 2000), o.nextAttemptAt, o.seq);
+        // Records of a stale outcome are still written: upserts are idempotent, and the replay maps them again.
+        if (o.done) { upsertBatches(o.connection, o.batches); done.run(o.seq, o.replays); }
+        else fail.run(o.nextAttemptAt === null ? 'dead' : 'failed', String(o.error).slice(0, 2000), o.nextAttemptAt, o.seq, o.replays);
       }
       return null;
     }),

@@ -110,4 +110,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deliveries_by_connection ON deliveries (connection, seq);
   CREATE INDEX deliveries_dead ON deliveries (connection) WHERE status = 'dead';
   `,
+  // Each replay counts up `replays`. An outcome the dispatcher computed from a row read before a
+  // replay carries the older count and is not written over it: otherwise a replay answered 202 while
+  // that delivery was being mapped was undone by the stale outcome (status and attempts by seq alone).
+  `
+  ALTER TABLE deliveries ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -99,7 +99,7 @@ describe('createSqliteStore: inbox', () => {
         await store.insertDelivery(delivery('k2'));
         await reopen();
         expect(await store.insertDelivery(delivery('k1'))).toMatchObject({ duplicate: true, seq: first.seq });
-        await store.settleDeliveries([{ seq: first.seq, connection: 'acme', done: true, batches: [] }]);
+        await store.settleDeliveries([{ seq: first.seq, replays: null, connection: 'acme', done: true, batches: [] }]);
         expect(await store.pruneDeliveries(2000, 10)).toBe(1);
         // Deleted by retention: the dedupe window is over, the same id is a new delivery.
         const again = await store.insertDelivery(delivery('k1'));
@@ -170,7 +170,7 @@ describe('createSqliteStore: inbox', () => {
     expect(store.replayDelivery(seq, 6000)).toBe(true);
     expect(store.deadByConnection()).toEqual({});
     expect(store.dueDeliveries(6000, 10)[0]).toMatchObject({ status: 'pending', attempts: 0, error: null });
-    await store.settleDeliveries([{ seq, connection: 'acme', done: true, batches: [{ stream: 'pushes', records: [{ key: '1', data: { id: 1 } }] }] }]);
+    await store.settleDeliveries([{ seq, replays: null, connection: 'acme', done: true, batches: [{ stream: 'pushes', records: [{ key: '1', data: { id: 1 } }] }] }]);
     expect((await store.findDeliveries('d3', ACME))[0]).toMatchObject({ status: 'done' });
     expect(store.listRecords('acme', 'pushes', 10)).toMatchObject([{ key: '1', data: { id: 1 } }]);
   });
@@ -203,13 +203,29 @@ describe('createSqliteStore: inbox', () => {
     const second = store.listDeliveries({ limit: 2, after: first[1]!.seq });
     expect([...first, ...second].map((d) => d.id)).toEqual(['p0', 'p1', 'p2', 'p3']);
     expect(store.listDeliveries({ limit: 10, connection: 'nope' })).toEqual([]);
-    await store.settleDeliveries([first[0]!, second[0]!].map((d) => ({ seq: d.seq, connection: 'acme', done: true as const, batches: [] })));
+    await store.settleDeliveries([first[0]!, second[0]!].map((d) => ({ seq: d.seq, replays: null, connection: 'acme', done: true as const, batches: [] })));
     store.failDelivery(second[1]!.seq, 'boom', 5000);
     const pending = store.listDeliveries({ limit: 2, status: 'pending' });
     expect(pending.map((d) => d.id)).toEqual(['p1', 'p4']);
     expect(store.listDeliveries({ limit: 2, status: 'pending', after: pending[0]!.seq }).map((d) => d.id)).toEqual(['p4']);
     expect(store.listDeliveries({ limit: 10, status: 'failed' }).map((d) => d.id)).toEqual(['p3']);
     expect(store.listDeliveries({ limit: 10, status: 'done' }).map((d) => d.id)).toEqual(['p0', 'p2']);
+  });
+  it('keeps a replay made while the delivery was being handled: the outcome read before it is not written', async () => {
+    const { seq } = await store.insertDelivery(delivery('raced'));
+    const [read] = store.dueDeliveries(Date.now() + 1000, 10);
+    expect(read).toMatchObject({ seq, replays: 0 });
+    expect(store.replayDelivery(seq, 2000)).toBe(true); // the admin's replay, answered 202, while the dispatcher maps
+    // The dispatcher's outcomes, computed from the row it read: dead-lettered, or done.
+    await store.settleDeliveries([{ seq, replays: read!.replays, done: false, error: 'boom', nextAttemptAt: null }]);
+    expect(store.getDelivery(seq)).toMatchObject({ status: 'pending', attempts: 0, error: null });
+    await store.settleDeliveries([{ seq, replays: read!.replays, connection: 'acme', done: true, batches: [{ stream: 's', records: [{ key: 'k', data: { v: 1 } }] }] }]);
+    expect(store.getDelivery(seq)).toMatchObject({ status: 'pending', attempts: 0 });
+    // The replay is handled as any delivery: read again, its outcome is written.
+    const [again] = store.dueDeliveries(Date.now() + 1000, 10);
+    expect(again).toMatchObject({ seq, replays: 1 });
+    await store.settleDeliveries([{ seq, replays: again!.replays, done: false, error: 'boom again', nextAttemptAt: null }]);
+    expect(store.getDelivery(seq)).toMatchObject({ status: 'dead', attempts: 1, error: 'boom again' });
   });
   it('pages dead deliveries (read from their partial index) by seq cursor and connection', async () => {
     for (let i = 0; i < 6; i++) {
@@ -224,7 +240,7 @@ describe('createSqliteStore: inbox', () => {
   it('counts the queue (pending, failed, dead) from the partial indexes, never reading done deliveries', async () => {
     const seqs = [];
     for (let i = 0; i < 7; i++) seqs.push((await store.insertDelivery(delivery(`q${i}`))).seq);
-    await store.settleDeliveries(seqs.slice(0, 3).map((seq) => ({ seq, connection: 'acme', done: true as const, batches: [] })));
+    await store.settleDeliveries(seqs.slice(0, 3).map((seq) => ({ seq, replays: null, connection: 'acme', done: true as const, batches: [] })));
     store.failDelivery(seqs[3]!, 'boom', 5000);
     store.failDelivery(seqs[4]!, 'boom', null);
     store.failDelivery(seqs[5]!, 'boom', null);

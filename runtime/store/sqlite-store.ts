@@ -32,7 +32,7 @@ export interface SqliteStoreOptions {
 interface DeliveryDbRow {
   seq: number; connector: string; connection: string; delivery_id: string; event: string; status: DeliveryStatus;
   attempts: number; next_attempt_at: number | null; error: string | null; received_at: number;
-  content_type?: string | null; headers?: string; body?: Buffer; published_at?: number | null;
+  content_type?: string | null; headers?: string; body?: Buffer; published_at?: number | null; replays?: number;
 }
 
 /**
@@ -128,7 +128,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return rows.filter((row) => !exclude?.has(row.seq)).slice(0, limit).map(toStored);
     },
     completeDelivery(seq, connection, batches) {
-      core().redoable(() => core().settle([{ seq, connection, done: true, batches }]));
+      core().redoable(() => core().settle([{ seq, replays: null, connection, done: true, batches }]));
     },
     async settleDeliveries(outcomes) {
       if (!db.open) throw new Error('the store is closed');
@@ -139,7 +139,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       failStmt.run(nextAttemptAt === null ? 'dead' : 'failed', error.slice(0, 2000), nextAttemptAt, seq);
     },
     replayDelivery(seq, now) {
-      return db.prepare(`UPDATE deliveries SET status = 'pending', attempts = 0, error = NULL, next_attempt_at = ? WHERE seq = ?`).run(now, seq).changes === 1;
+      return db.prepare(`UPDATE deliveries SET status = 'pending', attempts = 0, error = NULL, next_attempt_at = ?, replays = replays + 1 WHERE seq = ?`).run(now, seq).changes === 1;
     },
     getDelivery(seq) {
       const row = getDeliveryStmt.get(seq) as DeliveryDbRow | undefined;
@@ -308,7 +308,7 @@ function toSummary(row: DeliveryDbRow): DeliverySummary {
 }
 
 function toStored(row: DeliveryDbRow): StoredDelivery {
-  return { ...toSummary(row), headers: JSON.parse(row.headers ?? '{}') as Record<string, string>, body: row.body ?? Buffer.alloc(0), contentType: row.content_type ?? null, publishedAt: row.published_at ?? null };
+  return { ...toSummary(row), headers: JSON.parse(row.headers ?? '{}') as Record<string, string>, body: row.body ?? Buffer.alloc(0), contentType: row.content_type ?? null, publishedAt: row.published_at ?? null, replays: row.replays ?? 0 };
 }
 
 interface ConnectionDbRow { id: string; connector: string; config: string; schedule: string | null; source: 'file' | 'api' }

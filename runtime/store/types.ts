@@ -56,6 +56,8 @@ export interface StoredDelivery extends DeliverySummary {
   contentType: string | null;
   /** When the bus confirmed it (epoch ms), null if it never did: what a `--no-dispatch` receiver republishes. */
   publishedAt: number | null;
+  /** How many times it was replayed: its outcome carries this (DeliveryOutcome.replays). */
+  replays: number;
 }
 
 export interface DeliveryFilter {
@@ -105,9 +107,14 @@ export interface RunRow {
   error: string | null;
 }
 
+/**
+ * What became of a delivery. `replays` is the row's replay count when it was read: the outcome is
+ * written only if no replay happened since (the replay wins, and the delivery is handled again).
+ * null writes it whatever happened (Pub/Sub workers, whose retries and replays are Pub/Sub's).
+ */
 export type DeliveryOutcome =
-  | { seq: number; connection: string; done: true; batches: readonly RecordBatch[] }
-  | { seq: number; done: false; error: string; nextAttemptAt: number | null };
+  | { seq: number; replays: number | null; connection: string; done: true; batches: readonly RecordBatch[] }
+  | { seq: number; replays: number | null; done: false; error: string; nextAttemptAt: number | null };
 
 export interface RecordBatch {
   stream: string;

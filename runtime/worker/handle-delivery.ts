@@ -67,7 +67,7 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
         return { stream, records: records.map((data) => ({ key: pipeline.keyOf(data), data })) };
       });
       for (const { stream, records } of mapped) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
-      await store.settleDeliveries([{ seq: inserted.seq, connection: delivery.connection, done: true, batches }]);
+      await store.settleDeliveries([{ seq: inserted.seq, replays: null, connection: delivery.connection, done: true, batches }]);
       return 'processed';
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -75,7 +75,7 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
       // moves the message to the dead-letter topic (the attempt that reaches maxAttempts).
       const dead = delivery.attempt >= options.maxAttempts;
       options.logger?.warn({ connection: delivery.connection, delivery: delivery.deliveryId, attempt: delivery.attempt, dead, err: message }, dead ? 'delivery dead-lettered' : 'delivery failed; Pub/Sub will redeliver it');
-      await store.settleDeliveries([{ seq: inserted.seq, done: false, error: message, nextAttemptAt: dead ? null : now() }]).catch(() => {});
+      await store.settleDeliveries([{ seq: inserted.seq, replays: null, done: false, error: message, nextAttemptAt: dead ? null : now() }]).catch(() => {});
       throw error;
     }
   }
