@@ -40,6 +40,10 @@ export const ERROR_CODES = {
     meaning: 'Another process writes webhook deliveries to this data directory (it holds gwi.db-inbox.lock). Dedupe keys live in the one writer\'s memory, so a data directory has one writer.',
     fix: 'Stop the other gwi-connectors serve or worker, or give this one its own --data directory.',
   },
+  STORE_VERSION: {
+    meaning: 'The database in the data directory was written by a newer release of gwi-connectors (its schema version is higher than this release knows).',
+    fix: 'Run the newer release on this data directory (releases upgrade the schema, never downgrade it), or give this one its own --data directory.',
+  },
   SECRET_KEY_INVALID: { meaning: 'The secret-encryption key (GWI_SECRET_KEY or data-dir secret.key) is missing, unreadable or not 32 bytes.', fix: 'Set GWI_SECRET_KEY to 32 random bytes in base64 or hex, or fix the key file permissions.' },
   SECRET_DECRYPT: { meaning: 'A stored secret cannot be decrypted: it was modified or sealed with another key.', fix: 'Restore the key it was stored with, or set the secret again.' },
   CONNECTION_UNAVAILABLE: {

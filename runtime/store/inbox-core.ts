@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import * as fs from 'node:fs';
 import type { DeliveryOutcome, InsertResult, NewDelivery, RecordBatch } from './types.js';
 
 /**
@@ -47,6 +48,7 @@ export interface InboxCore {
  */
 export const INBOX_CORE_SOURCE = String.raw`
 function createInboxCore(db, Database, options) {
+  const fs = options.fs;
   const insert = db.prepare("INSERT INTO deliveries (connector, connection, delivery_id, event, status, attempts, next_attempt_at, received_at, content_type) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
   const insertBody = db.prepare('INSERT INTO delivery_bodies (seq, headers, body) VALUES (?, ?, ?)');
   const identity = db.prepare('SELECT connector, connection, delivery_id, published_at FROM deliveries WHERE seq = ?');
@@ -92,19 +94,44 @@ function createInboxCore(db, Database, options) {
     return undefined;
   }
 
+  // The files this writer holds, by identity: a path that names another file (deleted, replaced,
+  // moved) no longer leads to what was written. dev:ino, read with stat.
+  const fileIdentity = (path) => { try { const s = fs.statSync(path); return s.dev + ':' + s.ino; } catch { return null; } };
+  const dbIdentity = fileIdentity(db.name);
   let lock = null;
+  let lockIdentity = null;
   function lockWriter() {
     if (lock) return;
-    lock = new Database(db.name + '-inbox.lock', { timeout: 0 });
+    const path = db.name + '-inbox.lock';
+    lock = new Database(path, { timeout: 0 });
     try {
       lock.exec('BEGIN EXCLUSIVE');
+      lockIdentity = fileIdentity(path);
     } catch (error) {
       lock.close();
       lock = null;
-      const refused = new Error('another process is writing webhook deliveries to ' + db.name + ' (its inbox lock ' + db.name + '-inbox.lock is held: ' + String((error && error.message) || error) + ')');
+      const refused = new Error('another process is writing webhook deliveries to ' + db.name + ' (its inbox lock ' + path + ' is held: ' + String((error && error.message) || error) + ')');
       refused.code = 'STORE_IN_USE';
       throw refused;
     }
+  }
+  /**
+   * Before a write: is this still the one writer of the database at this path? The lock file may
+   * have been deleted (it looks stale): take a new one, unless another process took it meanwhile,
+   * which then is the writer. After the commit: is the database at the path still the file written?
+   * Deleted or replaced, it would take what is acknowledged with it.
+   */
+  function checkLock() {
+    if (lock && fileIdentity(db.name + '-inbox.lock') === lockIdentity) return;
+    if (lock) lock.close();
+    lock = null;
+    lockWriter();
+  }
+  function checkDatabase() {
+    if (fileIdentity(db.name) === dbIdentity) return;
+    const replaced = new Error('the database file ' + db.name + ' was deleted or replaced while this process was writing to it; what it stored since is not at that path. Restart the service (on the data directory with the right gwi.db)');
+    replaced.code = 'STORE_REPLACED';
+    throw replaced;
   }
   function loadKeys() {
     if (keys) return;
@@ -161,14 +188,19 @@ function createInboxCore(db, Database, options) {
   return {
     insertAll(items) {
       loadKeys();
+      checkDatabase();
+      checkLock();
       const added = [];
+      let replies;
       try {
-        return insertTx(items, added);
+        replies = insertTx(items, added);
       } catch (error) {
         // Rolled back: forget the keys of rows that are not there.
         for (let i = 0; i < added.length; i += 2) remove(added[i], added[i + 1]);
         throw error;
       }
+      checkDatabase();
+      return replies;
     },
     settle: db.transaction((outcomes) => {
       for (const o of outcomes) {
@@ -225,8 +257,8 @@ export interface InlineInboxCore extends InboxCore {
  */
 export function createInboxCore(db: Database, DatabaseClass: unknown, options: { hashBits?: number } = {}): InlineInboxCore {
   // The source is ours, a constant: evaluating it here is what lets both modes share one write path.
-  const factory = new Function(`${INBOX_CORE_SOURCE}; return createInboxCore;`)() as (db: Database, Database: unknown, options: { hashBits?: number }) => InlineInboxCore;
-  return factory(db, DatabaseClass, options);
+  const factory = new Function(`${INBOX_CORE_SOURCE}; return createInboxCore;`)() as (db: Database, Database: unknown, options: { hashBits?: number; fs: typeof fs }) => InlineInboxCore;
+  return factory(db, DatabaseClass, { ...options, fs });
 }
 
 export function toInsertItem(req: number, d: NewDelivery): InsertItem {

@@ -24,6 +24,8 @@ export interface InboxWriter {
    * One such port per writer.
    */
   connect(): MessagePort;
+  /** Why the writer can take no more writes (its thread failed or stopped), if it cannot. */
+  failure(): Error | undefined;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ db.pragma('busy_timeout = 10000');
 // threshold would otherwise copy the WAL into the database and fsync it before its requests are
 // answered. This high threshold is only a safety net should that thread stop.
 db.pragma('wal_autocheckpoint = ' + workerData.autocheckpoint);
-const core = createInboxCore(db, Database);
+const core = createInboxCore(db, Database, { fs: require('node:fs') });
 // The writer lock now, so that a second process on the same data directory is refused at start-up
 // rather than on its first webhook. Then the dedupe keys (a scan: ~1.6 s per million deliveries
 // kept): this thread handles no message before they are loaded, so writes that arrive meanwhile wait
@@ -283,6 +285,7 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
     async upsert(connection, batches) {
       return (await send((req) => ({ req, op: 'upsert', connection, batches }))) as number;
     },
+    failure: () => closed,
     connect() {
       const { port1, port2 } = new MessageChannel();
       worker.postMessage({ port: port2 }, [port2]);

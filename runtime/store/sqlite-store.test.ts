@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,24 @@ describe('createSqliteStore: inbox', () => {
     expect((check.pragma('index_list(deliveries)') as Array<{ name: string; unique: number }>).filter((index) => index.unique)).toEqual([]);
     check.close();
   });
+  it('refuses a database a newer release wrote (a schema version it does not know), naming both versions', async () => {
+    await store.close();
+    const file = join(dir, 'gwi.db');
+    const newer = new Database(file);
+    newer.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    newer.close();
+    let refused: unknown;
+    try {
+      store = open();
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ code: 'STORE_VERSION', message: `${file} has database schema version ${MIGRATIONS.length + 1}; this release of gwi-connectors knows versions up to ${MIGRATIONS.length}` });
+    const back = new Database(file);
+    back.pragma(`user_version = ${MIGRATIONS.length}`);
+    back.close();
+    store = open();
+  });
   for (const inbox of ['worker', 'inline'] as const) {
     it(`checks a body marked json before storing it, and stores nothing when it is not JSON (${inbox} inbox)`, async () => {
       await store.close();
@@ -118,6 +136,34 @@ describe('createSqliteStore: inbox', () => {
         // Released with the first store: the next writer opens.
         store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox });
         await expect(store.opened()).resolves.toBeUndefined();
+      });
+      it('a deleted lock file does not make two writers: the writer takes a new one, or stops when another process did', async () => {
+        await reopen();
+        const lockFiles = () => readdirSync(dir).filter((name) => name.startsWith('gwi.db-inbox.lock')).forEach((name) => rmSync(join(dir, name)));
+        // Deleted, then this writer writes first: it takes a new lock, and a second writer is still refused.
+        lockFiles();
+        expect(await store.insertDelivery(delivery('l1'))).toMatchObject({ duplicate: false });
+        const refused = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox });
+        await expect(refused.opened()).rejects.toMatchObject({ code: 'STORE_IN_USE' });
+        await refused.close();
+        // Deleted, then another process opens first: it is the writer now, and this one stops writing (503s).
+        lockFiles();
+        const other = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox });
+        await other.opened();
+        await expect(store.insertDelivery(delivery('l2'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('another process is writing') });
+        expect(store.ping()).toBe(false);
+        expect(await other.insertDelivery(delivery('l1'))).toMatchObject({ duplicate: true }); // one row per delivery id
+        await other.close();
+      });
+      it('stops acknowledging when the database file is deleted or replaced under it, and says so in ping()', async () => {
+        await reopen();
+        expect(await store.insertDelivery(delivery('d1'))).toMatchObject({ duplicate: false });
+        expect(store.ping()).toBe(true);
+        for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `gwi.db${suffix}`), { force: true });
+        await expect(store.insertDelivery(delivery('d2'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('was deleted or replaced') });
+        expect(store.ping()).toBe(false);
+        await store.close();
+        store = open();
       });
     });
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredToken, TokenStore } from '../auth/types.js';
@@ -105,11 +105,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const deadByConnectionStmt = db.prepare(`SELECT connection, COUNT(*) AS n FROM deliveries WHERE status = 'dead' GROUP BY connection`);
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
 
+  const dbIdentity = fileIdentity(options.file);
+  let lastInboxFailure: unknown;
+
   const store: Store = {
     async insertDelivery(delivery) {
       try {
-        return await inbox.submit(delivery);
+        const inserted = await inbox.submit(delivery);
+        lastInboxFailure = undefined;
+        return inserted;
       } catch (cause) {
+        lastInboxFailure = cause;
         throw new ConnectorError('STORE_UNAVAILABLE', `the webhook inbox could not be written: ${cause instanceof Error ? cause.message : String(cause)}`, {
           hint: 'Check the data directory (disk space, permissions).',
           cause,
@@ -274,6 +280,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     inboxPort: () => worker?.connect(),
     ping() {
+      // Down, too, while the inbox cannot take deliveries (every webhook would get a 503): its last
+      // commit failed (disk full) until one succeeds, its writer thread failed, or the database file
+      // at the path is no longer the one open here (deleted or replaced: nothing written would last).
+      if (lastInboxFailure !== undefined || worker?.failure() !== undefined || fileIdentity(options.file) !== dbIdentity) return false;
       try {
         db.prepare('SELECT 1').get();
         return db.open;
@@ -290,8 +300,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return store;
 }
 
+/** A file's device and inode: which file a path names now. */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const stat = statSync(path);
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    // Its tables are another release's: reading or migrating them would misread them, or break that release.
+    throw new ConnectorError('STORE_VERSION', `${db.name} has database schema version ${version}; this release of gwi-connectors knows versions up to ${MIGRATIONS.length}`, {
+      hint: ERROR_CODES.STORE_VERSION.fix,
+    });
+  }
   for (let i = version; i < MIGRATIONS.length; i++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[i]!);
