@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFileBodyStore } from '../bus/file-body-store.js';
 import { createSecretBox } from '../crypto/index.js';
 import { createSqliteStore, type NewDelivery, type Store } from '../store/index.js';
@@ -56,9 +56,31 @@ describe('createRetention (done deliveries are deleted after the retention)', ()
     for (let i = 0; i < 12; i++) store.completeDelivery((await store.insertDelivery(delivery(`d${i}`, now - 8 * DAY))).seq, 'acme', []);
     expect(await createRetention({ store, retentionMs: 0, now: () => now }).runOnce()).toBe(0);
     expect(store.deliveryCounts().done).toBe(12);
-    expect(await store.pruneDeliveries(now - 7 * DAY, 5)).toBe(5);
+    expect(await store.pruneDeliveries(now - 7 * DAY, 5, now)).toBe(5);
     expect(await createRetention({ store, retentionMs: 7 * DAY, now: () => now }).runOnce()).toBe(7);
     expect(store.deliveryCounts().done).toBe(0);
+  });
+
+  it('a delivery stamped in the future (the clock ran ahead) holds back none received after it', async () => {
+    const now = 30 * DAY;
+    const ahead = await store.insertDelivery(delivery('stamped-ahead', now + 20 * DAY));
+    store.completeDelivery(ahead.seq, 'acme', []);
+    for (let i = 0; i < 10; i++) store.completeDelivery((await store.insertDelivery(delivery(`after-${i}`, now - 8 * DAY))).seq, 'acme', []);
+    expect(await createRetention({ store, retentionMs: 7 * DAY, now: () => now }).runOnce()).toBe(10);
+    expect((await store.findDeliveries('stamped-ahead', ACME))[0]).toMatchObject({ status: 'done' }); // kept until its own stamp is old
+    expect(await createRetention({ store, retentionMs: 7 * DAY, now: () => now + 28 * DAY }).runOnce()).toBe(1);
+  });
+
+  it('start() prunes soon after the start, not an interval later', async () => {
+    const now = Date.now();
+    store.completeDelivery((await store.insertDelivery(delivery('old', now - 8 * DAY))).seq, 'acme', []);
+    const retention = createRetention({ store, retentionMs: 7 * DAY, now: () => now, intervalMs: 3_600_000, firstRunAfterMs: 10 });
+    retention.start();
+    try {
+      await vi.waitFor(async () => expect(await store.findDeliveries('old', ACME)).toEqual([]), { timeout: 5_000 });
+    } finally {
+      retention.stop();
+    }
   });
 
   it('alsoPrune: large bodies of the Pub/Sub bus older than the retention go too (what serve wires up); retention 0 keeps them', async () => {

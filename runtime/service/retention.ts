@@ -1,7 +1,8 @@
 import type { Store } from '../store/index.js';
 
 const BATCH = 5_000;
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
 export interface Retention {
   start(): void;
@@ -24,9 +25,12 @@ export function createRetention(options: {
   retentionMs: number;
   now: () => number;
   intervalMs?: number;
+  /** The first run, after start (default a minute): a service restarted more often than every interval still prunes. */
+  firstRunAfterMs?: number;
   onError?: (error: unknown) => void;
 }): Retention {
   let timer: NodeJS.Timeout | undefined;
+  let first: NodeJS.Timeout | undefined;
   const extra: Array<(before: number) => Promise<unknown>> = [];
   const runOnce = async () => {
     if (options.retentionMs <= 0) return 0;
@@ -34,7 +38,7 @@ export function createRetention(options: {
     for (const prune of extra) await prune(before).catch((error: unknown) => options.onError?.(error));
     let total = 0;
     for (;;) {
-      const removed = await options.store.pruneDeliveries(before, BATCH);
+      const removed = await options.store.pruneDeliveries(before, BATCH, options.now());
       total += removed;
       if (removed < BATCH) return total;
       // Let webhook requests in between batches.
@@ -44,7 +48,10 @@ export function createRetention(options: {
   return {
     start() {
       if (timer || options.retentionMs <= 0) return;
-      timer = setInterval(() => void runOnce().catch((error: unknown) => options.onError?.(error)), options.intervalMs ?? HOUR);
+      const run = () => void runOnce().catch((error: unknown) => options.onError?.(error));
+      first = setTimeout(run, options.firstRunAfterMs ?? MINUTE);
+      first.unref();
+      timer = setInterval(run, options.intervalMs ?? HOUR);
       timer.unref();
     },
     runOnce,
@@ -53,7 +60,8 @@ export function createRetention(options: {
     },
     stop() {
       if (timer) clearInterval(timer);
-      timer = undefined;
+      if (first) clearTimeout(first);
+      timer = first = undefined;
     },
   };
 }

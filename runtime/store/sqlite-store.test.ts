@@ -118,7 +118,7 @@ describe('createSqliteStore: inbox', () => {
         await reopen();
         expect(await store.insertDelivery(delivery('k1'))).toMatchObject({ duplicate: true, seq: first.seq });
         await store.settleDeliveries([{ seq: first.seq, replays: null, connection: 'acme', done: true, batches: [] }]);
-        expect(await store.pruneDeliveries(2000, 10)).toBe(1);
+        expect(await store.pruneDeliveries(2000, 10, 2000)).toBe(1);
         // Deleted by retention: the dedupe window is over, the same id is a new delivery.
         const again = await store.insertDelivery(delivery('k1'));
         expect(again).toMatchObject({ duplicate: false });
