@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   MANIFEST_REFERENCE: { meaning: 'A stream, parent or event refers to something the manifest does not define.', fix: 'Use a name defined under `streams`.' },
   CONFIG_INVALID: { meaning: 'The connection config does not match the manifest `spec`.', fix: 'Fix the config value named in the message.' },
   CONFIG_ENV_MISSING: { meaning: 'The config references an environment variable that is not set.', fix: 'Export the variable or remove the `${VAR}` reference.' },
+  SYNC_RUNNING: { meaning: 'The connection cannot be removed while a sync of it runs.', fix: 'Wait for the run to end (GET /api/runs/:id), then remove the connection.' },
   CONNECTION_FROM_FILE: { meaning: 'The admin API was asked to change a connection that the connections file defines (the file wins at every start, so the change would be lost).', fix: 'Edit the entry in the connections file and restart, or post the connection under another id.' },
   CONFIG_FILE: { meaning: 'A config, catalog, state or connections file cannot be read or parsed.', fix: 'Check the path, and the syntax at the position shown (JSON, or YAML for the connections file).' },
   EXPRESSION_EVALUATION: { meaning: 'An expression failed while evaluating.', fix: 'Check the expression against the data shown in the message.' },

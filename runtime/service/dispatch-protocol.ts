@@ -21,6 +21,7 @@ export interface ConnectionForDispatch { id: string; connector: string; config: 
 /** HTTP thread → dispatcher thread. */
 export type ToDispatcher =
   | { t: 'connection'; row: ConnectionForDispatch }
+  | { t: 'removed'; id: string }
   | { t: 'start' }
   | { t: 'wake' }
   | { t: 'drain'; id: number }

@@ -103,6 +103,7 @@ const ready = (async () => {
 
 const handlers: { [K in ToDispatcher['t']]: (m: Extract<ToDispatcher, { t: K }>) => void | Promise<void> } = {
   connection: ({ row }) => void connections.set(row.id, row),
+  removed: ({ id }) => void connections.delete(id),
   start: () => dispatcher.start(),
   wake: () => dispatcher.wake(),
   async drain({ id }) {

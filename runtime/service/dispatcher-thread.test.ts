@@ -28,6 +28,19 @@ describe('dispatcher on its own thread', () => {
     await ctx.close();
   });
 
+  it('forgets a removed connection: its deliveries left in the inbox fail as those of an unknown connection', async () => {
+    const file = join(tmp.dir, 'hooks.yaml');
+    writeFileSync(file, HOOKS_MANIFEST);
+    const ctx = await startService(join(tmp.dir, 'data'), { manifests: [await loadManifest(file)], background: false, dispatcherThread: true });
+    const d = signedDelivery({ issueId: 9 });
+    expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(202);
+    expect(ctx.service.removeConnection('acme')).toBe('removed');
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
+    expect(ctx.service.store.listRecords('acme', 'issues', 10)).toEqual([]);
+    expect(ctx.service.store.listDeliveries({ limit: 10 })[0]).toMatchObject({ status: 'failed', error: 'connection acme is not configured any more' });
+    await ctx.close();
+  });
+
   it('runs in the background once started: a wake after ingest maps the delivery', async () => {
     const file = join(tmp.dir, 'hooks.yaml');
     writeFileSync(file, HOOKS_MANIFEST);

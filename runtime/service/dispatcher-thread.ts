@@ -25,6 +25,8 @@ export interface ThreadDispatcherOptions {
 export interface ThreadDispatcher extends Dispatcher {
   /** The connection's config (secrets opened) for the thread's mappings; call on every (re)activation. */
   setConnection(row: ConnectionForDispatch): void;
+  /** The connection is gone: its deliveries fail as those of an unknown connection. */
+  removeConnection(id: string): void;
   /** Webhook requests in flight on this thread: the dispatcher thread yields CPU while > 0. */
   readonly inFlight: Int32Array;
 }
@@ -111,6 +113,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
   return {
     inFlight: new Int32Array(busy),
     setConnection: (row) => post({ t: 'connection', row }),
+    removeConnection: (id) => post({ t: 'removed', id }),
     start: () => post({ t: 'start' }),
     wake() {
       if (wakeQueued) return;

@@ -103,6 +103,12 @@ export interface Service {
   getConnection(id: string): PublicConnection | undefined;
   /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID, or CONNECTION_FROM_FILE (api) for an id the connections file defines. */
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
+  /**
+   * Stop and forget a connection of the API: no more webhooks (404), syncs or schedule. Its stored
+   * deliveries, records, state and runs are kept (posted again under the same id, it goes on from
+   * them). Throws CONNECTION_FROM_FILE for one the file defines, SYNC_RUNNING while it syncs.
+   */
+  removeConnection(id: string): 'removed' | 'not_found';
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
   /** The 413 for a body over maxBodyBytes, refused by the HTTP layer before it reached `ingest`; counted like ingest's outcomes. */
   bodyTooLarge(connector: string): IngestReply;
@@ -393,6 +399,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return entry && toPublic(entry);
     },
     putConnection,
+    removeConnection(id) {
+      if (fileIds.has(id)) {
+        throw new ConnectorError('CONNECTION_FROM_FILE', `connection ${id} is defined in ${options.connectionsFile ?? 'the connections file'}; remove it there`, {
+          hint: 'The connections file wins at every start: remove the entry from the file and restart.',
+        });
+      }
+      const entry = live.get(id);
+      if (!entry && !unreadable.has(id)) return 'not_found';
+      if (syncs.isRunning(id)) throw new ConnectorError('SYNC_RUNNING', `connection ${id} is syncing; it can be removed once the run ends`, { hint: ERROR_CODES.SYNC_RUNNING.fix });
+      store.deleteConnection(id);
+      unreadable.delete(id);
+      live.delete(id);
+      scheduler.unschedule(id);
+      threaded?.removeConnection(id);
+      void entry?.opened?.close().catch(() => {});
+      return 'removed';
+    },
     async ingest(connector, connection, rawBody, headers, contentType) {
       const entry = live.get(connection);
       const webhooks = entry?.manifest.node.webhooks;

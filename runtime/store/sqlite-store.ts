@@ -203,6 +203,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         ON CONFLICT (id) DO UPDATE SET connector = excluded.connector, config = excluded.config, schedule = excluded.schedule, source = excluded.source, updated_at = excluded.updated_at`)
         .run(row.id, row.connector, JSON.stringify(sealed), row.schedule, row.source, Date.now());
     },
+    deleteConnection(id) {
+      return db.prepare('DELETE FROM connections WHERE id = ?').run(id).changes === 1;
+    },
     getConnection(id) {
       const row = db.prepare('SELECT * FROM connections WHERE id = ?').get(id) as ConnectionDbRow | undefined;
       return row && toConnection(row, box);

@@ -181,6 +181,8 @@ export interface Store {
   saveConnection(row: ConnectionRow, secretPaths: readonly SecretPath[]): void;
   /** Throws SECRET_DECRYPT when its sealed secrets cannot be opened with this store's key. */
   getConnection(id: string): ConnectionRow | undefined;
+  /** Deletes the connection's row only: its deliveries, records, state and runs are kept. Whether there was one. */
+  deleteConnection(id: string): boolean;
   /** Every stored connection; those whose secrets cannot be opened are listed apart, as stored (nothing is dropped). */
   listConnections(): { readable: ConnectionRow[]; unreadable: UnreadableConnection[] };
 
