@@ -188,7 +188,6 @@ function createInboxCore(db, Database, options) {
   return {
     insertAll(items) {
       loadKeys();
-      checkDatabase();
       checkLock();
       const added = [];
       let replies;
