@@ -422,7 +422,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!manifests.has(connector)) return counted(connector, failure(404, 'NOT_FOUND', `unknown connector ${connector}`, 'not_found'));
       if (!entry || entry.row.connector !== connector) {
         const down = unreadable.get(connection);
-        if (down?.connector === connector) return counted(connector, failure(503, 'CONNECTION_UNAVAILABLE', `connection ${connection} is not running: ${down.reason}`, 'unavailable'));
+        // The reason stays with the operator (/health, the log): this answer goes to whoever posts.
+        if (down?.connector === connector) return counted(connector, failure(503, 'CONNECTION_UNAVAILABLE', `connection ${connection} is not running; its operator is told why`, 'unavailable'));
         return counted(connector, failure(404, 'NOT_FOUND', `unknown connection ${connection} for connector ${connector}`, 'not_found'));
       }
       if (!webhooks) return counted(connector, failure(404, 'NOT_FOUND', `connector ${connector} declares no webhooks`, 'not_found'));
