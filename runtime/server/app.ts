@@ -3,7 +3,11 @@ import type { Logger as PinoLogger } from 'pino';
 import { isConnectorError, type ErrorCode } from '../errors/index.js';
 import type { Service } from '../service/index.js';
 import { adminRoutes } from './admin-routes.js';
+import { answerClientError } from './client-error.js';
+import { closeDeadline } from './close-deadline.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 import { createHttpServer, type HttpServerOptions } from './http-server.js';
+import { createInFlight } from './in-flight.js';
 import { publicRoutes } from './public-routes.js';
 import { createWebhookReceiver } from './receive-webhook.js';
 import { webhookRoutes } from './webhook-routes.js';
@@ -12,6 +16,8 @@ export interface AppOptions {
   service: Service;
   adminToken: string;
   logger?: PinoLogger;
+  /** Client timeouts and the shutdown deadline (defaults: 30 s idle, 300 s per request, 10 s grace on close); tests pass small ones. */
+  limits?: Partial<HttpLimits>;
 }
 
 const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -51,6 +57,8 @@ function frameworkReply(code: string, contentType: string | undefined) {
 /** The HTTP face of the service: webhooks (public, signed), admin API (bearer), health and metrics. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let closing = false;
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  const inFlight = createInFlight();
   const receiveWebhook = createWebhookReceiver(options.service, (error) => options.logger?.error({ err: error }, 'webhook request failed'));
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
@@ -64,11 +72,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const known = frameworkReply(error.code, request.headers['content-type']);
       return known ? reply.code(known.status).send(known.body) : reply.send(error);
     },
+    // Node's own answers to unparsable requests (431, 400) and timeouts (408), in our error shape.
+    clientErrorHandler: answerClientError,
     serverFactory: (handler, serverOptions) =>
-      createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, () => closing),
+      createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, () => closing, limits, inFlight),
   });
   app.addHook('preClose', (done) => {
     closing = true;
+    // close() waits for open requests; a client that never finishes its upload must not hold it forever.
+    if (app.server.listening) closeDeadline(app.server, inFlight, limits.closeGraceMs, options.logger);
     done();
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { checkingIntervalMs, type HttpLimits } from './http-limits.js';
+import type { InFlight } from './in-flight.js';
 import type { WebhookReceiver } from './receive-webhook.js';
 
 /** What Fastify passes to its `serverFactory`: the options its own HTTP/1 server would be created with. */
@@ -18,20 +20,32 @@ const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/([^/?]+)(?:\?.*)?$/;
  * the same code); everything else, and webhooks once the server is closing (Fastify answers them
  * 503), goes to Fastify. Skipping Fastify's request, reply and router for the one route that takes
  * thousands of requests a second saves 5–10 µs of CPU per webhook (docs/performance.md, session 4).
+ * The timeouts are `limits`' (see http-limits.ts), not Fastify's (which turns them off).
  */
-export function createHttpServer(fastify: (req: IncomingMessage, res: ServerResponse) => void, options: HttpServerOptions, webhook: WebhookReceiver, closing: () => boolean): Server {
-  const server = createServer(options.http ?? {}, (req, res) => {
+export function createHttpServer(
+  fastify: (req: IncomingMessage, res: ServerResponse) => void, options: HttpServerOptions, webhook: WebhookReceiver, closing: () => boolean,
+  limits: HttpLimits, inFlight: InFlight,
+): Server {
+  const serverOptions: ServerOptions = {
+    ...options.http,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node refuses a headers timeout longer than the request timeout.
+    headersTimeout: Math.min(60_000, limits.requestTimeoutMs),
+    connectionsCheckingInterval: checkingIntervalMs(limits),
+  };
+  const server = createServer(serverOptions, (req, res) => {
+    inFlight.track(req, res);
     const match = req.method === 'POST' && !closing() ? WEBHOOK_PATH.exec(req.url ?? '') : null;
     const connector = match && decode(match[1]!);
     const connection = match && decode(match[2]!);
     if (connector && connection) webhook(connector, connection, req, res);
     else fastify(req, res);
   });
-  // What Fastify does to the server it creates itself (fastify/lib/server.js).
+  // What Fastify does to the server it creates itself (fastify/lib/server.js), except its timeouts of 0 (none).
   if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
-  if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
-  if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
   if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+  // No 'timeout' listener: Node destroys a socket idle this long (between requests, keepAliveTimeout applies instead).
+  server.setTimeout(limits.idleTimeoutMs);
   return server;
 }
 

@@ -162,7 +162,9 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down: refusing new requests, finishing in-flight ones');
-      await listening.close(); // stops accepting, waits for in-flight requests
+      // Stops accepting and waits for in-flight requests, at most buildApp's closeGraceMs for one
+      // still being received (a stalled upload) and twice that for any (runtime/server/close-deadline.ts).
+      await listening.close();
       await running.close(); // schedules, dispatcher, syncs, bus, then the database
       logger.info('stopped');
     })());
