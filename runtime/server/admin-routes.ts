@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { Service } from '../service/index.js';
 import type { DeliveryStatus } from '../store/types.js';
 import { safeEqual } from '../webhooks/index.js';
-import { acceptJsonOnly } from './json-body.js';
+import { acceptJsonOnly, TAKES_NO_BODY } from './json-body.js';
 import { queryProblem } from './query.js';
 
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'done', 'failed', 'dead'];
@@ -14,8 +14,24 @@ const QUERY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   '/api/connections/:id/records/:stream': ['limit', 'after'],
 };
 
-const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ error: { code: 'NOT_FOUND', message } });
-const badRequest = (reply: FastifyReply, message: string) => reply.code(400).send({ error: { code: 'BAD_REQUEST', message } });
+const notFound = (reply: FastifyReply, message: string, hint: string) => reply.code(404).send({ error: { code: 'NOT_FOUND', message, hint } });
+const badRequest = (reply: FastifyReply, message: string, hint: string) => reply.code(400).send({ error: { code: 'BAD_REQUEST', message, hint } });
+
+/** The hints of the refusals more than one route makes. */
+const HINTS = {
+  connection: 'GET /api/connections lists the connections; add one with POST /api/connections (or the --connections file).',
+  limit: 'Leave limit out for 100, or give a whole number from 1 to 1000, e.g. ?limit=50.',
+  after: 'Leave after out for the first page; for the next one pass the previous answer\'s `next` unchanged.',
+};
+
+/**
+ * One page of rows after a cursor: the store is asked for one row more than the page holds, so
+ * `next` is given only when another row exists (an exactly full last page ends with `next: null`).
+ */
+function page<T extends { seq: number }>(rowsPlusOne: T[], limit: number): { rows: T[]; next: string | null } {
+  const rows = rowsPlusOne.slice(0, limit);
+  return { rows, next: rowsPlusOne.length > limit ? String(rows[rows.length - 1]!.seq) : null };
+}
 
 function parseLimit(value: string | undefined, fallback = 100): number | undefined {
   if (value === undefined) return fallback;
@@ -33,7 +49,12 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
   acceptJsonOnly(scope);
   scope.addHook('onRequest', async (request, reply) => {
     if (!safeEqual(request.headers.authorization ?? '', expected)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'UNAUTHORIZED', message: 'missing or wrong admin token (Authorization: Bearer $GWI_ADMIN_TOKEN)' } });
+      return reply.code(401).header('www-authenticate', 'Bearer').send({
+        error: {
+          code: 'UNAUTHORIZED', message: 'missing or wrong admin token',
+          hint: 'Send the header Authorization: Bearer <token>, with the token of GWI_ADMIN_TOKEN or, when that is unset, of <data>/admin.token (e.g. "Authorization: Bearer $(cat data/admin.token)").',
+        },
+      });
     }
   });
 
@@ -57,53 +78,72 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     const { connection, status } = request.query;
     const limit = parseLimit(request.query.limit);
     const after = parseCursor(request.query.after);
-    if (status !== undefined && !STATUSES.includes(status as DeliveryStatus)) return badRequest(reply, `status must be one of ${STATUSES.join(', ')}`);
-    if (limit === undefined) return badRequest(reply, 'limit must be an integer from 1 to 1000');
-    if (after === null) return badRequest(reply, 'after must be a cursor returned as `next`');
-    const rows = service.store.listDeliveries({ limit, ...(connection ? { connection } : {}), ...(status ? { status: status as DeliveryStatus } : {}), ...(after ? { after } : {}) });
+    if (status !== undefined && !STATUSES.includes(status as DeliveryStatus)) {
+      return badRequest(reply, `status must be one of ${STATUSES.join(', ')}, got ${JSON.stringify(status)}`, `Give one of them, e.g. ?status=dead, or leave status out for all.`);
+    }
+    if (limit === undefined) return badRequest(reply, 'limit must be an integer from 1 to 1000', HINTS.limit);
+    if (after === null) return badRequest(reply, 'after must be a cursor returned as `next`', HINTS.after);
+    const { rows, next } = page(
+      service.store.listDeliveries({ limit: limit + 1, ...(connection ? { connection } : {}), ...(status ? { status: status as DeliveryStatus } : {}), ...(after ? { after } : {}) }),
+      limit,
+    );
     return {
       deliveries: rows.map(({ id, connector, connection: conn, event, status: st, attempts, received_at, error }) => ({ id, connector, connection: conn, event, status: st, attempts, received_at, error })),
-      next: rows.length === limit ? String(rows[rows.length - 1]!.seq) : null,
+      next,
     };
   });
 
-  scope.post<{ Params: { id: string }; Querystring: { connection?: string } }>('/api/deliveries/:id/replay', async (request, reply) => {
-    const outcome = await service.replay(request.params.id, request.query.connection);
-    if (outcome.result === 'not_found') return notFound(reply, `no delivery ${request.params.id}`);
+  scope.post<{ Params: { id: string }; Querystring: { connection?: string } }>('/api/deliveries/:id/replay', { config: TAKES_NO_BODY }, async (request, reply) => {
+    const { id } = request.params;
+    const outcome = await service.replay(id, request.query.connection);
+    if (outcome.result === 'not_found') {
+      const where = request.query.connection === undefined ? 'of any connection configured now' : `of connection ${request.query.connection}`;
+      return notFound(reply, `no delivery ${id} ${where}`, 'GET /api/deliveries lists the delivery ids (the dedupe key, e.g. <hook id>:<GUID> for GitHub, URL-encoded); deliveries of a connection that was removed cannot be replayed.');
+    }
     if (outcome.result === 'ambiguous') {
-      return reply.code(409).send({ error: { code: 'AMBIGUOUS', message: `delivery id ${request.params.id} exists for several connections (${outcome.connections.join(', ')}); add ?connection=` } });
+      return reply.code(409).send({
+        error: {
+          code: 'AMBIGUOUS', message: `delivery id ${id} exists for several connections (${outcome.connections.join(', ')})`,
+          hint: `Say which one: POST /api/deliveries/${encodeURIComponent(id)}/replay?connection=${encodeURIComponent(outcome.connections[0] ?? '')}.`,
+        },
+      });
     }
     if (outcome.result === 'on_workers') {
       return reply.code(409).send({
-        error: { code: 'REPLAY_ON_WORKERS', message: 'this receiver hands deliveries to Pub/Sub workers (--no-dispatch): replay failed ones from the workers\' dead-letter topic (docs/service.md, "Workers")' },
+        error: {
+          code: 'REPLAY_ON_WORKERS', message: 'this receiver hands deliveries to Pub/Sub workers (--no-dispatch), and this one reached them',
+          hint: 'Replay it from the workers\' dead-letter topic (docs/service.md, "Workers").',
+        },
       });
     }
     const { delivery } = outcome;
     return reply.code(202).send({ id: delivery.id, connection: delivery.connection, status: 'pending' });
   });
 
-  scope.post<{ Params: { id: string } }>('/api/connections/:id/sync', async (request, reply) => {
-    if (!service.getConnection(request.params.id)) return notFound(reply, `no connection ${request.params.id}`);
+  scope.post<{ Params: { id: string } }>('/api/connections/:id/sync', { config: TAKES_NO_BODY }, async (request, reply) => {
+    if (!service.getConnection(request.params.id)) return notFound(reply, `no connection ${request.params.id}`, HINTS.connection);
     const { run, started } = service.syncs.start(request.params.id, 'api');
     return reply.code(202).send({ run_id: run.id, started });
   });
 
   scope.get<{ Params: { id: string } }>('/api/runs/:id', async (request, reply) => {
     const run = service.store.getRun(request.params.id);
-    return run ?? notFound(reply, `no run ${request.params.id}`);
+    return run ?? notFound(reply, `no run ${request.params.id}`, 'Use the run_id that POST /api/connections/:id/sync answered; /health shows each connection\'s last_sync.');
   });
 
   scope.get<{ Params: { id: string; stream: string }; Querystring: { limit?: string; after?: string } }>('/api/connections/:id/records/:stream', async (request, reply) => {
     const connection = service.getConnection(request.params.id);
-    if (!connection) return notFound(reply, `no connection ${request.params.id}`);
+    if (!connection) return notFound(reply, `no connection ${request.params.id}`, HINTS.connection);
     const streams = service.connectors().find((c) => c.name === connection.connector)?.streams ?? [];
-    if (!streams.includes(request.params.stream)) return notFound(reply, `connector ${connection.connector} has no stream ${request.params.stream}`);
+    if (!streams.includes(request.params.stream)) {
+      return notFound(reply, `connector ${connection.connector} has no stream ${request.params.stream}`, `Its streams: ${streams.join(', ') || '(none)'}.`);
+    }
     const limit = parseLimit(request.query.limit);
     const after = parseCursor(request.query.after);
-    if (limit === undefined) return badRequest(reply, 'limit must be an integer from 1 to 1000');
-    if (after === null) return badRequest(reply, 'after must be a cursor returned as `next`');
-    const rows = service.store.listRecords(request.params.id, request.params.stream, limit, after);
-    return { records: rows.map((r) => r.data), next: rows.length === limit ? String(rows[rows.length - 1]!.seq) : null };
+    if (limit === undefined) return badRequest(reply, 'limit must be an integer from 1 to 1000', HINTS.limit);
+    if (after === null) return badRequest(reply, 'after must be a cursor returned as `next`', HINTS.after);
+    const { rows, next } = page(service.store.listRecords(request.params.id, request.params.stream, limit + 1, after), limit);
+    return { records: rows.map((r) => r.data), next };
   });
 };
 

@@ -31,6 +31,8 @@ interface FrameworkReply {
   hint: string;
 }
 
+const NO_ROUTE_HINT = 'Webhooks are POST /webhooks/:connector/:connection; the admin routes (under /api), /health and /metrics are listed in docs/service.md.';
+const INTERNAL_HINT = 'A fault on the server: its log has the error (same time); retry, and report it if it persists.';
 const SEND_JSON = 'Send a JSON object with Content-Type: application/json.';
 
 /** Fastify's own refusals, said in our words: what is wrong and what to send instead. */
@@ -92,10 +94,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (known) return reply.code(known.status).send(known.body);
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const hint = status < 500 && 'hint' in error && typeof error.hint === 'string' ? { hint: error.hint } : {};
-    return reply.code(status).send({ error: { code: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message, ...hint } });
+    const hint = status >= 500 ? INTERNAL_HINT : 'hint' in error && typeof error.hint === 'string' ? error.hint : undefined;
+    return reply.code(status).send({ error: { code: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message, ...(hint ? { hint } : {}) } });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, hint: NO_ROUTE_HINT } }),
+  );
   await app.register(webhookRoutes(receiveWebhook));
   await app.register(adminRoutes(options.service, options.adminToken));
   await app.register(publicRoutes(options.service));

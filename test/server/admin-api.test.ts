@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { auth, SECRET, signedDelivery, startService, tempDir } from '../service/fixtures.js';
+import { startLocalApi, type LocalApi } from '../service/local-api.js';
+
+/** The admin API's bodiless POSTs, its error replies (each with a hint) and its paging cursor. */
+
+const ISSUES = Array.from({ length: 4 }, (_, i) => ({ id: 200 + i, title: `issue ${i}` }));
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+let tmp: ReturnType<typeof tempDir>;
+let api: LocalApi;
+let ctx: Awaited<ReturnType<typeof startService>>;
+
+beforeEach(async () => {
+  tmp = tempDir();
+  api = await startLocalApi((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(ISSUES));
+  });
+  ctx = await startService(tmp.dir, { background: false, urlBaseOverride: () => api.base });
+});
+afterEach(async () => {
+  await ctx.close();
+  await api.close();
+  tmp.cleanup();
+});
+
+const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, string> = auth, payload?: string) =>
+  ctx.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+
+async function deliver(count: number, connection = 'acme'): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const d = signedDelivery();
+    const r = await ctx.app.inject({ method: 'POST', url: `/webhooks/hooks/${connection}`, payload: d.body, headers: d.headers });
+    expect(r.statusCode).toBe(202);
+    ids.push(d.id);
+  }
+  return ids;
+}
+
+async function synced(): Promise<void> {
+  const { run_id } = (await inject('POST', '/api/connections/acme/sync')).json();
+  for (let i = 0; i < 500 && (await inject('GET', `/api/runs/${run_id}`)).json().status === 'running'; i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('POSTs that take no body', () => {
+  it('accept Content-Type: application/json with an empty body (sync, replay); POST /api/connections still needs one', async () => {
+    const sync = await inject('POST', '/api/connections/acme/sync', { ...auth, ...JSON_TYPE }, '');
+    expect(sync.statusCode, sync.body).toBe(202);
+    const [id] = await deliver(1);
+    const replay = await inject('POST', `/api/deliveries/${encodeURIComponent(id!)}/replay`, { ...auth, ...JSON_TYPE }, '');
+    expect(replay.statusCode, replay.body).toBe(202);
+    const create = await inject('POST', '/api/connections', { ...auth, ...JSON_TYPE }, '');
+    expect(create.statusCode).toBe(400);
+    expect(create.json().error).toMatchObject({ code: 'BAD_REQUEST', message: 'the body is empty' });
+  });
+});
+
+describe('admin error replies', () => {
+  it('carry a hint: 401, 404 (run, connection, delivery, stream, route), 409 AMBIGUOUS, 400 for bad query values', async () => {
+    ctx.service.putConnection({ id: 'acme2', connector: 'hooks', config: { webhook_secret: SECRET } }, 'api');
+    // The same delivery (same id) to two connections: replay must be told which.
+    const d = signedDelivery();
+    for (const connection of ['acme', 'acme2']) {
+      expect((await ctx.app.inject({ method: 'POST', url: `/webhooks/hooks/${connection}`, payload: d.body, headers: d.headers })).statusCode).toBe(202);
+    }
+    const cases: Array<[number, string, 'GET' | 'POST', string, Record<string, string>?]> = [
+      [401, 'UNAUTHORIZED', 'GET', '/api/connections', {}],
+      [401, 'UNAUTHORIZED', 'GET', '/api/connections', { authorization: 'Bearer wrong' }],
+      [404, 'NOT_FOUND', 'GET', '/api/runs/nope'],
+      [404, 'NOT_FOUND', 'POST', '/api/connections/nope/sync'],
+      [404, 'NOT_FOUND', 'GET', '/api/connections/nope/records/issues'],
+      [404, 'NOT_FOUND', 'GET', '/api/connections/acme/records/nope'],
+      [404, 'NOT_FOUND', 'POST', '/api/deliveries/nope/replay'],
+      [404, 'NOT_FOUND', 'GET', '/api/nothing-here'],
+      [409, 'AMBIGUOUS', 'POST', `/api/deliveries/${encodeURIComponent(d.id)}/replay`],
+      [400, 'BAD_REQUEST', 'GET', '/api/deliveries?status=lost'],
+      [400, 'BAD_REQUEST', 'GET', '/api/deliveries?limit=0'],
+      [400, 'BAD_REQUEST', 'GET', '/api/deliveries?after=abc'],
+      [400, 'BAD_REQUEST', 'GET', '/api/connections/acme/records/issues?limit=5000'],
+      [400, 'BAD_REQUEST', 'GET', '/api/connections/acme/records/issues?after=-1'],
+    ];
+    for (const [status, code, method, url, headers] of cases) {
+      const r = await inject(method, url, headers ?? auth);
+      expect({ url, status: r.statusCode }).toEqual({ url, status });
+      expect(r.json(), url).toEqual({ error: { code, message: expect.any(String), hint: expect.stringMatching(/\w{3}/) } });
+    }
+    // The AMBIGUOUS hint names a connection to pass.
+    expect((await inject('POST', `/api/deliveries/${encodeURIComponent(d.id)}/replay`)).json().error.hint).toContain('?connection=acme');
+  });
+});
+
+describe('paging: an exactly full last page', () => {
+  it('GET /api/deliveries: 4 deliveries, limit=2 gives one next, then a full page with next null', async () => {
+    const ids = await deliver(4);
+    const first = (await inject('GET', '/api/deliveries?limit=2')).json();
+    expect(first.deliveries.map((x: { id: string }) => x.id)).toEqual(ids.slice(0, 2));
+    expect(first.next).not.toBeNull();
+    const second = (await inject('GET', `/api/deliveries?limit=2&after=${first.next}`)).json();
+    expect(second.deliveries.map((x: { id: string }) => x.id)).toEqual(ids.slice(2));
+    expect(second.next).toBeNull();
+    expect((await inject('GET', '/api/deliveries?limit=4')).json().next).toBeNull();
+  });
+
+  it('GET /api/connections/:id/records/:stream: 4 records, limit=2 gives one next, then a full page with next null', async () => {
+    await synced();
+    const url = '/api/connections/acme/records/issues?limit=2';
+    const first = (await inject('GET', url)).json();
+    expect(first.records).toHaveLength(2);
+    expect(first.next).not.toBeNull();
+    const second = (await inject('GET', `${url}&after=${first.next}`)).json();
+    expect([...first.records, ...second.records].map((r: { id: number }) => r.id).sort()).toEqual(ISSUES.map((i) => i.id));
+    expect(second.next).toBeNull();
+  });
+});
