@@ -36,14 +36,23 @@ const ADMIN_TOKEN_FILE = 'admin.token';
  * The admin token: GWI_ADMIN_TOKEN, else `<data>/admin.token`, else a new one written there (0600)
  * and printed once, on the start that created it.
  */
-function adminToken(dataDir: string, env: NodeJS.ProcessEnv): { token: string; created: boolean } {
+function adminToken(dataDir: string, env: NodeJS.ProcessEnv): { token: string; created: boolean; file?: string } {
   const fromEnv = env['GWI_ADMIN_TOKEN'];
   if (fromEnv) return { token: fromEnv, created: false };
-  const file = join(dataDir, ADMIN_TOKEN_FILE);
-  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false };
+  const file = resolve(dataDir, ADMIN_TOKEN_FILE);
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false, file };
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return { token, created: true };
+  return { token, created: true, file };
+}
+
+/**
+ * The Authorization header of the start-up hint, as a shell reads it: the server's GWI_ADMIN_TOKEN,
+ * or (when the token lives in the data dir, and the variable is unset) the file's content.
+ */
+function authorizationForShell(file: string | undefined): string {
+  if (file === undefined) return '"Authorization: Bearer $GWI_ADMIN_TOKEN"';
+  return `"Authorization: Bearer $(cat '${file.replaceAll("'", "'\\''")}')"`;
 }
 
 const PORT = flagName('--port', 'PORT');
@@ -140,7 +149,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     throw explainListenError(error, args.host, port);
   }
   const listening = app;
-  const { token, created } = admin;
+  const { token, created, file: tokenFile } = admin;
   const address = listening.server.address();
   const url = `http://${args.host}:${typeof address === 'object' && address ? address.port : port}`;
 
@@ -154,7 +163,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   logger.info({ url, data: dataDir, bus: running.bus.kind, connectors: running.connectors().length, connections: connections.length }, 'gwi-connectors serving');
   if (connections.length === 0) {
     logger.info(
-      `no connections yet: add one with --connections FILE (see docs/service.md) or: curl -X POST ${url}/api/connections -H "Authorization: Bearer $GWI_ADMIN_TOKEN" -H "Content-Type: application/json" -d '{"id":"acme-github","connector":"github","config":{...}}'`,
+      `no connections yet: add one with --connections FILE (see docs/service.md) or: curl -X POST ${url}/api/connections -H ${authorizationForShell(tokenFile)} -H "Content-Type: application/json" -d '{"id":"acme-github","connector":"github","config":{...}}'`,
     );
   }
 
