@@ -13,7 +13,6 @@ export type WebhookReceiver = (connector: string, connection: string, req: Incom
  */
 export function createWebhookReceiver(service: Service, onError: (error: unknown) => void): WebhookReceiver {
   const limit = service.maxBodyBytes();
-  const connectors = new Set(service.connectors().filter((c) => c.webhooks).map((c) => c.name));
   const ingest = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse, body: Buffer) =>
     service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
       (reply) => answer(res, reply.status, reply.body),
@@ -27,15 +26,15 @@ export function createWebhookReceiver(service: Service, onError: (error: unknown
       const reply = service.bodyTooLarge(connector);
       answer(res, reply.status, reply.body);
     };
-    // Answered before the body is read (Node reads and discards the rest, keeping the connection
-    // usable): nobody's body is buffered for a request that cannot be taken.
+    // Answered before the body is read (Node reads and discards the rest, keeping the connection usable).
     if (Number(req.headers['content-length']) > limit) {
       tooLarge();
       return;
     }
-    if (refusedByName(connector, connection, req)) {
+    if (!service.takesWebhooks(connector, connection)) {
       // ingest refuses these on the names alone, before it looks at the body: 404, or 503 for a
-      // connection it knows but cannot run (CONNECTION_UNAVAILABLE), counted as usual.
+      // connection it knows but cannot run (CONNECTION_UNAVAILABLE), counted as usual. Nobody's
+      // body is buffered for a request that cannot be taken.
       void ingest(connector, connection, req, res, EMPTY);
       return;
     }
@@ -56,24 +55,9 @@ export function createWebhookReceiver(service: Service, onError: (error: unknown
       void ingest(connector, connection, req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
   };
-
-  /**
-   * A connector without webhooks or unknown, or (for a body that is not small) a connection this
-   * connector does not have. The connection is looked up only then: `getConnection` copies the
-   * config, a cost the hot path of small deliveries skips, while a large or chunked body of an
-   * unknown connection is what must not be buffered.
-   */
-  function refusedByName(connector: string, connection: string, req: IncomingMessage): boolean {
-    if (!connectors.has(connector)) return true;
-    const length = req.headers['content-length'];
-    if (length !== undefined && Number(length) <= LOOKUP_ABOVE_BYTES) return false;
-    return service.getConnection(connection)?.connector !== connector;
-  }
 }
 
 const EMPTY = Buffer.alloc(0);
-/** Bodies up to this size are read before the connection is looked up (see refusedByName). */
-const LOOKUP_ABOVE_BYTES = 64 * 1024;
 
 function answer(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -109,6 +109,8 @@ export interface Service {
    * them). Throws CONNECTION_FROM_FILE for one the file defines, SYNC_RUNNING while it syncs.
    */
   removeConnection(id: string): 'removed' | 'not_found';
+  /** Whether `ingest` would look at a body for this connector and connection (a running connection whose connector has webhooks): a map lookup. */
+  takesWebhooks(connector: string, connection: string): boolean;
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
   /** The 413 for a body over maxBodyBytes, refused by the HTTP layer before it reached `ingest`; counted like ingest's outcomes. */
   bodyTooLarge(connector: string): IngestReply;
@@ -415,6 +417,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       threaded?.removeConnection(id);
       void entry?.opened?.close().catch(() => {});
       return 'removed';
+    },
+    takesWebhooks(connector, connection) {
+      const entry = live.get(connection);
+      return entry?.row.connector === connector && entry.manifest.node.webhooks !== undefined;
     },
     async ingest(connector, connection, rawBody, headers, contentType) {
       const entry = live.get(connection);
