@@ -74,6 +74,13 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     return reply.code(existed ? 200 : 201).send(service.putConnection(request.body, 'api'));
   });
 
+  // Stops and forgets an API connection; what it stored (deliveries, records, state, runs) is kept.
+  scope.delete<{ Params: { id: string } }>('/api/connections/:id', { config: TAKES_NO_BODY }, async (request, reply) => {
+    const { id } = request.params;
+    if (service.removeConnection(id) === 'not_found') return notFound(reply, `no connection ${id}`, 'GET /api/connections lists the connections.');
+    return reply.code(204).send();
+  });
+
   scope.get<{ Querystring: { connection?: string; status?: string; limit?: string; after?: string } }>('/api/deliveries', async (request, reply) => {
     const { connection, status } = request.query;
     const limit = parseLimit(request.query.limit);

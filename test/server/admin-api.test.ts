@@ -25,7 +25,7 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, string> = auth, payload?: string) =>
+const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string> = auth, payload?: string) =>
   ctx.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
 
 async function deliver(count: number, connection = 'acme'): Promise<string[]> {
@@ -112,5 +112,19 @@ describe('paging: an exactly full last page', () => {
     const second = (await inject('GET', `${url}&after=${first.next}`)).json();
     expect([...first.records, ...second.records].map((r: { id: number }) => r.id).sort()).toEqual(ISSUES.map((i) => i.id));
     expect(second.next).toBeNull();
+  });
+});
+
+describe('DELETE /api/connections/:id', () => {
+  it('removes an API connection (204, then its webhooks 404), 404 for an unknown id, 401 without the token', async () => {
+    expect((await inject('POST', '/api/connections', { ...auth, ...JSON_TYPE }, JSON.stringify({ id: 'temp', connector: 'hooks', config: { webhook_secret: SECRET } }))).statusCode).toBe(201);
+    const removed = await inject('DELETE', '/api/connections/temp');
+    expect([removed.statusCode, removed.body]).toEqual([204, '']);
+    expect((await inject('GET', '/api/connections')).json().connections.map((c: { id: string }) => c.id)).toEqual(['acme']);
+    const d = signedDelivery();
+    expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/temp', payload: d.body, headers: d.headers })).statusCode).toBe(404);
+    const again = await inject('DELETE', '/api/connections/temp');
+    expect([again.statusCode, again.json().error]).toEqual([404, { code: 'NOT_FOUND', message: 'no connection temp', hint: expect.stringContaining('GET /api/connections') }]);
+    expect((await inject('DELETE', '/api/connections/temp', {})).statusCode).toBe(401);
   });
 });
