@@ -15,6 +15,8 @@ export interface BusSettings {
   bodiesDir?: string;
   /** false from `--no-create-topics`; else `GWI_PUBSUB_CREATE_TOPICS`, else true. */
   createTopics?: boolean;
+  /** PubSubBusOptions.requireSubscription: `serve --no-dispatch`. */
+  requireSubscription?: boolean;
   dataDir: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -33,7 +35,7 @@ const FACTORIES: { [K in BusKind]: (settings: BusSettings, env: NodeJS.ProcessEn
     const bodyStore = createFileBodyStore(resolveBodiesDir({ flag: settings.bodiesDir, dataDir: settings.dataDir, env }));
     const createTopics = resolveCreateTopics({ flag: settings.createTopics, env });
     const { createPubSubBus } = await import('./pubsub-bus.js');
-    return createPubSubBus({ projectId, bodyStore, createTopics });
+    return createPubSubBus({ projectId, bodyStore, createTopics, ...(settings.requireSubscription ? { requireSubscription: true } : {}) });
   },
 };
 

@@ -212,6 +212,44 @@ describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
     await bus.close();
   });
 
+  it('requireSubscription: no delivery is confirmed on a topic without a subscription (Pub/Sub would drop it); failing() says why until one is', async () => {
+    const connector = uniqueConnector();
+    const topic = webhooksTopicName(connector);
+    const bus = createPubSubBus({ projectId, requireSubscription: true });
+    const refused = await bus.publishDelivery(delivery(connector, 'acme', 1)).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'BUS_PUBLISH', message: expect.stringContaining(`Pub/Sub topic "${topic}" has no subscription`) });
+    expect((refused as { hint?: string }).hint).toMatch(/Start a worker/);
+    expect(bus.failing?.()).toContain('has no subscription');
+    const t = await tap(topic); // a worker's subscription, as far as Pub/Sub is concerned
+    await bus.publishDelivery(delivery(connector, 'acme', 2));
+    expect((await t.waitFor(1))[0]!.attributes[ATTR.deliveryId]).toBe(delivery(connector, 'acme', 2).deliveryId);
+    expect(bus.failing?.()).toBeUndefined();
+    await t.close();
+    await bus.close();
+  });
+
+  it('a topic deleted after first use is created again by the next publish (and, with requireSubscription, waits for a subscription again)', async () => {
+    const connector = uniqueConnector();
+    const topic = webhooksTopicName(connector);
+    const bus = createPubSubBus({ projectId, requireSubscription: true });
+    const first = await tap(topic);
+    await bus.publishDelivery(delivery(connector, 'acme', 1));
+    await first.waitFor(1);
+    await first.close();
+    await pubsub.topic(topic).delete(); // e.g. an emulator restarted, or a topic deleted by hand
+    const gone = await bus.publishDelivery(delivery(connector, 'acme', 2)).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ code: 'BUS_PUBLISH', message: expect.stringContaining('does not exist') });
+    expect((gone as { hint?: string }).hint).toContain('the next publish creates it again');
+    const noSubscriber = await bus.publishDelivery(delivery(connector, 'acme', 3)).catch((e: unknown) => e);
+    expect(noSubscriber).toMatchObject({ code: 'BUS_PUBLISH', message: expect.stringContaining('has no subscription') });
+    expect((await pubsub.topic(topic).exists())[0]).toBe(true); // created again
+    const second = await tap(topic);
+    await bus.publishDelivery(delivery(connector, 'acme', 4));
+    expect((await second.waitFor(1))[0]!.attributes[ATTR.deliveryId]).toBe(delivery(connector, 'acme', 4).deliveryId);
+    await second.close();
+    await bus.close();
+  });
+
   it('refuses a body over the limit when no body store is configured', async () => {
     const bus = createPubSubBus({ projectId, maxInlineBytes: 1_000 });
     await expect(bus.publishDelivery(delivery(uniqueConnector(), 'acme', 1, Buffer.alloc(2_000)))).rejects.toMatchObject({ code: 'BUS_CONFIG' });

@@ -27,6 +27,14 @@ export interface PubSubBusOptions {
   publishTimeoutMs?: number;
   /** An existing client (tests, custom credentials). Closed by `close()` only when the bus created it. */
   pubsub?: PubSub;
+  /**
+   * A delivery is confirmed only once its webhooks topic has a subscription (checked when the topic
+   * is first used, and again after it had to be created anew). For receivers whose only way to the
+   * mapping is the workers' subscription (`serve --no-dispatch`): Pub/Sub keeps nothing published to
+   * a topic without one, so a 2xx then would lose the delivery. Needs topic creation on (the check
+   * lists subscriptions, which a publish-only account may not).
+   */
+  requireSubscription?: boolean;
 }
 
 export const DEFAULT_MAX_INLINE_BYTES = 9_500_000;
@@ -45,24 +53,34 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
   const maxInline = options.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES;
   const timeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
   const createTopics = options.createTopics ?? true;
+  const requireSubscription = (options.requireSubscription ?? false) && createTopics;
   const topics = new Map<string, Promise<Topic>>();
   const ready = new Set<Topic>(); // topics whose creation finished: the ones close() flushes
+  let failure: string | undefined; // of the last delivery publish, until one succeeds
 
-  function topicFor(name: string): Promise<Topic> {
+  function topicFor(name: string, needsSubscriber: boolean): Promise<Topic> {
     let topic = topics.get(name);
     if (!topic) {
-      topic = ensureTopic(pubsub, name, { create: createTopics }).then(() =>
+      topic = ensureTopic(pubsub, name, { create: createTopics }).then(async () => {
         // Ordering needs `messageOrdering` on the publisher; a short batch window keeps latency low.
-        {
-          const created = pubsub.topic(name, { messageOrdering: true, batching: { maxMilliseconds: 5, maxMessages: 500 } });
-          ready.add(created);
-          return created;
-        },
-      );
-      topic.catch(() => topics.delete(name)); // retry creation on the next publish
+        const created = pubsub.topic(name, { messageOrdering: true, batching: { maxMilliseconds: 5, maxMessages: 500 } });
+        if (needsSubscriber) await ensureSubscriber(created, name);
+        ready.add(created);
+        return created;
+      });
+      topic.catch(() => topics.delete(name)); // check or create again on the next publish
       topics.set(name, topic);
     }
     return topic;
+  }
+
+  async function ensureSubscriber(topic: Topic, name: string): Promise<void> {
+    const [subscriptions] = await topic.getSubscriptions();
+    if (subscriptions.length > 0) return;
+    throw new ConnectorError('BUS_PUBLISH', `Pub/Sub topic "${name}" has no subscription: a delivery published now would be dropped, so none is acknowledged.`, {
+      hint: 'Start a worker (gwi-connectors worker creates its subscription); deliveries stored meanwhile are published by the republisher once one exists.',
+      context: { topic: name },
+    });
   }
 
   async function publish(topic: Topic, orderingKey: string, data: Buffer, attributes: Record<string, string>): Promise<void> {
@@ -71,16 +89,23 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
     } catch (cause) {
       // A failed publish pauses its ordering key; resume so later deliveries are not refused forever.
       topic.resumePublishing(orderingKey);
+      if (topicNotFound(cause)) forget(topic); // deleted since: the next publish creates it again (and checks its subscription)
       throw publishError(topic, orderingKey, cause);
     }
   }
 
+  function forget(topic: Topic): void {
+    const name = shortName(topic);
+    ready.delete(topic);
+    void topics.get(name)?.then((cached) => cached === topic && topics.delete(name), () => undefined);
+  }
+
   function publishError(topic: Topic, orderingKey: string, cause: unknown): ConnectorError {
-    const name = topic.name.slice(topic.name.lastIndexOf('/') + 1);
+    const name = shortName(topic);
     if (topicNotFound(cause)) {
       return new ConnectorError('BUS_PUBLISH', `Pub/Sub topic "${name}" does not exist in project "${options.projectId}".`, {
         hint: createTopics
-          ? `It was deleted after this process created it: restart, or create it (gcloud pubsub topics create ${name}).`
+          ? `It was deleted after this process created it; the next publish creates it again${requireSubscription ? ', and waits for a worker\'s subscription on it' : ' (a topic without subscriptions keeps nothing: start the workers)'}.`
           : `Topic creation is off (--no-create-topics, GWI_PUBSUB_CREATE_TOPICS=false): create it (gcloud pubsub topics create ${name}), or let an account with roles/pubsub.editor create topics.`,
         context: { topic: name, orderingKey },
         cause,
@@ -94,7 +119,7 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
   }
 
   async function publishDelivery(delivery: DeliveryMessage): Promise<void> {
-    const topic = await topicFor(webhooksTopicName(delivery.connector));
+    const topic = await topicFor(webhooksTopicName(delivery.connector), requireSubscription);
     const attributes: Record<string, string> = {
       [ATTR.format]: DELIVERY_FORMAT,
       [ATTR.connector]: delivery.connector,
@@ -118,7 +143,7 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
 
   async function publishRecords(connector: string, connection: string, stream: string, records: object[]): Promise<void> {
     if (records.length === 0) return;
-    const topic = await topicFor(recordsTopicName(connector));
+    const topic = await topicFor(recordsTopicName(connector), false);
     const attributes = { [ATTR.connector]: connector, [ATTR.connection]: connection, [ATTR.stream]: stream };
     // All in flight at once: the client batches them, and ordering per connection is kept.
     await Promise.all(records.map((record) => publish(topic, connection, Buffer.from(JSON.stringify(record)), attributes)));
@@ -127,7 +152,15 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
   return {
     kind: 'pubsub',
     ...(options.bodyStore ? { bodyStore: options.bodyStore } : {}),
-    publishDelivery: (delivery) => withDeadline(publishDelivery(delivery), timeoutMs, `delivery ${delivery.deliveryId}`),
+    publishDelivery: (delivery) =>
+      withDeadline(publishDelivery(delivery), timeoutMs, `delivery ${delivery.deliveryId}`).then(
+        () => void (failure = undefined),
+        (error: unknown) => {
+          failure = error instanceof Error ? error.message : String(error);
+          throw error;
+        },
+      ),
+    failing: () => failure,
     publishRecords: (connector, connection, stream, records) =>
       withDeadline(publishRecords(connector, connection, stream, records), timeoutMs, `${records.length} ${stream} record(s)`),
     async close() {
@@ -137,6 +170,8 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
     },
   };
 }
+
+const shortName = (topic: Topic) => topic.name.slice(topic.name.lastIndexOf('/') + 1);
 
 /** Rejects with BUS_PUBLISH when `work` has not settled within `ms`. */
 async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {

@@ -70,3 +70,13 @@ export function relocated(error: ConnectorError, location: SourceLocation, prefi
 export function isConnectorError(error: unknown): error is ConnectorError {
   return error instanceof ConnectorError;
 }
+
+/**
+ * An error as log fields: its message, and for a ConnectorError its code and hint, so the log line
+ * an operator reads says what to do, not only what failed.
+ */
+export function errorLogFields(error: unknown): { err: string; code?: string; hint?: string } {
+  const err = error instanceof Error ? error.message : String(error);
+  if (!isConnectorError(error)) return { err };
+  return { err, code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
+}

@@ -1,4 +1,4 @@
-export { ConnectorError, formatLocation, isConnectorError, relocated } from './connector-error.js';
+export { ConnectorError, errorLogFields, formatLocation, isConnectorError, relocated } from './connector-error.js';
 export type { ConnectorErrorOptions, SourceLocation } from './connector-error.js';
 export { ERROR_CODES } from './codes.js';
 export type { ErrorCode } from './codes.js';

@@ -7,11 +7,13 @@ const connection = (id: string, connector: string, extra: Partial<ConnectionHeal
   id, connector, schedule: null, breaker: null, running: false, lastRun: undefined, nextRunAt: null, deadDeliveries: 0, ...extra,
 });
 const counts = { pending: 0, failed: 0, dead: 0 };
+const LOCAL = { kind: 'local' as const, failing: undefined };
 
 describe('buildHealth', () => {
   it('marks only the connection with dead letters degraded; its connector and the aggregate are degraded, the others ok', () => {
     const report = buildHealth({
       storeOk: true,
+      bus: LOCAL,
       counts: { ...counts, dead: 2 },
       connectors: ['github', 'linear'],
       connections: [connection('a', 'github', { deadDeliveries: 2 }), connection('b', 'github'), connection('c', 'linear')],
@@ -22,16 +24,24 @@ describe('buildHealth', () => {
   });
 
   it('ignores dead letters of connections that are not configured any more (counts still list them)', () => {
-    const report = buildHealth({ storeOk: true, counts: { ...counts, dead: 1 }, connectors: ['github'], connections: [connection('b', 'github')] });
+    const report = buildHealth({ storeOk: true, bus: LOCAL, counts: { ...counts, dead: 1 }, connectors: ['github'], connections: [connection('b', 'github')] });
     expect(report).toMatchObject({ status: 'ok', deliveries: { dead: 1 }, connectors: { github: { status: 'ok' } } });
   });
 
   it('is down only when the store is; an open breaker takes its connection down and the aggregate to degraded', () => {
-    const open = buildHealth({ storeOk: true, counts, connectors: ['github'], connections: [connection('a', 'github', { breaker: 'open' }), connection('b', 'github')] });
+    const open = buildHealth({ storeOk: true, bus: LOCAL, counts, connectors: ['github'], connections: [connection('a', 'github', { breaker: 'open' }), connection('b', 'github')] });
     expect(open).toMatchObject({ status: 'degraded', connectors: { github: { status: 'degraded', connections: { a: { status: 'down' }, b: { status: 'ok' } } } } });
-    const allDown = buildHealth({ storeOk: true, counts, connectors: ['github'], connections: [connection('a', 'github', { breaker: 'open' })] });
+    const allDown = buildHealth({ storeOk: true, bus: LOCAL, counts, connectors: ['github'], connections: [connection('a', 'github', { breaker: 'open' })] });
     expect(allDown).toMatchObject({ status: 'degraded', connectors: { github: { status: 'down' } } });
-    expect(buildHealth({ storeOk: false, counts: undefined, connectors: ['github'], connections: [] })).toMatchObject({ status: 'down', store: 'down', deliveries: null });
+    expect(buildHealth({ storeOk: false, bus: LOCAL, counts: undefined, connectors: ['github'], connections: [] })).toMatchObject({ status: 'down', store: 'down', deliveries: null });
+  });
+
+  it('is down while the bus cannot publish deliveries (every webhook gets 503), saying why', () => {
+    const failing = { kind: 'pubsub' as const, failing: 'Pub/Sub topic "connector-webhooks-github" has no subscription' };
+    expect(buildHealth({ storeOk: true, bus: failing, counts, connectors: ['github'], connections: [connection('a', 'github')] })).toMatchObject({
+      status: 'down', store: 'ok', bus: { kind: 'pubsub', status: 'down', error: failing.failing }, connectors: { github: { status: 'ok' } },
+    });
+    expect(buildHealth({ storeOk: true, bus: LOCAL, counts, connectors: [], connections: [] }).bus).toEqual({ kind: 'local', status: 'ok', error: null });
   });
 });
 

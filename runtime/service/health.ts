@@ -24,6 +24,8 @@ export interface ConnectionHealthInput {
 export interface HealthReport {
   status: HealthStatus;
   store: 'ok' | 'down';
+  /** The bus deliveries are published to; `down` while they cannot be (the last publish failed), with why. */
+  bus: { kind: 'local' | 'pubsub'; status: 'ok' | 'down'; error: string | null };
   /** Deliveries waiting and dead-lettered (Store.queueCounts); null when the store is down. */
   deliveries: QueueCounts | null;
   connectors: Record<string, { status: HealthStatus; connections: Record<string, ConnectionHealth> }>;
@@ -53,13 +55,19 @@ const worst = (statuses: HealthStatus[]): HealthStatus => (statuses.includes('do
  * A connection is `down` when it cannot run (unavailable), with an open breaker or when its API's `health_check` probe fails, `degraded` when its breaker is half open, its last
  * sync failed or it has dead-lettered deliveries (until they are replayed), else `ok`. A connector is
  * `down` when all its connections are, `degraded` when some are not ok. The aggregate is `down` only
- * when the store cannot be used (webhooks would get 503s), `degraded` when any connector is not ok:
+ * when the store or the bus cannot be used (webhooks would get 503s), `degraded` when any connector is not ok:
  * one connection's trouble never marks the others.
  */
 const connectionStatus = (c: ConnectionHealthInput): HealthStatus =>
   c.unavailable !== undefined || c.breaker === 'open' || c.probe?.status === 'down' ? 'down' : c.breaker === 'half_open' || c.lastRun?.status === 'failed' || c.deadDeliveries > 0 ? 'degraded' : 'ok';
 
-export function buildHealth(input: { storeOk: boolean; counts: QueueCounts | undefined; connectors: string[]; connections: ConnectionHealthInput[] }): HealthReport {
+export function buildHealth(input: {
+  storeOk: boolean;
+  bus: { kind: 'local' | 'pubsub'; failing: string | undefined };
+  counts: QueueCounts | undefined;
+  connectors: string[];
+  connections: ConnectionHealthInput[];
+}): HealthReport {
   const connectors: HealthReport['connectors'] = {};
   for (const name of input.connectors) connectors[name] = { status: 'ok', connections: {} };
   for (const c of input.connections) {
@@ -81,8 +89,10 @@ export function buildHealth(input: { storeOk: boolean; counts: QueueCounts | und
   }
   const parts: HealthStatus[] = Object.values(connectors).map((g) => (g.status === 'down' ? 'degraded' : g.status));
   return {
-    status: input.storeOk ? worst(parts) : 'down',
+    // Either refuses every webhook with 503.
+    status: input.storeOk && input.bus.failing === undefined ? worst(parts) : 'down',
     store: input.storeOk ? 'ok' : 'down',
+    bus: { kind: input.bus.kind, status: input.bus.failing === undefined ? 'ok' : 'down', error: input.bus.failing ?? null },
     deliveries: input.counts ?? null,
     connectors,
   };

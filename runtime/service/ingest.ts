@@ -1,5 +1,5 @@
 import type { Bus } from '../bus/bus.js';
-import { isConnectorError } from '../errors/index.js';
+import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { deliveryKeysFromHeaders, invalidJson, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
@@ -85,7 +85,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
       connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody, contentType, receivedAt: deps.now(), json,
     });
   } catch (error) {
-    deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'webhook inbox write failed');
+    deps.logger?.error({ connection: target.connection, ...errorLogFields(error) }, 'webhook inbox write failed');
     return failure(503, 'STORE_UNAVAILABLE', 'the delivery could not be stored; retry later', 'unavailable');
   }
   if (result.invalidJson !== undefined) return failure(400, 'WEBHOOK_BODY', invalidJson('the body', result.invalidJson).message, 'bad_request');
@@ -99,7 +99,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
       deps.handedOff?.(result.seq, target.connection);
     } catch (error) {
       // Stored locally (the local dispatcher still maps it) but not confirmed on the bus: no 2xx.
-      deps.logger?.error({ connection: target.connection, err: error instanceof Error ? error.message : String(error) }, 'publishing the delivery failed');
+      deps.logger?.error({ connection: target.connection, ...errorLogFields(error) }, 'publishing the delivery failed');
       return failure(503, 'BUS_PUBLISH', 'the delivery could not be published; retry later', 'unavailable');
     }
   }

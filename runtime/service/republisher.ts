@@ -1,3 +1,4 @@
+import { errorLogFields } from '../errors/index.js';
 import type { Bus } from '../bus/bus.js';
 import type { Store, StoredDelivery } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
@@ -87,7 +88,7 @@ export function createRepublisher(options: RepublisherOptions): Republisher {
       return intervalMs;
     } catch (error) {
       // Once per streak: a Pub/Sub that is down for an hour logs one line, not 360. Never the body.
-      if (streak === 0) logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'publishing stranded deliveries failed; retrying with backoff');
+      if (streak === 0) logger?.error(errorLogFields(error), 'publishing stranded deliveries failed; retrying with backoff');
       streak++;
       return retryDelay(streak, backoff);
     }

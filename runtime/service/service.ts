@@ -472,6 +472,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const dead = storeOk ? store.deadByConnection() : {};
       return buildHealth({
         storeOk,
+        bus: { kind: bus.kind, failing: bus.failing?.() },
         counts: storeOk ? store.queueCounts() : undefined,
         connectors: [...manifests.keys()],
         connections: [...live.values()].map((entry): ConnectionHealthInput => ({

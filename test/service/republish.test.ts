@@ -1,6 +1,7 @@
 import { type Message } from '@google-cloud/pubsub';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ConnectorError } from '../../runtime/errors/index.js';
 import { ATTR, createPubSubBus, webhooksTopicName, type Bus } from '../../runtime/bus/index.js';
 import { pubsubTestsSkipped } from '../support/pubsub-emulator.js';
 import { tapTopic, type Tap } from '../support/pubsub-tap.js';
@@ -53,6 +54,32 @@ describe.skipIf(pubsubTestsSkipped())('a receiver without dispatch republishes w
       },
     };
   }
+
+  it('answers 503 while the topic has no subscription (nothing would keep the delivery), /health down saying why; publishes it once a worker subscribes', async () => {
+    const tmp = tempDir();
+    const connector = 'hooks';
+    await emulated.pubsub.topic(webhooksTopicName(connector)).delete().catch(() => undefined); // no subscription left from other tests
+    const bus = createPubSubBus({ projectId, pubsub: emulated.pubsub, requireSubscription: true });
+    const clock = { now: Date.now() };
+    const ctx = await startService(tmp.dir, { bus, dispatch: false, republish: { intervalMs: 20, graceMs: 1_000 }, now: () => clock.now });
+    try {
+      const d = signedDelivery({ issueId: 510 });
+      const refused = await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers });
+      expect([refused.statusCode, refused.json().error.code]).toEqual([503, 'BUS_PUBLISH']);
+      const health = await ctx.app.inject({ method: 'GET', url: '/health' });
+      expect([health.statusCode, health.json().bus]).toEqual([503, { kind: 'pubsub', status: 'down', error: expect.stringContaining('has no subscription') }]);
+
+      const tap = await tapTopic(emulated.pubsub, webhooksTopicName(connector), { name: 'republish-first-subscriber' });
+      clock.now += 2_000;
+      expect(idsOf(await tap.waitFor(1))).toEqual([d.id]);
+      await vi.waitFor(async () => expect((await ctx.service.store.findDeliveries(d.id, [{ connector, connection: 'acme' }]))[0]?.status).toBe('done'), { timeout: 5_000 });
+      expect((await ctx.app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({ status: 'ok', bus: { status: 'ok', error: null } });
+      await tap.close();
+    } finally {
+      await ctx.close();
+      tmp.cleanup();
+    }
+  });
 
   it('publishes a delivery answered 503 without any retry by the sender, marks it done, and republishes nothing confirmed', async () => {
     const r = await receiver('republish-loop', { intervalMs: 20, graceMs: 30_000 });
@@ -118,7 +145,7 @@ function downBus() {
     kind: 'pubsub',
     publishDelivery: async () => {
       state.calls++;
-      throw new Error('publish not confirmed');
+      throw new ConnectorError('BUS_PUBLISH', 'publish not confirmed', { hint: 'Check Pub/Sub.' });
     },
     publishRecords: async () => {},
     close: async () => {},
@@ -143,6 +170,7 @@ describe('the republisher while Pub/Sub stays down', () => {
     const failures = lines.filter((line) => line.includes('publishing stranded deliveries failed'));
     expect(failures).toHaveLength(1);
     expect(failures[0]).not.toContain('Issue');
+    expect(JSON.parse(failures[0]!)).toMatchObject({ err: 'publish not confirmed', code: 'BUS_PUBLISH', hint: 'Check Pub/Sub.' }); // what to do, not only what failed
     tmp.cleanup();
   });
 

@@ -114,6 +114,8 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     ...(args.busProject ? { projectId: args.busProject } : {}),
     ...(args.bodies ? { bodiesDir: args.bodies } : {}),
     ...(args.createTopics === false ? { createTopics: false } : {}),
+    // Without dispatch the workers' subscription is the only way to the mapping.
+    ...(args.dispatch === false ? { requireSubscription: true } : {}),
   });
   try {
     service = await createService({
