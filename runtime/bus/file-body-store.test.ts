@@ -67,3 +67,44 @@ describe('FileBodyStore.prune(before)', () => {
     expect(await createFileBodyStore(join(dir, 'never-created')).prune(Date.now())).toBe(0);
   });
 });
+
+describe('body directory errors name the directory, --bodies / GWI_BODIES_DIR and the fix', () => {
+  /** A path that cannot be a directory: its parent is a file (like /etc/hosts/bodies). */
+  const underAFile = () => {
+    writeFileSync(join(dir, 'a-file'), 'x');
+    return join(dir, 'a-file', 'bodies');
+  };
+  const explained = (dirName: string) => ({
+    code: 'BUS_CONFIG',
+    message: expect.stringContaining(dirName),
+    hint: expect.stringMatching(/(?=.*--bodies \/ GWI_BODIES_DIR)(?=.*same body directory)/),
+  });
+
+  it('put() under a file: BUS_CONFIG saying a part of the path is a file, not a raw ENOTDIR', async () => {
+    const bad = underAFile();
+    const error = await createFileBodyStore(bad).put('k', Buffer.from('body')).catch((e: unknown) => e);
+    expect(error).toMatchObject(explained(bad));
+    expect((error as Error).message).toMatch(/^Cannot write large bodies to the body directory .*not a directory \(ENOTDIR\)/);
+  });
+
+  it('get() of a body not in the directory (the worker looks elsewhere than the receivers)', async () => {
+    const receiver = createFileBodyStore(join(dir, 'receiver'));
+    const ref = await receiver.put('k', Buffer.from('body'));
+    const workerDir = join(dir, 'worker');
+    const error = await createFileBodyStore(workerDir).get(ref).catch((e: unknown) => e);
+    expect(error).toMatchObject(explained(workerDir));
+    expect((error as Error).message).toContain(ref);
+    expect((error as Error).message).not.toMatch(/ENOENT/);
+  });
+
+  it("check('write') and check('read') refuse a path that cannot be a directory; accept (and create) a usable one", async () => {
+    const bad = underAFile();
+    await expect(createFileBodyStore(bad).check('write')).rejects.toMatchObject(explained(bad));
+    await expect(createFileBodyStore(bad).check('read')).rejects.toMatchObject({ code: 'BUS_CONFIG', message: expect.stringMatching(/^Cannot read the body directory/) });
+    const good = join(dir, 'new', 'bodies');
+    await createFileBodyStore(good).check('write');
+    expect(readdirSync(good)).toEqual([]); // the probe is gone
+    await createFileBodyStore(join(dir, 'other')).check('read');
+    expect(existsSync(join(dir, 'other'))).toBe(true);
+  });
+});

@@ -36,7 +36,16 @@ export interface SubscribeDeliveriesOptions {
   ordered?: boolean;
   /** Messages handled at once by this worker. Default 100. */
   maxInFlight?: number;
+  /** A message that could not be handled (it is nacked): undecodable, its body unreadable, or `handler` failed. */
   onError?(error: unknown, delivery: { messageId: string; deliveryId?: string }): void;
+  /** The pull stream reported an error but stays open: the client library retries on its own. */
+  onStreamError?(error: unknown): void;
+  /**
+   * The pull stream ended for good, not by `close()`: Pub/Sub will not retry it (the subscription was
+   * deleted, permission was revoked...). Nothing is pulled any more; call `close()` and stop. Called
+   * at most once, with the error explaining what happened and the fix.
+   */
+  onStopped?(error: ConnectorError): void;
   pubsub?: PubSub;
 }
 
@@ -105,17 +114,82 @@ export async function subscribeDeliveries(options: SubscribeDeliveriesOptions): 
     }
   }
 
-  const onStreamError = (error: unknown) => options.onError?.(error, { messageId: '' });
+  // The client library retries the pull streams it can; when it cannot (or the retries give up) it
+  // emits 'error' and then closes the subscription at once, and nothing else happens: no message comes
+  // again and the process has nothing left to wait for. So an error after which the subscription is
+  // no longer open is the end of this subscription, reported once through onStopped.
+  let closing = false;
+  let stopped = false;
+  const stop = (cause: unknown) => {
+    if (closing || stopped) return;
+    stopped = true;
+    options.onStopped?.(pullStoppedError(options.subscription, cause));
+  };
+  const onStreamError = (error: unknown) => {
+    // The library closes the subscription synchronously right after emitting the error: look once
+    // the current callbacks are done.
+    setImmediate(() => {
+      if (closing || stopped) return;
+      if (subscription.isOpen) options.onStreamError?.(error);
+      else stop(error);
+    });
+  };
+  // A close without any error first (not expected, but then nothing would be pulled either).
+  const onClose = () => setImmediate(() => stop(undefined));
   subscription.on('message', onMessage);
   subscription.on('error', onStreamError);
+  subscription.on('close', onClose);
 
   return {
     async close() {
+      closing = true;
       subscription.removeListener('message', onMessage);
       await Promise.allSettled(inFlight);
       await subscription.close();
       subscription.removeListener('error', onStreamError);
+      subscription.removeListener('close', onClose);
       if (!options.pubsub) await pubsub.close();
     },
   };
+}
+
+/** gRPC status codes a pull stream ends with that say what to fix. */
+const NOT_FOUND = 5;
+const PERMISSION_DENIED = 7;
+const UNAUTHENTICATED = 16;
+const UNKNOWN = 2;
+const STATUS_NAMES: Record<number, string> = {
+  1: 'CANCELLED', 2: 'UNKNOWN', 3: 'INVALID_ARGUMENT', 4: 'DEADLINE_EXCEEDED', 5: 'NOT_FOUND', 6: 'ALREADY_EXISTS',
+  7: 'PERMISSION_DENIED', 8: 'RESOURCE_EXHAUSTED', 9: 'FAILED_PRECONDITION', 10: 'ABORTED', 11: 'OUT_OF_RANGE',
+  12: 'UNIMPLEMENTED', 13: 'INTERNAL', 14: 'UNAVAILABLE', 15: 'DATA_LOSS', 16: 'UNAUTHENTICATED',
+};
+const RESTART = 'Restart the worker (a supervisor with Restart=on-failure does it): it exits non-zero for that.';
+
+/** What a pull stream that ended for good means, and the fix. */
+function pullStoppedError(subscription: string, cause: unknown): ConnectorError {
+  const status = (cause as { code?: unknown } | null)?.code;
+  const code = typeof status === 'number' ? status : undefined;
+  const details = (cause as { details?: unknown } | null)?.details;
+  const said = typeof details === 'string' && details ? details : cause instanceof Error ? cause.message : '';
+  const why = code === undefined ? said || 'no error given' : `${STATUS_NAMES[code] ?? `status ${code}`}${said ? `: ${said}` : ''}`;
+  const context = { subscription, ...(code === undefined ? {} : { status: code }) };
+  if (code === NOT_FOUND) {
+    return new ConnectorError('BUS_CONFIG', `Pub/Sub subscription "${subscription}" does not exist any more (it was deleted while the worker pulled from it; ${why}): the worker stopped pulling.`, {
+      hint: `${RESTART} A restarted worker creates the subscription again, with its dead-letter topic; deliveries published while it did not exist are not delivered to it.`,
+      context, cause,
+    });
+  }
+  if (code === PERMISSION_DENIED || code === UNAUTHENTICATED) {
+    return new ConnectorError('BUS_CONFIG', `Pub/Sub refused the worker's pull from subscription "${subscription}" (${why}): the worker stopped pulling.`, {
+      hint: `Give the worker's credentials (Application Default Credentials) roles/pubsub.subscriber on the subscription, then restart the worker.`,
+      context, cause,
+    });
+  }
+  const emulator = code === UNKNOWN && process.env['PUBSUB_EMULATOR_HOST']
+    ? ' On the emulator, an UNKNOWN end can come from a message it cannot redeliver on an ordered subscription: delete the subscription (the restarted worker creates it again).'
+    : '';
+  return new ConnectorError('BUS_CONFIG', `The Pub/Sub pull stream of subscription "${subscription}" ended and will not be retried (${why}): the worker stopped pulling.`, {
+    hint: `${RESTART} If it stops again, check the subscription and the worker's credentials in Google Cloud.${emulator}`,
+    context, cause,
+  });
 }

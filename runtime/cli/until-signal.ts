@@ -16,24 +16,38 @@ export function startupFailureText(command: string, error: unknown, env: NodeJS.
   return `gwi-connectors ${command}: ${message}${stack}`;
 }
 
+/** A started long-lived command. */
+export interface Running {
+  close(): Promise<void>;
+  /**
+   * Resolves if the command stopped working by itself (a worker whose Pub/Sub subscription was
+   * deleted): it has logged why; the process then closes it and exits 1, so a supervisor restarts it.
+   */
+  failed?: Promise<unknown>;
+}
+
 /**
  * Runs a long-lived command (serve, worker) until SIGTERM or SIGINT, then closes it gracefully and
- * exits 0 (1 if closing failed). A start-up failure is printed in one line with exit code 1.
+ * exits 0 (1 if closing failed), or until it fails by itself (`failed`), then closes it and exits 1.
+ * A start-up failure is printed in one line with exit code 1.
  */
-export async function runUntilSignal(command: string, start: () => Promise<{ close(): Promise<void> }>): Promise<void> {
+export async function runUntilSignal(command: string, start: () => Promise<Running>): Promise<void> {
   try {
     const running = await start();
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        running.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
-            process.exit(1);
-          },
-        );
-      });
-    }
+    const stop = (code: 0 | 1) =>
+      running.close().then(
+        () => process.exit(code),
+        (error: unknown) => {
+          process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop(0));
+    // Without this, a command whose work ended by itself would leave an empty event loop and exit 0.
+    void running.failed?.then(() => {
+      process.exitCode = 1;
+      void stop(1);
+    });
   } catch (error) {
     process.stderr.write(`${startupFailureText(command, error)}\n`);
     process.exitCode = 1;

@@ -61,6 +61,12 @@ export interface Worker {
   secretValues(): string[];
   /** Stop pulling, finish the deliveries in hand (acked or nacked), close the bus and the database. */
   close(): Promise<void>;
+  /**
+   * Resolves (never rejects) once the worker stopped by itself because a subscription's pull stream
+   * ended for good (deleted subscription, revoked permission): the error was logged once and the
+   * worker closed. Stays pending while the worker runs and after a `close()`.
+   */
+  readonly failed: Promise<ConnectorError>;
 }
 
 /**
@@ -108,6 +114,23 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   });
 
   const loggedByHandler = new WeakSet<object>();
+  let closing: Promise<void> | undefined;
+  let reportFailure: (error: ConnectorError) => void = () => {};
+  const failed = new Promise<ConnectorError>((resolve) => (reportFailure = resolve));
+  // One subscription that stops ends the worker: it would otherwise keep running without pulling
+  // that connector's deliveries. Logged once here; closing lets the command exit non-zero.
+  let stoppedWhileStarting: ConnectorError | undefined;
+  let starting = true;
+  const onStopped = (name: string) => (error: ConnectorError) => {
+    if (closing || stoppedWhileStarting) return;
+    if (starting) {
+      stoppedWhileStarting = error; // the start-up below fails with it, closing what it opened
+      return;
+    }
+    options.logger?.error({ subscription: name, code: error.code, err: error.message, hint: error.hint }, 'worker: stopped pulling');
+    closing = release();
+    closing.catch(() => {}).finally(() => reportFailure(error));
+  };
   const subscriptions: DeliverySubscription[] = [];
   const names: string[] = [];
   const release = async () => {
@@ -135,24 +158,31 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         ...(options.retryBackoffSeconds ? { retryBackoffSeconds: options.retryBackoffSeconds } : {}),
         ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
         onError: (error, where) => {
-          // The handler logs its own failures; this reports the rest (undecodable messages, missing body store, stream errors).
+          // The handler logs its own failures; this reports the rest (undecodable messages, a body it cannot read).
           if (typeof error === 'object' && error !== null && loggedByHandler.has(error)) return;
-          options.logger?.error({ subscription: name, ...where, err: error instanceof Error ? error.message : String(error) }, 'worker: message not handled');
+          const explained = error instanceof ConnectorError ? { code: error.code, hint: error.hint } : {};
+          options.logger?.error({ subscription: name, ...where, err: error instanceof Error ? error.message : String(error), ...explained }, 'worker: message not handled');
         },
+        onStreamError: (error) => {
+          options.logger?.warn({ subscription: name, err: error instanceof Error ? error.message : String(error) }, 'worker: Pub/Sub pull stream error (retried)');
+        },
+        onStopped: onStopped(name),
       }));
       names.push(name);
     }
+    if (stoppedWhileStarting) throw stoppedWhileStarting;
   } catch (error) {
     await release();
     throw error;
   }
+  starting = false;
 
-  let closing: Promise<void> | undefined;
   return {
     store,
     subscriptions: names,
     stats: () => ({ ...stats }),
     secretValues: () => [...targets.values()].flatMap((t) => secretValues(t.manifest.node.spec, t.config)),
     close: () => (closing ??= release()),
+    failed,
   };
 }

@@ -23,7 +23,7 @@ export interface WorkerArgs {
 }
 
 /** Start pulling; resolves once every subscription is open, with a function that stops gracefully. */
-export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = process.env): Promise<{ worker: Worker; close(): Promise<void> }> {
+export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = process.env): Promise<{ worker: Worker; close(): Promise<void>; failed: Promise<unknown> }> {
   // Checked before anything is opened: a refused start-up leaves nothing running.
   const maxAttempts = /^\d+$/.test(args.maxAttempts.trim()) ? Number(args.maxAttempts) : NaN;
   if (!(maxAttempts >= 5 && maxAttempts <= 100)) {
@@ -36,6 +36,10 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
   // The same reading of --bodies / GWI_BODIES_DIR as `serve`, so both sides meet in one directory.
   const bodiesDir = resolveBodiesDir({ flag: args.bodies, dataDir, env });
   const createTopics = resolveCreateTopics({ flag: args.createTopics, env });
+  // A body directory the worker cannot read would fail every large delivery until it is
+  // dead-lettered: refuse to start instead, in one line (nothing is open yet).
+  const bodyStore = createFileBodyStore(bodiesDir);
+  await bodyStore.check('read');
   let worker: Worker | undefined;
   const logger = createLogger({ secrets: () => worker?.secretValues() ?? [] });
   const manifests = await withExtraManifests(args.manifests);
@@ -47,7 +51,7 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
     ...(manifests ? { manifests } : {}),
     subscriptionPrefix: args.subscriptionPrefix,
     ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
-    bodyStore: createFileBodyStore(bodiesDir),
+    bodyStore,
     ...(recordsBus ? { bus: recordsBus } : {}),
   }).catch(async (error: unknown) => {
     // The worker closes the bus it was given once it runs; a start that failed leaves it to us.
@@ -57,13 +61,19 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
   logger.info({ data: dataDir, bodies: bodiesDir, project: projectId, subscriptions: worker.subscriptions, maxAttempts }, 'gwi-connectors worker pulling');
   const started = worker;
   let closing: Promise<void> | undefined;
+  let failedAlready = false;
   const close = () =>
     (closing ??= (async () => {
-      logger.info('shutting down: no new deliveries; finishing the ones in hand');
+      if (!failedAlready) logger.info('shutting down: no new deliveries; finishing the ones in hand');
       await started.close();
       logger.info({ ...started.stats() }, 'stopped');
     })());
-  return { worker: started, close };
+  // The worker logged why it stopped (once, at error level) and closed itself.
+  const failed = started.failed.then((error) => {
+    failedAlready = true;
+    return error;
+  });
+  return { worker: started, close, failed };
 }
 
 export function registerWorker(program: Command): void {
