@@ -33,6 +33,8 @@ const FACTORIES: { [K in BusKind]: (settings: BusSettings, env: NodeJS.ProcessEn
       });
     }
     const bodyStore = createFileBodyStore(resolveBodiesDir({ flag: settings.bodiesDir, dataDir: settings.dataDir, env }));
+    await bodyStore.check('write'); // at start, not on the first large body
+
     const createTopics = resolveCreateTopics({ flag: settings.createTopics, env });
     const { createPubSubBus } = await import('./pubsub-bus.js');
     return createPubSubBus({ projectId, bodyStore, createTopics, ...(settings.requireSubscription ? { requireSubscription: true } : {}) });

@@ -144,6 +144,11 @@ describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
       expect(received.filter((d) => d.connection === connection).map((d) => d.deliveryId)).toEqual(expected);
     }
     expect(received[0]).toMatchObject({ connector, event: 'issues', attempt: 1 });
+    // Never deleted for want of pulls (Pub/Sub's default: after 31 days): the topic would then drop deliveries.
+    for (const name of [`${connector}-workers`, `${connector}-dead-hold`]) {
+      const [metadata] = await pubsub.subscription(name).getMetadata();
+      expect(metadata.expirationPolicy, name).toEqual({ ttl: null });
+    }
     await sub.close();
     await bus.close();
   });

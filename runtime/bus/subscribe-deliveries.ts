@@ -58,6 +58,9 @@ export interface DeliverySubscription {
  * `handler` resolved, nacks on failure, and lets Pub/Sub move a delivery to the dead-letter topic
  * after `maxDeliveryAttempts` failed attempts.
  */
+/** An expiration policy without a ttl: the subscription never expires. */
+const NEVER_EXPIRES = {};
+
 export async function subscribeDeliveries(options: SubscribeDeliveriesOptions): Promise<DeliverySubscription> {
   const { maxDeliveryAttempts } = options;
   if (!Number.isInteger(maxDeliveryAttempts) || maxDeliveryAttempts < 5 || maxDeliveryAttempts > 100) {
@@ -68,12 +71,15 @@ export async function subscribeDeliveries(options: SubscribeDeliveriesOptions): 
   await ensureTopic(pubsub, topicName, { create: true });
   await ensureTopic(pubsub, options.deadLetterTopic, { create: true });
   const deadLetterTopic = pubsub.topic(options.deadLetterTopic);
-  await ensureSubscription(deadLetterTopic, `${options.deadLetterTopic}-hold`, {});
+  // Neither expires: Pub/Sub deletes a subscription nobody pulled from for 31 days unless told not to,
+  // and a topic without one drops what is published to it (dead letters, or every delivery).
+  await ensureSubscription(deadLetterTopic, `${options.deadLetterTopic}-hold`, { expirationPolicy: NEVER_EXPIRES });
   const backoff = options.retryBackoffSeconds ?? { minimum: 10, maximum: 600 };
   const subscription = await ensureSubscription(pubsub.topic(topicName), options.subscription, {
     enableMessageOrdering: options.ordered ?? true,
     deadLetterPolicy: { deadLetterTopic: deadLetterTopic.name, maxDeliveryAttempts },
     retryPolicy: { minimumBackoff: { seconds: backoff.minimum }, maximumBackoff: { seconds: backoff.maximum } },
+    expirationPolicy: NEVER_EXPIRES,
   });
   subscription.setOptions({ flowControl: { maxMessages: options.maxInFlight ?? 100, allowExcessMessages: false } });
 

@@ -186,4 +186,14 @@ describe('gwi-connectors serve (built CLI) exits at once on a refused start', ()
     expect(code).toBe(1);
     expect(output.trim()).toBe(`127.0.0.1:${port} is already in use (EADDRINUSE) Choose another --port (PORT), or stop what listens there. [CONFIG_INVALID]`);
   }, 30_000);
+
+  it('--bus pubsub with a body directory it cannot write: exit 1 with one line naming it and --bodies (not on the first large body)', async () => {
+    const notADirectory = join(tmp.dir, 'a-file');
+    writeFileSync(notADirectory, '');
+    const { code, output } = await runCli(['serve', '--port', '0', '--data', join(tmp.dir, 'data'), '--bus', 'pubsub', '--bodies', join(notADirectory, 'bodies')], {
+      ...ENV, GWI_PUBSUB_PROJECT: 'startup-test', PUBSUB_EMULATOR_HOST: '127.0.0.1:9',
+    });
+    expect(code).toBe(1);
+    expect(output.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Cannot write large bodies to the body directory ${join(notADirectory, 'bodies')}: .*ENOTDIR.*--bodies / GWI_BODIES_DIR.*\\[BUS_CONFIG\\]$`))]);
+  }, 30_000);
 });
