@@ -7,7 +7,7 @@ import { answerClientError } from './client-error.js';
 import { closeDeadline } from './close-deadline.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 import { createHttpServer, type HttpServerOptions } from './http-server.js';
-import { createInFlight } from './in-flight.js';
+import { createUploads } from './in-flight.js';
 import { publicRoutes } from './public-routes.js';
 import { createWebhookReceiver } from './receive-webhook.js';
 import { webhookRoutes } from './webhook-routes.js';
@@ -60,8 +60,8 @@ function frameworkReply(code: string, contentType: string | undefined) {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let closing = false;
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
-  const inFlight = createInFlight();
-  const receiveWebhook = createWebhookReceiver(options.service, (error) => options.logger?.error({ err: error }, 'webhook request failed'));
+  const uploads = createUploads();
+  const receiveWebhook = createWebhookReceiver(options.service, { uploads, idleTimeoutMs: limits.idleTimeoutMs }, (error) => options.logger?.error({ err: error }, 'webhook request failed'));
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     // Let in-flight requests finish on close; refuse new ones meanwhile.
@@ -77,12 +77,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Node's own answers to unparsable requests (431, 400) and timeouts (408), in our error shape.
     clientErrorHandler: answerClientError,
     serverFactory: (handler, serverOptions) =>
-      createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, () => closing, limits, inFlight),
+      createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, () => closing, limits),
   });
   app.addHook('preClose', (done) => {
     closing = true;
     // close() waits for open requests; a client that never finishes its upload must not hold it forever.
-    if (app.server.listening) closeDeadline(app.server, inFlight, limits.closeGraceMs, options.logger);
+    if (app.server.listening) closeDeadline(app.server, uploads, limits.closeGraceMs, options.logger);
     done();
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {

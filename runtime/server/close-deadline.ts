@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import type { InFlight } from './in-flight.js';
+import type { Uploads } from './in-flight.js';
 
 /**
  * Bounds a closing server's wait. After `graceMs`, requests still being received (a stalled or slow
@@ -8,9 +8,9 @@ import type { InFlight } from './in-flight.js';
  * in full keep their socket, so a delivery being stored is still answered. After twice `graceMs`,
  * every connection left is closed, so `close()` ends whatever a client or a slow answer does.
  */
-export function closeDeadline(server: Server, inFlight: InFlight, graceMs: number, logger?: Pick<Logger, 'warn'>): void {
+export function closeDeadline(server: Server, uploads: Uploads, graceMs: number, logger?: Pick<Logger, 'warn'>): void {
   const incomplete = setTimeout(() => {
-    const cut = inFlight.cutOffIncomplete();
+    const cut = uploads.cutOff();
     if (cut > 0) logger?.warn({ requests: cut, grace_ms: graceMs }, 'shutting down: cut off requests whose body was still arriving');
   }, graceMs);
   const everything = setTimeout(() => {

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { checkingIntervalMs, type HttpLimits } from './http-limits.js';
-import type { InFlight } from './in-flight.js';
 import type { WebhookReceiver } from './receive-webhook.js';
 
 /** What Fastify passes to its `serverFactory`: the options its own HTTP/1 server would be created with. */
@@ -24,7 +23,7 @@ const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/([^/?]+)(?:\?.*)?$/;
  */
 export function createHttpServer(
   fastify: (req: IncomingMessage, res: ServerResponse) => void, options: HttpServerOptions, webhook: WebhookReceiver, closing: () => boolean,
-  limits: HttpLimits, inFlight: InFlight,
+  limits: HttpLimits,
 ): Server {
   const serverOptions: ServerOptions = {
     ...options.http,
@@ -34,7 +33,6 @@ export function createHttpServer(
     connectionsCheckingInterval: checkingIntervalMs(limits),
   };
   const server = createServer(serverOptions, (req, res) => {
-    inFlight.track(req, res);
     const match = req.method === 'POST' && !closing() ? WEBHOOK_PATH.exec(req.url ?? '') : null;
     const connector = match && decode(match[1]!);
     const connection = match && decode(match[2]!);
@@ -44,8 +42,7 @@ export function createHttpServer(
   // What Fastify does to the server it creates itself (fastify/lib/server.js), except its timeouts of 0 (none).
   if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
   if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
-  // No 'timeout' listener: Node destroys a socket idle this long (between requests, keepAliveTimeout applies instead).
-  server.setTimeout(limits.idleTimeoutMs);
+  // The inactivity timeout is set per upload by the webhook receiver (receive-webhook.ts), not on every socket.
   return server;
 }
 

@@ -1,28 +1,27 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
-/** The requests a server has taken in and not yet answered, so shutdown can tell stalled uploads from answers being worked on. */
-export interface InFlight {
-  track(req: IncomingMessage, res: ServerResponse): void;
-  /** Destroys the sockets of requests whose body has not fully arrived; returns how many. */
-  cutOffIncomplete(): number;
+/**
+ * The webhook uploads whose body is still arriving, so shutdown can cut off a stalled one without
+ * touching requests received in full (those are answered). Kept by the webhook receiver: an add and
+ * a delete per request, on the hottest path, with no listener of its own.
+ */
+export interface Uploads {
+  start(req: IncomingMessage): void;
+  /** The body arrived (or the request ended otherwise). */
+  end(req: IncomingMessage): void;
+  /** Destroys the sockets of uploads still arriving; returns how many. */
+  cutOff(): number;
 }
 
-export function createInFlight(): InFlight {
-  const open = new Set<IncomingMessage>();
+export function createUploads(): Uploads {
+  const arriving = new Set<IncomingMessage>();
   return {
-    track(req, res) {
-      open.add(req);
-      res.once('close', () => open.delete(req));
-    },
-    cutOffIncomplete() {
-      let cut = 0;
-      for (const req of open) {
-        // `complete`: the whole message (headers and body) was received; such a request is answered.
-        if (req.complete) continue;
-        req.socket.destroy();
-        open.delete(req);
-        cut++;
-      }
+    start: (req) => void arriving.add(req),
+    end: (req) => void arriving.delete(req),
+    cutOff() {
+      const cut = arriving.size;
+      for (const req of arriving) req.socket.destroy();
+      arriving.clear();
       return cut;
     },
   };

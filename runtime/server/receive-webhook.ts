@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service/index.js';
+import type { Uploads } from './in-flight.js';
 
 /** Answers one `POST /webhooks/:connector/:connection` on the raw request and response. */
 export type WebhookReceiver = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse) => void;
@@ -11,7 +12,8 @@ export type WebhookReceiver = (connector: string, connection: string, req: Incom
  * and from the Fastify route (`app.inject`, shutdown). The limit is read once: manifests are fixed
  * for the life of the service.
  */
-export function createWebhookReceiver(service: Service, onError: (error: unknown) => void): WebhookReceiver {
+export function createWebhookReceiver(service: Service, reading: { uploads: Uploads; idleTimeoutMs: number }, onError: (error: unknown) => void): WebhookReceiver {
+  const { uploads, idleTimeoutMs } = reading;
   const limit = service.maxBodyBytes();
   const ingest = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse, body: Buffer) =>
     service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
@@ -40,6 +42,14 @@ export function createWebhookReceiver(service: Service, onError: (error: unknown
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    uploads.start(req);
+    // A large or chunked body may take many packets: a client that stops sending mid-way loses its
+    // socket after the inactivity timeout (Node destroys a socket whose timeout nobody handles). A
+    // small one arrives in a packet or two; one stalled anyway ends at the request timeout. Not set on
+    // every socket: that costs each read and write a timer refresh.
+    const large = !(Number(req.headers['content-length']) <= SMALL_BODY_BYTES);
+    // (`?.`: requests injected through the Fastify route have a socket without timers.)
+    if (large) req.socket.setTimeout?.(idleTimeoutMs);
     req.on('data', (chunk: Buffer) => {
       if (size > limit) return;
       size += chunk.length;
@@ -49,8 +59,10 @@ export function createWebhookReceiver(service: Service, onError: (error: unknown
       } else chunks.push(chunk);
     });
     // A request that ends early (client gone, broken framing) is neither stored nor answered.
-    req.on('error', () => undefined);
+    req.on('error', () => uploads.end(req));
     req.on('end', () => {
+      uploads.end(req);
+      if (large) req.socket.setTimeout?.(0);
       if (size > limit) return;
       void ingest(connector, connection, req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
@@ -58,6 +70,8 @@ export function createWebhookReceiver(service: Service, onError: (error: unknown
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Bodies up to this size get no inactivity timeout of their own (see the receiver). */
+const SMALL_BODY_BYTES = 64 * 1024;
 
 function answer(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
