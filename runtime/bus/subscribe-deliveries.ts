@@ -53,14 +53,14 @@ export interface DeliverySubscription {
   close(): Promise<void>;
 }
 
+/** An expiration policy without a ttl: the subscription never expires. */
+const NEVER_EXPIRES = {};
+
 /**
  * The worker side of the Pub/Sub bus: pulls deliveries in order per connection, acks each only after
  * `handler` resolved, nacks on failure, and lets Pub/Sub move a delivery to the dead-letter topic
  * after `maxDeliveryAttempts` failed attempts.
  */
-/** An expiration policy without a ttl: the subscription never expires. */
-const NEVER_EXPIRES = {};
-
 export async function subscribeDeliveries(options: SubscribeDeliveriesOptions): Promise<DeliverySubscription> {
   const { maxDeliveryAttempts } = options;
   if (!Number.isInteger(maxDeliveryAttempts) || maxDeliveryAttempts < 5 || maxDeliveryAttempts > 100) {

@@ -4,6 +4,7 @@
  * same createDispatcher as the in-thread mode. The HTTP thread then only verifies, parses and hands
  * deliveries to the inbox.
  */
+import { errorLogFields } from '../errors/index.js';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -96,7 +97,7 @@ const ready = (async () => {
       const manifest = await loadManifest(file);
       manifests.set(manifest.node.name, manifest);
     } catch (error) {
-      logger.error({ manifest: file, err: error instanceof Error ? error.message : String(error) }, 'dispatcher thread: manifest skipped');
+      logger.error({ manifest: file, ...errorLogFields(error) }, 'dispatcher thread: manifest skipped');
     }
   }
 })();

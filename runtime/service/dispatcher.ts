@@ -1,3 +1,4 @@
+import { errorLogFields } from '../errors/index.js';
 import type { Bus } from '../bus/bus.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import type { RecordPipeline } from '../records/types.js';
@@ -92,7 +93,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       await drainOnce();
     } catch (error) {
-      options.logger?.error({ err: error instanceof Error ? error.message : String(error) }, 'dispatcher could not read the inbox');
+      options.logger?.error({ ...errorLogFields(error) }, 'dispatcher could not read the inbox');
     }
     return pollMs;
   });

@@ -4,7 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { createLocalBus } from '../bus/local-bus.js';
 import { createSecretBox } from '../crypto/index.js';
-import { ConnectorError, ERROR_CODES, isConnectorError, relocated } from '../errors/index.js';
+import { ConnectorError, ERROR_CODES, errorLogFields, isConnectorError, relocated } from '../errors/index.js';
 import { bundledManifestNames, loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
 import { openSqliteStore } from '../store/index.js';
@@ -320,7 +320,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       // an older version of this service did not find) does not stay in plain text.
       store.saveConnection(row, activate(row).secretPaths);
     } catch (error) {
-      logger?.error({ connection: row.id, err: error instanceof Error ? error.message : String(error) }, 'stored connection skipped');
+      logger?.error({ connection: row.id, ...errorLogFields(error) }, 'stored connection skipped');
     }
   }
   try {
@@ -357,7 +357,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const retention = createRetention({
     store, now, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
-    onError: (error) => logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning old deliveries failed'),
+    onError: (error) => logger?.warn({ ...errorLogFields(error) }, 'pruning old deliveries failed'),
   });
   // Without dispatch, a delivery is done here once the bus confirmed it (the workers map it).
   const handedOff = (seq: number, connection: string) => store.completeDelivery(seq, connection, []);
@@ -515,7 +515,7 @@ async function loadBundled(logger: PinoLogger | undefined): Promise<LoadedManife
     try {
       out.push(await loadManifest(name));
     } catch (error) {
-      logger?.error({ manifest: name, err: error instanceof Error ? error.message : String(error) }, 'manifest skipped: it does not load');
+      logger?.error({ manifest: name, ...errorLogFields(error) }, 'manifest skipped: it does not load');
     }
   }
   return out;

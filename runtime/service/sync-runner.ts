@@ -1,3 +1,4 @@
+import { errorLogFields } from '../errors/index.js';
 import type { Bus } from '../bus/bus.js';
 import { finishedWithin } from '../scheduler/index.js';
 import type { RecordPipeline } from '../records/types.js';
@@ -129,7 +130,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       // Settles when the run ends or when stop() gives up on it, whichever comes first.
       const givenUp = new Promise<void>((resolve) => (release = resolve));
       const finished = execute(connectionId, run, target, fate).catch((error: unknown) => {
-        options.logger?.error({ connection: connectionId, run: run.id, err: error instanceof Error ? error.message : String(error) }, 'sync run could not be recorded');
+        options.logger?.error({ connection: connectionId, run: run.id, ...errorLogFields(error) }, 'sync run could not be recorded');
       });
       const done = Promise.race([finished, givenUp]).finally(() => inProgress.delete(connectionId));
       const abandon = () => {

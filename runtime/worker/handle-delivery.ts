@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/bus.js';
 import type { ReceivedDelivery } from '../bus/subscribe-deliveries.js';
-import { ConnectorError } from '../errors/index.js';
+import { ConnectorError, errorLogFields } from '../errors/index.js';
 import type { RecordBatch, Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { mapDelivery, parseBody } from '../webhooks/index.js';
@@ -47,7 +47,7 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
         headers: delivery.headers, body: delivery.body, contentType, receivedAt: now(),
       });
     } catch (error) {
-      options.logger?.error({ connection: delivery.connection, delivery: delivery.deliveryId, err: error instanceof Error ? error.message : String(error) }, 'worker inbox write failed; Pub/Sub will redeliver');
+      options.logger?.error({ connection: delivery.connection, delivery: delivery.deliveryId, ...errorLogFields(error) }, 'worker inbox write failed; Pub/Sub will redeliver');
       throw error;
     }
     if (inserted.duplicate) {

@@ -6,7 +6,7 @@ import { createPubSubBus } from '../bus/pubsub-bus.js';
 import { subscribeDeliveries, type DeliverySubscription } from '../bus/subscribe-deliveries.js';
 import { secretValues } from '../config/index.js';
 import { createSecretBox } from '../crypto/index.js';
-import { ConnectorError } from '../errors/index.js';
+import { ConnectorError, errorLogFields } from '../errors/index.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -127,7 +127,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       stoppedWhileStarting = error; // the start-up below fails with it, closing what it opened
       return;
     }
-    options.logger?.error({ subscription: name, code: error.code, err: error.message, hint: error.hint }, 'worker: stopped pulling');
+    options.logger?.error({ subscription: name, ...errorLogFields(error) }, 'worker: stopped pulling');
     closing = release();
     closing.catch(() => {}).finally(() => reportFailure(error));
   };
@@ -160,11 +160,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         onError: (error, where) => {
           // The handler logs its own failures; this reports the rest (undecodable messages, a body it cannot read).
           if (typeof error === 'object' && error !== null && loggedByHandler.has(error)) return;
-          const explained = error instanceof ConnectorError ? { code: error.code, hint: error.hint } : {};
-          options.logger?.error({ subscription: name, ...where, err: error instanceof Error ? error.message : String(error), ...explained }, 'worker: message not handled');
+          options.logger?.error({ subscription: name, ...where, ...errorLogFields(error) }, 'worker: message not handled');
         },
         onStreamError: (error) => {
-          options.logger?.warn({ subscription: name, err: error instanceof Error ? error.message : String(error) }, 'worker: Pub/Sub pull stream error (retried)');
+          options.logger?.warn({ subscription: name, ...errorLogFields(error) }, 'worker: Pub/Sub pull stream error (retried)');
         },
         onStopped: onStopped(name),
       }));
