@@ -33,14 +33,13 @@ function page<T extends { seq: number }>(rowsPlusOne: T[], limit: number): { row
   return { rows, next: rowsPlusOne.length > limit ? String(rows[rows.length - 1]!.seq) : null };
 }
 
-function parseLimit(value: string | undefined, fallback = 100): number | undefined {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : undefined;
-}
-function parseCursor(value: string | undefined): number | undefined | null {
-  if (value === undefined || value === '') return undefined;
-  return /^\d+$/.test(value) ? Number(value) : null;
+/** `?limit=&after=` of a listing: the page size (default 100) and the cursor, or what is wrong with them. */
+function readPaging(query: { limit?: string; after?: string }): { limit: number; after: number | undefined } | { message: string; hint: string } {
+  const limit = query.limit === undefined ? 100 : Number(query.limit);
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) return { message: 'limit must be an integer from 1 to 1000', hint: HINTS.limit };
+  if (query.after === undefined || query.after === '') return { limit, after: undefined };
+  if (!/^\d+$/.test(query.after)) return { message: 'after must be a cursor returned as `next`', hint: HINTS.after };
+  return { limit, after: Number(query.after) };
 }
 
 /** The admin API under /api, behind `Authorization: Bearer <GWI_ADMIN_TOKEN>`. */
@@ -62,7 +61,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     const route = request.routeOptions.url;
     if (route === undefined) return;
     const problem = queryProblem(`${request.method} ${route}`, request.query, QUERY_PARAMETERS[route] ?? []);
-    if (problem) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: problem.message, hint: problem.hint } });
+    if (problem) return badRequest(reply, problem.message, problem.hint);
   });
 
   scope.get('/api/connectors', async () => ({ connectors: service.connectors() }));
@@ -83,13 +82,12 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
 
   scope.get<{ Querystring: { connection?: string; status?: string; limit?: string; after?: string } }>('/api/deliveries', async (request, reply) => {
     const { connection, status } = request.query;
-    const limit = parseLimit(request.query.limit);
-    const after = parseCursor(request.query.after);
     if (status !== undefined && !STATUSES.includes(status as DeliveryStatus)) {
       return badRequest(reply, `status must be one of ${STATUSES.join(', ')}, got ${JSON.stringify(status)}`, `Give one of them, e.g. ?status=dead, or leave status out for all.`);
     }
-    if (limit === undefined) return badRequest(reply, 'limit must be an integer from 1 to 1000', HINTS.limit);
-    if (after === null) return badRequest(reply, 'after must be a cursor returned as `next`', HINTS.after);
+    const paging = readPaging(request.query);
+    if ('message' in paging) return badRequest(reply, paging.message, paging.hint);
+    const { limit, after } = paging;
     const { rows, next } = page(
       service.store.listDeliveries({ limit: limit + 1, ...(connection ? { connection } : {}), ...(status ? { status: status as DeliveryStatus } : {}), ...(after ? { after } : {}) }),
       limit,
@@ -145,11 +143,9 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     if (!streams.includes(request.params.stream)) {
       return notFound(reply, `connector ${connection.connector} has no stream ${request.params.stream}`, `Its streams: ${streams.join(', ') || '(none)'}.`);
     }
-    const limit = parseLimit(request.query.limit);
-    const after = parseCursor(request.query.after);
-    if (limit === undefined) return badRequest(reply, 'limit must be an integer from 1 to 1000', HINTS.limit);
-    if (after === null) return badRequest(reply, 'after must be a cursor returned as `next`', HINTS.after);
-    const { rows, next } = page(service.store.listRecords(request.params.id, request.params.stream, limit + 1, after), limit);
+    const paging = readPaging(request.query);
+    if ('message' in paging) return badRequest(reply, paging.message, paging.hint);
+    const { rows, next } = page(service.store.listRecords(request.params.id, request.params.stream, paging.limit + 1, paging.after), paging.limit);
     return { records: rows.map((r) => r.data), next };
   });
 };

@@ -1,4 +1,4 @@
-import type { Bus } from '../bus/bus.js';
+import type { Bus, DeliveryMessage } from '../bus/bus.js';
 import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
@@ -47,6 +47,16 @@ export const failure = (status: number, code: string, message: string, outcome: 
  * Verify the exact bytes, parse, store durably (idempotent on connector+connection+delivery id),
  * publish when a bus is configured, and only then answer 202 (or 200 for a duplicate).
  */
+/**
+ * A stored delivery onto the bus: published, marked published, and (a receiver without dispatch)
+ * handed off, i.e. done here. Ingest's path and the republisher's, so both end a delivery alike.
+ */
+export async function publishStored(deps: Pick<IngestDeps, 'bus' | 'store' | 'now' | 'handedOff'>, seq: number, message: DeliveryMessage): Promise<void> {
+  await deps.bus.publishDelivery(message);
+  await deps.store.markPublished(seq, deps.now());
+  deps.handedOff?.(seq, message.connection);
+}
+
 export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, rawBody: Buffer, rawHeaders: RawHeaders, contentType: string | undefined): Promise<IngestReply> {
   const { webhooks } = target;
   // Once: the verifier and the parser recognise normalised headers and do not copy them again.
@@ -94,9 +104,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   // receiver without dispatch republishes it (republisher.ts), one with dispatch maps it here anyway.
   if (deps.bus.kind !== 'local' && !result.published) {
     try {
-      await deps.bus.publishDelivery({ connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody });
-      await deps.store.markPublished(result.seq, deps.now());
-      deps.handedOff?.(result.seq, target.connection);
+      await publishStored(deps, result.seq, { connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody });
     } catch (error) {
       // Stored locally (the local dispatcher still maps it) but not confirmed on the bus: no 2xx.
       deps.logger?.error({ connection: target.connection, ...errorLogFields(error) }, 'publishing the delivery failed');

@@ -3,6 +3,7 @@ import type { Bus } from '../bus/bus.js';
 import type { Store, StoredDelivery } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
+import { publishStored } from './ingest.js';
 import { createWakeLoop } from './wake-loop.js';
 
 export interface RepublisherOptions {
@@ -56,14 +57,12 @@ export function createRepublisher(options: RepublisherOptions): Republisher {
   let streak = 0;
 
   async function republish(delivery: StoredDelivery): Promise<void> {
-    if (delivery.publishedAt === null) {
-      await bus.publishDelivery({
-        connector: delivery.connector, connection: delivery.connection, deliveryId: delivery.id, event: delivery.event,
-        headers: delivery.headers, body: delivery.body,
-      });
-      await store.markPublished(delivery.seq, now());
-    }
-    options.handedOff(delivery.seq, delivery.connection);
+    // Confirmed before a crash but not yet completed: only completed.
+    if (delivery.publishedAt !== null) return options.handedOff(delivery.seq, delivery.connection);
+    await publishStored({ bus, store, now, handedOff: options.handedOff }, delivery.seq, {
+      connector: delivery.connector, connection: delivery.connection, deliveryId: delivery.id, event: delivery.event,
+      headers: delivery.headers, body: delivery.body,
+    });
   }
 
   async function drainOnce(): Promise<number> {

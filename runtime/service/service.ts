@@ -233,13 +233,20 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Stored connections that cannot run (their secrets cannot be opened), kept until replaced: see CONNECTION_UNAVAILABLE.
   const unreadable = new Map<string, { connector: string; schedule: string | null; reason: string }>();
 
+  /** The API may not change what the file defines: the file wins at every start, and the change would be lost. */
+  function refuseFileConnection(id: string, change: 'edit' | 'remove'): void {
+    if (!fileIds.has(id)) return;
+    throw new ConnectorError('CONNECTION_FROM_FILE', `connection ${id} is defined in ${options.connectionsFile ?? 'the connections file'}; ${change} it there`, {
+      location: { path: 'id' },
+      hint: change === 'edit'
+        ? 'The connections file wins at every start, so a change made through the API would be lost. Edit the file and restart, or post the connection under another id.'
+        : 'The connections file wins at every start: remove the entry from the file and restart.',
+    });
+  }
+
   function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
     const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : undefined);
-    if (source === 'api' && fileIds.has(entry.id)) {
-      throw new ConnectorError('CONNECTION_FROM_FILE', `connection ${entry.id} is defined in ${options.connectionsFile ?? 'the connections file'}; edit it there`, {
-        location: { path: 'id' }, hint: 'The connections file wins at every start, so a change made through the API would be lost. Edit the file and restart, or post the connection under another id.',
-      });
-    }
+    if (source === 'api') refuseFileConnection(entry.id, 'edit');
     const manifest = manifests.get(entry.connector);
     if (!manifest) {
       // From the file, the error is placed at the entry and names it (FileConnection.locate).
@@ -281,10 +288,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }
   }
 
-  /**
-   * A connection whose webhook rule finds no secret in its config would answer every delivery 500
-   * WEBHOOK_MISCONFIGURED: say so when it is configured. Names the config keys the rule reads, never values.
-   */
   /** What ingest needs of a connection; its secrets are rendered once, on first use. */
   function intakeFor(entry: Live, webhooks: WebhooksNode): IngestTarget {
     let secrets: Promise<string[]> | undefined;
@@ -294,6 +297,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     };
   }
 
+  /**
+   * A connection whose webhook rule finds no secret in its config would answer every delivery 500
+   * WEBHOOK_MISCONFIGURED: say so when it is configured. Names the config keys the rule reads, never values.
+   */
   function warnWithoutWebhookSecret(entry: Live): void {
     const webhooks = entry.manifest.node.webhooks;
     const signature = webhooks?.signature;
@@ -357,7 +364,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const retention = createRetention({
     store, now, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
-    onError: (error) => logger?.warn({ ...errorLogFields(error) }, 'pruning old deliveries failed'),
+    onError: (error) => logger?.warn(errorLogFields(error), 'pruning old deliveries failed'),
   });
   // Without dispatch, a delivery is done here once the bus confirmed it (the workers map it).
   const handedOff = (seq: number, connection: string) => store.completeDelivery(seq, connection, []);
@@ -402,11 +409,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     putConnection,
     removeConnection(id) {
-      if (fileIds.has(id)) {
-        throw new ConnectorError('CONNECTION_FROM_FILE', `connection ${id} is defined in ${options.connectionsFile ?? 'the connections file'}; remove it there`, {
-          hint: 'The connections file wins at every start: remove the entry from the file and restart.',
-        });
-      }
+      refuseFileConnection(id, 'remove');
       const entry = live.get(id);
       if (!entry && !unreadable.has(id)) return 'not_found';
       if (syncs.isRunning(id)) throw new ConnectorError('SYNC_RUNNING', `connection ${id} is syncing; it can be removed once the run ends`, { hint: ERROR_CODES.SYNC_RUNNING.fix });
@@ -470,6 +473,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     health() {
       const storeOk = store.ping();
       const dead = storeOk ? store.deadByConnection() : {};
+      const nextRuns = new Map(scheduler.list().map((s) => [s.connectionId, s.nextRunAt]));
       return buildHealth({
         storeOk,
         bus: { kind: bus.kind, failing: bus.failing?.() },
@@ -483,7 +487,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           running: syncs.isRunning(entry.row.id),
           lastRun: storeOk ? store.lastRun(entry.row.id) : undefined,
           deadDeliveries: dead[entry.row.id] ?? 0,
-          nextRunAt: scheduler.list().find((s) => s.connectionId === entry.row.id)?.nextRunAt ?? null,
+          nextRunAt: nextRuns.get(entry.row.id) ?? null,
         })).concat([...unreadable].map(([id, down]): ConnectionHealthInput => ({
           id, connector: down.connector, schedule: down.schedule, breaker: null, running: false, lastRun: storeOk ? store.lastRun(id) : undefined,
           deadDeliveries: dead[id] ?? 0, nextRunAt: null, unavailable: down.reason,
