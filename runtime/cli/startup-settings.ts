@@ -59,9 +59,11 @@ export function prepareDataDir(raw: string): string {
 
 /**
  * What opening the store threw, as a ConnectorError naming `--data` and the database file. SQLite's
- * own errors (a `gwi.db` that is not a database, a file it cannot open) carry no path of ours.
+ * own errors (a file it cannot open) carry no path of ours; the store's refusal of a gwi.db that is
+ * not ours names the file, and the flag that chose it is added here.
  */
 export function explainStoreError(error: unknown, dataDir: string): unknown {
+  if (isConnectorError(error) && error.code === 'STORE_FOREIGN') return new ConnectorError('STORE_FOREIGN', `${DATA}: ${error.message}`, { ...(error.hint ? { hint: error.hint } : {}), cause: error });
   const code = (error as { code?: unknown } | null)?.code;
   if (isConnectorError(error) || typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
   const file = join(dataDir, 'gwi.db');

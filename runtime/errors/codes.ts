@@ -45,6 +45,10 @@ export const ERROR_CODES = {
     meaning: 'The database in the data directory was written by a newer release of gwi-connectors (its schema version is higher than this release knows).',
     fix: 'Run the newer release on this data directory (releases upgrade the schema, never downgrade it), or give this one its own --data directory.',
   },
+  STORE_FOREIGN: {
+    meaning: 'The gwi.db in the data directory is not a gwi-connectors database: not SQLite at all, or another application\'s (its application_id or its tables say so). It is left as it is.',
+    fix: 'Give gwi-connectors a data directory of its own (--data, GWI_DATA_DIR), or move that gwi.db away; gwi-connectors creates its database where there is none.',
+  },
   SECRET_KEY_INVALID: { meaning: 'The secret-encryption key (GWI_SECRET_KEY or data-dir secret.key) is missing, unreadable or not 32 bytes.', fix: 'Set GWI_SECRET_KEY to 32 random bytes in base64 or hex, or fix the key file permissions.' },
   SECRET_DECRYPT: { meaning: 'A stored secret cannot be decrypted: it was modified or sealed with another key.', fix: 'Restore the key it was stored with, or set the secret again.' },
   CONNECTION_UNAVAILABLE: {

@@ -2,6 +2,9 @@
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Append new ones;
  * never edit a migration that has shipped.
  */
+/** `PRAGMA application_id` of a gwi-connectors database: "gwic". */
+export const APPLICATION_ID = 0x67776963;
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE connections (
@@ -116,4 +119,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE deliveries ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
   `,
+  // Marks the file as ours: a start on another application's gwi.db is refused before anything
+  // writes to it, instead of adding our tables beside its own (sqlite-store.ts checkOwnDatabase).
+  `PRAGMA application_id = ${APPLICATION_ID};`,
 ];

@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../crypto/index.js';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from './migrations.js';
+import { APPLICATION_ID, MIGRATIONS } from './migrations.js';
 import { createSqliteStore, QUEUE_COUNT_SQL } from './sqlite-store.js';
 import type { NewDelivery, Store } from './types.js';
 
@@ -15,6 +15,14 @@ const open = () => createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: cre
 const delivery = (id: string, extra: Partial<NewDelivery> = {}): NewDelivery => ({
   connector: 'github', connection: 'acme', deliveryId: id, event: 'push', headers: { 'x-a': '1' }, body: Buffer.from(`{"n":"${id}"}`), contentType: 'application/json', receivedAt: 1000, ...extra,
 });
+
+/** A database of this application at an older schema version, as that release left it. */
+function createAtSchema(file: string, version: number): void {
+  const legacy = new Database(file);
+  legacy.exec(MIGRATIONS.slice(0, version).join(';\n'));
+  legacy.pragma(`user_version = ${version}`);
+  legacy.close();
+}
 
 const ACME = [{ connector: 'github', connection: 'acme' }];
 /** The dedupe keys of the rows in the table, read from the table (not through the keys in memory). */
@@ -86,6 +94,72 @@ describe('createSqliteStore: inbox', () => {
     back.pragma(`user_version = ${MIGRATIONS.length}`);
     back.close();
     store = open();
+  });
+  describe('refuses a gwi.db that is not its own, leaving it byte for byte as it was', () => {
+    const cases: Array<[string, (file: string) => void, RegExp]> = [
+      ['another application\'s SQLite database', (file) => {
+        const other = new Database(file);
+        other.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('keep me')");
+        other.close();
+      }, /is not a gwi-connectors database: it has the tables notes and lacks connections, deliveries, records, state, runs, tokens$/],
+      ['one that marks itself with another application_id', (file) => {
+        const other = new Database(file);
+        other.pragma('application_id = 1234');
+        other.exec('CREATE TABLE connections (id TEXT)');
+        other.close();
+      }, /its application_id is 0x4d2 \(another application's\)$/],
+      ['a file that is not SQLite', (file) => writeFileSync(file, 'not a database, just text that is long enough to fill a header page '.repeat(20)), /it is not an SQLite database$/],
+    ];
+    it.each(cases)('%s: STORE_FOREIGN naming the file', async (_name, make, why) => {
+      await store.close();
+      const file = join(dir, 'other', 'gwi.db');
+      mkdirSync(join(dir, 'other'));
+      make(file);
+      const before = readFileSync(file);
+      let refused: unknown;
+      try {
+        createSqliteStore({ file, secretBox: createSecretBox(dir, env) });
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toMatchObject({ code: 'STORE_FOREIGN', message: expect.stringMatching(why) });
+      expect((refused as Error).message).toContain(file);
+      expect(readFileSync(file).equals(before)).toBe(true);
+      expect(readdirSync(join(dir, 'other'))).toEqual(['gwi.db']); // no -wal, -shm or lock beside it
+      store = open();
+    });
+    it('a database of its own from before the mark (schema 6) opens and is marked', async () => {
+      await store.close();
+      const file = join(dir, 'v6.db');
+      createAtSchema(file, 6);
+      store = createSqliteStore({ file, secretBox: createSecretBox(dir, env) });
+      expect(await store.insertDelivery(delivery('v6'))).toMatchObject({ duplicate: false });
+      const check = new Database(file, { readonly: true });
+      expect(check.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+      check.close();
+    });
+  });
+  it('does not upgrade the schema under another process that writes deliveries (an older release still running): STORE_IN_USE, version unchanged', async () => {
+    await store.close();
+    const file = join(dir, 'older.db');
+    createAtSchema(file, 6);
+    // The older release's writer: it holds the inbox lock while it runs.
+    const running = new Database(`${file}-inbox.lock`);
+    running.exec('BEGIN EXCLUSIVE');
+    let refused: unknown;
+    try {
+      createSqliteStore({ file, secretBox: createSecretBox(dir, env) });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ code: 'STORE_IN_USE', message: expect.stringContaining(`its schema must be upgraded from version 6 to ${MIGRATIONS.length}`) });
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(6);
+    check.close();
+    // Once it has stopped, the upgrade runs.
+    running.close();
+    store = createSqliteStore({ file, secretBox: createSecretBox(dir, env) });
+    await expect(store.opened()).resolves.toBeUndefined();
   });
   for (const inbox of ['worker', 'inline'] as const) {
     it(`checks a body marked json before storing it, and stores nothing when it is not JSON (${inbox} inbox)`, async () => {

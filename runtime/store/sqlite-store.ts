@@ -9,7 +9,7 @@ import type { StreamState } from '../protocol/messages.js';
 import { createGroupCommitter } from './group-commit.js';
 import { createInboxCore, toInsertItem, toInsertResult, type InlineInboxCore, type InsertItem } from './inbox-core.js';
 import { createWorkerInboxWriter } from './inbox-worker.js';
-import { MIGRATIONS } from './migrations.js';
+import { APPLICATION_ID, MIGRATIONS } from './migrations.js';
 import { openFields, sealFields } from './sealing.js';
 import type { ConnectionRow, DeliveryStatus, DeliverySummary, InsertResult, NewDelivery, QueueCounts, RunRow, Store, StoredDelivery } from './types.js';
 
@@ -67,13 +67,20 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(dirname(options.file), { recursive: true });
   const db = new Database(options.file);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-  // Checkpoints copy the WAL into the database file; bigger, rarer checkpoints cost less per write.
-  db.pragma('wal_autocheckpoint = 4000');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
+  try {
+    // Before any pragma that writes: a file that is not ours is left exactly as it was.
+    const version = checkOwnDatabase(db);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    // Checkpoints copy the WAL into the database file; bigger, rarer checkpoints cost less per write.
+    db.pragma('wal_autocheckpoint = 4000');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db, version);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const box = options.secretBox;
 
   const worker = (options.inbox ?? 'worker') === 'worker' ? createWorkerInboxWriter(options.file, options.synchronous ?? 'FULL') : undefined;
@@ -315,19 +322,77 @@ function fileIdentity(path: string): string | undefined {
   }
 }
 
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
+/** The tables every gwi-connectors database has had since its first schema version. */
+const OWN_TABLES = ['connections', 'deliveries', 'records', 'state', 'runs', 'tokens'];
+
+/**
+ * Refuses a file that is not a gwi-connectors database before anything writes to it (WAL mode,
+ * migrations): SQLite would otherwise adopt another application's database, adding our tables
+ * beside its own. Ours carries APPLICATION_ID; one from before migration 7 has our tables instead.
+ * Returns the schema version.
+ */
+function checkOwnDatabase(db: Database.Database): number {
+  const foreign = (why: string, cause?: unknown) =>
+    new ConnectorError('STORE_FOREIGN', `${db.name} is not a gwi-connectors database: ${why}`, { hint: ERROR_CODES.STORE_FOREIGN.fix, ...(cause ? { cause } : {}) });
+  let version: number, applicationId: number, tables: string[];
+  try {
+    version = db.pragma('user_version', { simple: true }) as number;
+    applicationId = db.pragma('application_id', { simple: true }) as number;
+    tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[]);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_NOTADB') throw foreign('it is not an SQLite database', error);
+    throw error;
+  }
+  if (applicationId === APPLICATION_ID) return version;
+  if (applicationId !== 0) throw foreign(`its application_id is 0x${applicationId.toString(16)} (another application's)`);
+  const missing = OWN_TABLES.filter((name) => !tables.includes(name));
+  if (tables.length === 0 || (version > 0 && missing.length === 0)) return version;
+  throw foreign(`it has the tables ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''} and lacks ${missing.join(', ')}`);
+}
+
+/**
+ * Applies the migrations this release has and the file lacks. Never while another process writes
+ * deliveries to it (it holds the inbox lock): that one runs an older release, which the new schema
+ * would break under it. Refused with STORE_IN_USE before anything changes.
+ */
+function migrate(db: Database.Database, version: number): void {
   if (version > MIGRATIONS.length) {
     // Its tables are another release's: reading or migrating them would misread them, or break that release.
     throw new ConnectorError('STORE_VERSION', `${db.name} has database schema version ${version}; this release of gwi-connectors knows versions up to ${MIGRATIONS.length}`, {
       hint: ERROR_CODES.STORE_VERSION.fix,
     });
   }
-  for (let i = version; i < MIGRATIONS.length; i++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[i]!);
-      db.pragma(`user_version = ${i + 1}`);
-    })();
+  if (version === MIGRATIONS.length) return;
+  const lock = holdInboxLock(db.name, `its schema must be upgraded from version ${version} to ${MIGRATIONS.length}, which cannot run under that process`);
+  try {
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[i]!);
+        db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  } finally {
+    lock.close();
+  }
+}
+
+/**
+ * The inbox writer's lock (`<db>-inbox.lock`, inbox-core.ts), held for a moment by this thread: the
+ * writer takes it for good once the store is open. Refused with STORE_IN_USE when another process
+ * holds it.
+ */
+function holdInboxLock(file: string, why: string): Database.Database {
+  const path = `${file}-inbox.lock`;
+  const lock = new Database(path, { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (error) {
+    lock.close();
+    throw new ConnectorError('STORE_IN_USE', `another process is writing webhook deliveries to ${file} (its inbox lock ${path} is held); ${why}`, {
+      hint: ERROR_CODES.STORE_IN_USE.fix,
+      cause: error,
+    });
   }
 }
 

@@ -116,12 +116,13 @@ describe('--data (GWI_DATA_DIR) that cannot be used', () => {
     expect(error.format()).toContain(reason);
   });
 
-  it('serve, a gwi.db that is not a database: STORE_UNAVAILABLE naming --data and the file', async () => {
+  it('serve, a gwi.db that is not a database: STORE_FOREIGN naming --data and the file', async () => {
     const data = join(tmp.dir, 'data');
     mkdirSync(data);
     writeFileSync(join(data, 'gwi.db'), 'not a database, just text that is long enough to have a header page '.repeat(20));
     const error = await refusal(serve(args({ data }), ENV));
-    expect(error.format()).toMatch(/--data \(GWI_DATA_DIR\).*gwi\.db/);
+    expect(error.code).toBe('STORE_FOREIGN');
+    expect(error.format()).toMatch(/--data \(GWI_DATA_DIR\): .*gwi\.db is not a gwi-connectors database: it is not an SQLite database/);
   });
 });
 
