@@ -414,10 +414,21 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     const state = { type: 'STREAM' as const, stream: { stream_descriptor: { name: 'issues' }, stream_state: { updated_at: 'x' } } };
     store.saveState('acme', state);
     expect(store.loadState('acme')).toEqual([state]);
+    // lastRun follows every write of a run, whether or not it was read before (it keeps what it read).
+    expect(store.lastRun('acme')).toBeUndefined();
     const run = store.createRun('acme', 'api', 1000);
     expect(store.lastRun('acme')).toMatchObject({ id: run.id, status: 'running' });
     expect(store.failInterruptedRuns(2000)).toBe(1);
     expect(store.getRun(run.id)).toMatchObject({ status: 'failed', error: 'interrupted by a restart' });
+    expect(store.lastRun('acme')).toMatchObject({ id: run.id, status: 'failed', error: 'interrupted by a restart' });
+    const next = store.createRun('acme', 'schedule', 3000);
+    const other = store.createRun('other', 'api', 3000);
+    expect(store.lastRun('acme')).toMatchObject({ id: next.id, status: 'running' });
+    store.finishRun(next.id, 'succeeded', 7, null, 4000);
+    expect(store.lastRun('acme')).toMatchObject({ id: next.id, status: 'succeeded', records: 7 });
+    expect(store.lastRun('other')).toMatchObject({ id: other.id, status: 'running' });
+    store.finishRun(other.id, 'failed', 0, 'boom', 4000);
+    expect(store.lastRun('other')).toMatchObject({ id: other.id, status: 'failed', error: 'boom' });
     const tokens = store.tokenStore('acme');
     await tokens.save('oauth', { access_token: 'at', expires_at: 5 });
     expect(await tokens.load('oauth')).toEqual({ access_token: 'at', expires_at: 5 });
