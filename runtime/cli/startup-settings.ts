@@ -19,6 +19,17 @@ export function envDefault(name: string, env: NodeJS.ProcessEnv = process.env): 
 /** `"--port (PORT)"`: errors name the flag and the variable, since either may have given the value. */
 export const flagName = (flag: string, envName: string): string => `${flag} (${envName})`;
 
+const RETENTION = flagName('--retention-days', 'GWI_RETENTION_DAYS');
+
+/** `--retention-days` (serve and worker) in milliseconds: a number of days, 0 or more (0 keeps everything). */
+export function parseRetentionDays(days: string): number {
+  const n = days.trim() === '' ? NaN : Number(days);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new ConnectorError('CONFIG_INVALID', `${RETENTION} must be a number of days (0 or more), got ${JSON.stringify(days)}`, { hint: 'For example --retention-days 7; 0 keeps deliveries forever; leave it out for 7.' });
+  }
+  return n * 24 * 3_600_000;
+}
+
 const DATA = flagName('--data', 'GWI_DATA_DIR');
 const DATA_HINT = 'Give a writable directory (created if missing), e.g. --data ./data.';
 

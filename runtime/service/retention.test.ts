@@ -26,6 +26,7 @@ afterEach(async () => {
 });
 
 const ACME = [{ connector: 'github', connection: 'acme' }];
+const storedIds = () => store.listDeliveries({ limit: 100 }).map((d) => d.id);
 
 describe('createRetention (done deliveries are deleted after the retention)', () => {
   it('deletes done deliveries older than the retention and keeps newer, pending and dead ones', async () => {
@@ -48,6 +49,26 @@ describe('createRetention (done deliveries are deleted after the retention)', ()
     const db = new Database(join(dir, 'gwi.db'), { readonly: true });
     expect((db.prepare('SELECT seq FROM delivery_bodies ORDER BY seq').all() as Array<{ seq: number }>).map((row) => row.seq)).not.toContain(old.seq);
     expect((db.prepare('SELECT COUNT(*) AS n FROM delivery_bodies').get() as { n: number }).n).toBe(3);
+    db.close();
+  });
+
+  it('anyStatus (a Pub/Sub worker\'s copies): old deliveries go whatever their status, with their bodies and dedupe keys; newer ones stay', async () => {
+    const now = 30 * DAY;
+    const done = await store.insertDelivery(delivery('old-done', now - 10 * DAY));
+    store.completeDelivery(done.seq, 'acme', []);
+    await store.insertDelivery(delivery('old-pending', now - 9 * DAY)); // a killed worker's: redelivered elsewhere
+    const failed = await store.insertDelivery(delivery('old-failed', now - 9 * DAY));
+    store.failDelivery(failed.seq, 'publish failed', now);
+    const dead = await store.insertDelivery(delivery('old-dead', now - 9 * DAY));
+    store.failDelivery(dead.seq, 'mapping failed', null);
+    await store.insertDelivery(delivery('recent-pending', now - 1 * DAY));
+
+    expect(await createRetention({ store, retentionMs: 7 * DAY, now: () => now, anyStatus: true }).runOnce()).toBe(4);
+    expect(storedIds()).toEqual(['recent-pending']);
+    // Its dedupe key went with it: Pub/Sub redelivering one of them is a new delivery.
+    expect(await store.insertDelivery(delivery('old-pending', now))).toMatchObject({ duplicate: false });
+    const db = new Database(join(dir, 'gwi.db'), { readonly: true });
+    expect((db.prepare('SELECT COUNT(*) AS n FROM delivery_bodies').get() as { n: number }).n).toBe(2);
     db.close();
   });
 

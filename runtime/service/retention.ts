@@ -18,11 +18,14 @@ export interface Retention {
 
 /**
  * Done deliveries (and their bodies) are kept `retentionMs` for dedupe and inspection, then deleted,
- * so the inbox does not grow without bound. Pending, failed and dead deliveries are never deleted.
+ * so the inbox does not grow without bound. Pending, failed and dead deliveries are never deleted,
+ * unless `anyStatus`: a Pub/Sub worker's rows are copies of messages whose retries and dead letters
+ * Pub/Sub owns (one left `pending` by a killed worker was redelivered elsewhere).
  */
 export function createRetention(options: {
   store: Store;
   retentionMs: number;
+  anyStatus?: boolean;
   now: () => number;
   intervalMs?: number;
   /** The first run, after start (default a minute): a service restarted more often than every interval still prunes. */
@@ -38,7 +41,7 @@ export function createRetention(options: {
     for (const prune of extra) await prune(before).catch((error: unknown) => options.onError?.(error));
     let total = 0;
     for (;;) {
-      const removed = await options.store.pruneDeliveries(before, BATCH, options.now());
+      const removed = await options.store.pruneDeliveries(before, BATCH, options.now(), options.anyStatus === true);
       total += removed;
       if (removed < BATCH) return total;
       // Let webhook requests in between batches.

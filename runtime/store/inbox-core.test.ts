@@ -35,7 +35,7 @@ describe('createInboxCore: dedupe by key hash', () => {
     expect(again[40]![1]).toBe(false); // same id, another connection: a new delivery
     // Retention removes some: those ids become new, the others stay duplicates.
     db.prepare("UPDATE deliveries SET status = 'done' WHERE delivery_id IN ('id-1', 'id-2')").run();
-    expect(core.prune(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 100)).toBe(2);
+    expect(core.prune(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 100, false)).toBe(2);
     const afterPrune = core.insertAll(['id-1', 'id-2', 'id-3'].map((id) => item(id)));
     expect(afterPrune.map(([, duplicate]) => duplicate)).toEqual([false, false, true]);
     core.close();

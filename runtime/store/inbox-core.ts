@@ -21,8 +21,11 @@ export interface InboxCore {
   published(seq: number, at: number): null;
   /** The seqs of the stored deliveries with these keys, from the dedupe keys in memory: no scan of the table. */
   lookup(keys: readonly DeliveryKey[]): number[];
-  /** Deletes up to `limit` done deliveries with seq < `below` received before `before`, with their bodies and dedupe keys; returns how many. */
-  prune(below: number, before: number, limit: number): number;
+  /**
+   * Deletes up to `limit` done deliveries (any status with `anyStatus`) with seq < `below` received
+   * before `before`, with their bodies and dedupe keys; returns how many.
+   */
+  prune(below: number, before: number, limit: number, anyStatus: boolean): number;
   /**
    * Runs `write` with synchronous=NORMAL when the connection is at FULL. For writes that can be
    * redone (records, delivery status, retention: the dispatcher reprocesses a delivery whose "done"
@@ -57,7 +60,7 @@ function createInboxCore(db, Database, options) {
   const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ? AND replays = coalesce(?, replays)");
   const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ? AND replays = coalesce(?, replays)');
   const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at');
-  const prunable = db.prepare("SELECT seq, connector, connection, delivery_id FROM deliveries WHERE seq < ? AND status = 'done' AND received_at < ? ORDER BY seq LIMIT ?").raw();
+  const prunable = db.prepare("SELECT seq, connector, connection, delivery_id FROM deliveries WHERE seq < ? AND (? OR status = 'done') AND received_at < ? ORDER BY seq LIMIT ?").raw();
   const deleteBodies = db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))');
   const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?))');
 
@@ -175,8 +178,8 @@ function createInboxCore(db, Database, options) {
     for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now); n++; }
     return n;
   }
-  const pruneTx = db.transaction((below, before, limit) => {
-    const rows = prunable.all(below, before, limit);
+  const pruneTx = db.transaction((below, before, limit, anyStatus) => {
+    const rows = prunable.all(below, anyStatus ? 1 : 0, before, limit);
     if (rows.length > 0) {
       const list = JSON.stringify(rows.map((row) => row[0]));
       deleteBodies.run(list);
@@ -229,9 +232,9 @@ function createInboxCore(db, Database, options) {
       }
       return seqs;
     },
-    prune(below, before, limit) {
+    prune(below, before, limit, anyStatus) {
       // Its own transaction, never inside another: keys leave the Map only once their rows are gone for good.
-      const rows = pruneTx(below, before, limit);
+      const rows = pruneTx(below, before, limit, anyStatus);
       if (keys) for (const [seq, connector, connection, id] of rows) remove(hashOf(connector, connection, id), seq);
       return rows.length;
     },

@@ -10,7 +10,7 @@ export interface InboxWriter {
   upsert(connection: string, batches: readonly RecordBatch[]): Promise<number>;
   markPublished(seq: number, at: number): Promise<void>;
   /** InboxCore.prune, on the writer. */
-  prune(below: number, before: number, limit: number): Promise<number>;
+  prune(below: number, before: number, limit: number, anyStatus: boolean): Promise<number>;
   /** InboxCore.lookup, on the writer (the dedupe keys live there). */
   lookup(keys: readonly DeliveryKey[]): Promise<number[]>;
   /**
@@ -94,7 +94,7 @@ function flush() {
   run(items.filter((m) => Array.isArray(m)), (inserts) => core.insertAll(inserts), parentPort);
   run(items.filter((m) => m.op in ops), redoable, parentPort);
   for (const m of items) {
-    if (m.op === 'prune') run([m], () => [core.redoable(() => core.prune(m.below, m.before, m.limit))], parentPort);
+    if (m.op === 'prune') run([m], () => [core.redoable(() => core.prune(m.below, m.before, m.limit, m.anyStatus))], parentPort);
     else if (m.op === 'lookup') run([m], () => [core.lookup(m.keys)], parentPort);
   }
   if (extPort) run(ext, redoable, extPort);
@@ -273,8 +273,8 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
     async lookup(keys) {
       return (await send((req) => ({ req, op: 'lookup', keys }))) as number[];
     },
-    async prune(below, before, limit) {
-      return (await send((req) => ({ req, op: 'prune', below, before, limit }))) as number;
+    async prune(below, before, limit, anyStatus) {
+      return (await send((req) => ({ req, op: 'prune', below, before, limit, anyStatus }))) as number;
     },
     async settle(outcomes) {
       await send((req) => ({ req, op: 'settle', outcomes }));

@@ -185,14 +185,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries${index} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args, limit);
       return (rows as DeliveryDbRow[]).map(toSummary);
     },
-    async pruneDeliveries(before, limit, now) {
+    async pruneDeliveries(before, limit, now, anyStatus = false) {
       if (!db.open) throw new Error('the store is closed');
       // seq grows with received_at, so old rows are a prefix: find where it ends (an index-free scan
       // that visits only the old rows left), then delete done ones below it that are old. A row
       // stamped in the future (the clock was ahead for a while) does not end the prefix: it would hold
       // back every delivery after it until its stamp has aged.
       const boundary = (db.prepare('SELECT seq FROM deliveries WHERE received_at >= ? AND received_at <= ? ORDER BY seq LIMIT 1').get(before, now) as { seq: number } | undefined)?.seq ?? Number.MAX_SAFE_INTEGER;
-      return worker ? worker.prune(boundary, before, limit) : core().redoable(() => core().prune(boundary, before, limit));
+      return worker ? worker.prune(boundary, before, limit, anyStatus) : core().redoable(() => core().prune(boundary, before, limit, anyStatus));
     },
     deadByConnection() {
       const rows = deadByConnectionStmt.all() as Array<{ connection: string; n: number }>;

@@ -165,10 +165,11 @@ export interface Store {
   deadByConnection(): Record<string, number>;
   /**
    * Delete at most `limit` `done` deliveries received before `before` (oldest first); returns how many.
-   * Pending, failed and dead ones are kept whatever their age. `now` is the clock's time: rows stamped
+   * Pending, failed and dead ones are kept whatever their age, unless `anyStatus` (a Pub/Sub worker's
+   * copies: Pub/Sub owns their retries and dead letters). `now` is the clock's time: rows stamped
    * after it (a clock that ran ahead) wait for their stamp to age, and hold nothing else back.
    */
-  pruneDeliveries(before: number, limit: number, now: number): Promise<number>;
+  pruneDeliveries(before: number, limit: number, now: number, anyStatus?: boolean): Promise<number>;
   /**
    * Resolves once the inbox can take deliveries: its writer holds the data directory's inbox lock.
    * Rejects with STORE_IN_USE when another process holds the lock. The writer thread loads the

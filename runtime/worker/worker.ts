@@ -12,6 +12,7 @@ import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { createDeliveryHandler, type HandleResult } from './handle-delivery.js';
+import { createRetention, type Retention } from '../service/retention.js';
 import { deadLetterTopicName, workerSubscriptionName } from './names.js';
 import { loadTargets } from './targets.js';
 
@@ -31,6 +32,11 @@ export interface WorkerOptions {
   subscriptionPrefix?: string;
   /** Pub/Sub max delivery attempts before the dead-letter topic, 5..100. Default 5. */
   maxAttempts?: number;
+  /**
+   * How long the worker keeps its copies of deliveries (for dedupe), whatever their status, before
+   * deleting them. Default 7 days; 0 keeps them for good.
+   */
+  retentionMs?: number;
   /** Reads bodies published by reference. Default `<dataDir>/bodies` (must be the receivers' store). */
   bodyStore?: BodyStore;
   /** Where records go. Default a Pub/Sub bus on the same project. Closed by `close()`. */
@@ -54,6 +60,8 @@ export interface WorkerStats {
 
 export interface Worker {
   readonly store: Store;
+  /** Deletes the worker's old copies of deliveries (a minute after start, then hourly). */
+  readonly retention: Retention;
   /** The subscriptions pulled from, one per connector. */
   readonly subscriptions: readonly string[];
   stats(): WorkerStats;
@@ -131,9 +139,16 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     closing = release();
     closing.catch(() => {}).finally(() => reportFailure(error));
   };
+  // The worker's rows are copies: Pub/Sub owns retries and dead letters, and a row a killed worker
+  // left pending was redelivered to another. Without this the worker's database kept every body.
+  const retention = createRetention({
+    store, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000, anyStatus: true, now: options.now ?? Date.now,
+    onError: (error) => options.logger?.warn(errorLogFields(error), 'pruning old deliveries failed'),
+  });
   const subscriptions: DeliverySubscription[] = [];
   const names: string[] = [];
   const release = async () => {
+    retention.stop();
     await Promise.allSettled(subscriptions.map((s) => s.close()));
     await bus.close().catch(() => {});
     if (!options.pubsub) await pubsub.close().catch(() => {});
@@ -175,9 +190,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     throw error;
   }
   starting = false;
+  retention.start();
 
   return {
     store,
+    retention,
     subscriptions: names,
     stats: () => ({ ...stats }),
     secretValues: () => [...targets.values()].flatMap((t) => secretValues(t.manifest.node.spec, t.config)),

@@ -126,11 +126,17 @@ describe('--data (GWI_DATA_DIR) that cannot be used', () => {
   });
 });
 
-describe('worker --max-attempts (GWI_MAX_ATTEMPTS)', () => {
+describe('worker --max-attempts (GWI_MAX_ATTEMPTS) and --retention-days (GWI_RETENTION_DAYS)', () => {
   it.each([['3'], [''], ['5.5']])('%j is refused naming the flag and the variable, before the data dir is made', async (maxAttempts) => {
     const data = join(tmp.dir, 'w');
     const error = await refusal(runWorker({ ...workerArgs(data), maxAttempts }, ENV));
     expect(error.message).toContain(`--max-attempts (GWI_MAX_ATTEMPTS) must be an integer from 5 to 100 (Pub/Sub's bounds), got ${JSON.stringify(maxAttempts)}`);
+    expect(existsSync(data)).toBe(false);
+  });
+  it.each([['x'], [''], ['-2']])('--retention-days %j: CONFIG_INVALID naming the flag and the variable, before the data dir is made', async (retentionDays) => {
+    const data = join(tmp.dir, 'w');
+    const error = await refusal(runWorker({ ...workerArgs(data), retentionDays }, ENV));
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: `--retention-days (GWI_RETENTION_DAYS) must be a number of days (0 or more), got ${JSON.stringify(retentionDays)}` });
     expect(existsSync(data)).toBe(false);
   });
 });

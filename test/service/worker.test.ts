@@ -158,6 +158,32 @@ describe.skipIf(pubsubTestsSkipped())('worker (real Pub/Sub emulator)', () => {
     await w.close();
   }, 60_000);
 
+  it('deletes its copies of deliveries after the retention, whatever their status (a killed worker\'s pending row too)', async () => {
+    const DAY = 24 * 3_600_000;
+    let clock = Date.now();
+    const w = await worker('retention-', { retentionMs: 2 * DAY, now: () => clock });
+    const delivery = signedDelivery({ issueId: 401, title: 'kept a while' });
+    const message = { connector: 'hooks', connection: 'acme', deliveryId: delivery.id, event: 'issues', headers: delivery.headers, body: delivery.body };
+    await receiverBus.publishDelivery(message);
+    await until(() => w.stats().processed === 1);
+    // What a worker killed mid-delivery leaves: its row pending (Pub/Sub redelivered the message elsewhere).
+    await w.store.insertDelivery({ ...message, contentType: 'application/json', receivedAt: clock });
+    await w.store.insertDelivery({ ...message, deliveryId: 'killed-mid-delivery', contentType: 'application/json', receivedAt: clock });
+    expect(w.store.deliveryCounts()).toMatchObject({ done: 1, pending: 1 });
+
+    clock += 1 * DAY;
+    expect(await w.retention.runOnce()).toBe(0);
+    clock += 2 * DAY;
+    expect(await w.retention.runOnce()).toBe(2);
+    expect(w.store.listDeliveries({ limit: 10 })).toEqual([]);
+    expect(w.store.listRecords('acme', 'issues', 10).map((r) => r.key)).toEqual(['401']); // records stay
+    // Past the dedupe window, the same message is a new delivery.
+    await receiverBus.publishDelivery(message);
+    await until(() => w.stats().processed === 2);
+    expect(w.stats()).toMatchObject({ processed: 2, duplicates: 0 });
+    await w.close();
+  }, 60_000);
+
   it('gwi-connectors worker (child process) maps a GitHub delivery and stops cleanly on SIGTERM', async () => {
     const github = await loadManifest('github');
     const cliDir = join(dir, 'cli');

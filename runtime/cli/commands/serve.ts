@@ -8,7 +8,7 @@ import { createLogger } from '../../log/index.js';
 import { buildApp } from '../../server/index.js';
 import { createService, type Service } from '../../service/index.js';
 import { withExtraManifests } from '../extra-manifests.js';
-import { envDefault, explainStoreError, flagName, prepareDataDir } from '../startup-settings.js';
+import { envDefault, explainStoreError, flagName, parseRetentionDays, prepareDataDir } from '../startup-settings.js';
 import { runUntilSignal } from '../until-signal.js';
 
 export interface ServeArgs {
@@ -56,7 +56,6 @@ function authorizationForShell(file: string | undefined): string {
 }
 
 const PORT = flagName('--port', 'PORT');
-const RETENTION = flagName('--retention-days', 'GWI_RETENTION_DAYS');
 
 function parsePort(raw: string): number {
   // Digits only: Number('') is 0 (a random port) and Number('0x50') is 80.
@@ -65,14 +64,6 @@ function parsePort(raw: string): number {
     throw new ConnectorError('CONFIG_INVALID', `${PORT} must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`, { hint: 'For example --port 8080; 0 picks a free port.' });
   }
   return port;
-}
-
-function retentionMs(days: string): number {
-  const n = days.trim() === '' ? NaN : Number(days);
-  if (!Number.isFinite(n) || n < 0) {
-    throw new ConnectorError('CONFIG_INVALID', `${RETENTION} must be a number of days (0 or more), got ${JSON.stringify(days)}`, { hint: 'For example --retention-days 7; 0 keeps deliveries forever; leave it out for 7.' });
-  }
-  return n * 24 * 3_600_000;
 }
 
 const HOST = flagName('--host', 'HOST');
@@ -100,7 +91,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   // Everything that can be checked without opening anything is checked first: a refused start-up
   // must leave no database, dispatcher thread or timer behind (the process would not exit).
   const port = parsePort(args.port);
-  const retention = args.retentionDays === undefined ? undefined : retentionMs(args.retentionDays);
+  const retention = args.retentionDays === undefined ? undefined : parseRetentionDays(args.retentionDays);
   // The service reads an empty GWI_MAX_ATTEMPTS as unset; an empty flag given on purpose is a mistake.
   if (args.maxAttempts?.trim() === '') {
     throw new ConnectorError('CONFIG_INVALID', `${flagName('--max-attempts', 'GWI_MAX_ATTEMPTS')} is empty`, { hint: 'Leave it out for the default (5 attempts), or give e.g. --max-attempts 10.' });

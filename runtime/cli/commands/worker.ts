@@ -7,7 +7,7 @@ import { ConnectorError } from '../../errors/index.js';
 import { createLogger } from '../../log/index.js';
 import { startWorker, type Worker } from '../../worker/index.js';
 import { withExtraManifests } from '../extra-manifests.js';
-import { envDefault, explainStoreError, flagName, prepareDataDir } from '../startup-settings.js';
+import { envDefault, explainStoreError, flagName, parseRetentionDays, prepareDataDir } from '../startup-settings.js';
 import { runUntilSignal } from '../until-signal.js';
 
 export interface WorkerArgs {
@@ -15,6 +15,7 @@ export interface WorkerArgs {
   connections?: string;
   subscriptionPrefix: string;
   maxAttempts: string;
+  retentionDays?: string;
   busProject?: string;
   bodies?: string;
   /** commander's `--no-create-topics`: false when given. */
@@ -31,6 +32,7 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
       hint: 'Leave it out for 5, or give e.g. --max-attempts 10.',
     });
   }
+  const retentionMs = args.retentionDays === undefined ? undefined : parseRetentionDays(args.retentionDays);
   const dataDir = prepareDataDir(args.data);
   const projectId = resolveProjectId({ flag: args.busProject, env });
   // The same reading of --bodies / GWI_BODIES_DIR as `serve`, so both sides meet in one directory.
@@ -48,6 +50,7 @@ export async function runWorker(args: WorkerArgs, env: NodeJS.ProcessEnv = proce
   const recordsBus = createTopics ? undefined : createPubSubBus({ projectId, createTopics });
   worker = await startWorker({
     dataDir, projectId, maxAttempts, env, logger,
+    ...(retentionMs === undefined ? {} : { retentionMs }),
     ...(manifests ? { manifests } : {}),
     subscriptionPrefix: args.subscriptionPrefix,
     ...(args.connections ? { connectionsFile: resolve(args.connections) } : {}),
@@ -84,6 +87,7 @@ export function registerWorker(program: Command): void {
     .option('--connections <file>', 'connections file (YAML, ${ENV} expanded): the same as the receivers', envDefault('GWI_CONNECTIONS'))
     .option('--subscription-prefix <p>', 'prefix of the subscription and dead-letter topic names (one per worker pool)', envDefault('GWI_SUBSCRIPTION_PREFIX') ?? '')
     .option('--max-attempts <n>', 'delivery attempts before the dead-letter topic (5..100)', envDefault('GWI_MAX_ATTEMPTS') ?? '5')
+    .option('--retention-days <n>', "keep the worker's copies of deliveries this many days for dedupe, whatever their status (0: forever; default 7)", envDefault('GWI_RETENTION_DAYS'))
     .option('--bus-project <id>', 'Google Cloud project (default GWI_PUBSUB_PROJECT)')
     .option('--bodies <dir>', 'directory of the bodies over ~9.5 MB, shared with the receivers (default GWI_BODIES_DIR, else <data>/bodies)')
     .option('--no-create-topics', 'do not check or create the records topics (publish-only accounts; also GWI_PUBSUB_CREATE_TOPICS=false)')
