@@ -19,6 +19,12 @@ export interface InboxCore {
   settle(outcomes: readonly DeliveryOutcome[]): null;
   upsert(connection: string, batches: readonly RecordBatch[]): number;
   published(seq: number, at: number): null;
+  /**
+   * A commit with every check an inbox commit has (the lock, the keys, the database file) that
+   * inserts a delivery and its body and deletes them again: it succeeds when a delivery could be
+   * stored now, and leaves nothing (not even a gap in seq). Run at the inbox's synchronous mode.
+   */
+  probe(at: number): null;
   /** The seqs of the stored deliveries with these keys, from the dedupe keys in memory: no scan of the table. */
   lookup(keys: readonly DeliveryKey[]): number[];
   /**
@@ -63,6 +69,12 @@ function createInboxCore(db, Database, options) {
   const prunable = db.prepare("SELECT seq, connector, connection, delivery_id FROM deliveries WHERE seq < ? AND (? OR status = 'done') AND received_at < ? ORDER BY seq LIMIT ?").raw();
   const deleteBodies = db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))');
   const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?))');
+  const probeTx = db.transaction((at) => {
+    const seq = Number(insert.run('', '', '', '', at, at, null).lastInsertRowid);
+    insertBody.run(seq, '{}', Buffer.alloc(0));
+    deleteBodies.run('[' + seq + ']');
+    deleteDeliveries.run('[' + seq + ']');
+  });
 
   // The dedupe index: a 30-bit FNV-1a hash of connector, connection and delivery id → the seq of the
   // delivery, or an array of seqs when different keys share a hash (rare; each is checked against its
@@ -223,6 +235,13 @@ function createInboxCore(db, Database, options) {
       }
     },
     published(seq, at) { published.run(at, seq); return null; },
+    probe(at) {
+      loadKeys();
+      checkLock();
+      probeTx(at);
+      checkDatabase();
+      return null;
+    },
     lookup(keys) {
       loadKeys();
       const seqs = [];

@@ -9,6 +9,8 @@ export interface InboxWriter {
   settle(outcomes: readonly DeliveryOutcome[]): Promise<void>;
   upsert(connection: string, batches: readonly RecordBatch[]): Promise<number>;
   markPublished(seq: number, at: number): Promise<void>;
+  /** InboxCore.probe, on the writer, at the inbox's synchronous mode. */
+  probe(at: number): Promise<void>;
   /** InboxCore.prune, on the writer. */
   prune(below: number, before: number, limit: number, anyStatus: boolean): Promise<number>;
   /** InboxCore.lookup, on the writer (the dedupe keys live there). */
@@ -96,6 +98,7 @@ function flush() {
   for (const m of items) {
     if (m.op === 'prune') run([m], () => [core.redoable(() => core.prune(m.below, m.before, m.limit, m.anyStatus))], parentPort);
     else if (m.op === 'lookup') run([m], () => [core.lookup(m.keys)], parentPort);
+    else if (m.op === 'probe') run([m], () => [core.probe(m.at)], parentPort);
   }
   if (extPort) run(ext, redoable, extPort);
 }
@@ -272,6 +275,9 @@ export function createWorkerInboxWriter(file: string, synchronous: 'FULL' | 'NOR
     },
     async lookup(keys) {
       return (await send((req) => ({ req, op: 'lookup', keys }))) as number[];
+    },
+    async probe(at) {
+      await send((req) => ({ req, op: 'probe', at }));
     },
     async prune(below, before, limit, anyStatus) {
       return (await send((req) => ({ req, op: 'prune', below, before, limit, anyStatus }))) as number;

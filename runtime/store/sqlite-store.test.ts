@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSecretBox } from '../crypto/index.js';
 import Database from 'better-sqlite3';
 import { APPLICATION_ID, MIGRATIONS } from './migrations.js';
@@ -266,6 +266,26 @@ describe('createSqliteStore: inbox', () => {
     expect([last.duplicate, first.duplicate, fresh.duplicate]).toEqual([true, true, false]);
     expect(store.deliveryCounts().pending).toBe(20_001);
   });
+  for (const inbox of ['worker', 'inline'] as const) {
+    it(`after a failed inbox commit, ping() is false until a commit of its own succeeds, without waiting for a delivery (${inbox} inbox)`, async () => {
+      await store.close();
+      store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox });
+      await store.insertDelivery(delivery('p0'));
+      const db = new Database(join(dir, 'gwi.db'));
+      db.exec('ALTER TABLE delivery_bodies RENAME TO delivery_bodies_away'); // inserts fail, as on a full disk
+      await expect(store.insertDelivery(delivery('p1'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(store.ping()).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(store.ping()).toBe(false); // its probe failed too
+      db.exec('ALTER TABLE delivery_bodies_away RENAME TO delivery_bodies');
+      db.close();
+      await vi.waitFor(() => expect(store.ping()).toBe(true), { timeout: 6_000, interval: 100 });
+      // The probe left nothing behind, not even a gap in seq.
+      const next = await store.insertDelivery(delivery('p2'));
+      expect(storedIds()).toEqual(['p0', 'p2']);
+      expect(next.seq).toBe(store.listDeliveries({ limit: 10 }).find((d) => d.id === 'p0')!.seq + 1);
+    });
+  }
   it('forgets the keys of a batch whose transaction rolled back', async () => {
     await store.close();
     store = createSqliteStore({ file: join(dir, 'gwi.db'), secretBox: createSecretBox(dir, env), inbox: 'inline' });
