@@ -26,34 +26,68 @@ export interface Running {
   failed?: Promise<unknown>;
 }
 
+/** What runUntilSignal needs of the process (tests pass their own). */
+export interface SignalHost {
+  on(signal: 'SIGTERM' | 'SIGINT', listener: (signal: NodeJS.Signals) => void): unknown;
+  off(signal: 'SIGTERM' | 'SIGINT', listener: (signal: NodeJS.Signals) => void): unknown;
+  exit(code: number): void;
+  exitCode?: number | string | null | undefined;
+  stderr: { write(text: string): unknown };
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
 /**
  * Runs a long-lived command (serve, worker) until SIGTERM or SIGINT, then closes it gracefully and
  * exits 0 (1 if closing failed), or until it fails by itself (`failed`), then closes it and exits 1.
  * A start-up failure is printed in one line with exit code 1.
+ *
+ * The handlers are in place before start-up begins and stay for the whole shutdown: a signal during
+ * start-up stops the command once it has started (instead of killing it half-opened), and a signal
+ * repeated while it shuts down is said in a line instead of killing it (the shutdown is bounded).
  */
-export async function runUntilSignal(command: string, start: () => Promise<Running>): Promise<void> {
+export async function runUntilSignal(command: string, start: () => Promise<Running>, host: SignalHost = process): Promise<void> {
+  let running: Running | undefined;
+  let stopping: Promise<void> | undefined;
+  let requested: NodeJS.Signals | undefined;
+  const say = (text: string) => host.stderr.write(`gwi-connectors ${command}: ${text}\n`);
+  const stop = (code: 0 | 1) =>
+    (stopping ??= running!.close().then(
+      () => host.exit(code),
+      (error: unknown) => {
+        host.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        host.exit(1);
+      },
+    ));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping || requested) {
+      say(`${signal} again: still shutting down (in-flight requests and syncs get at most their deadlines); SIGKILL stops it at once`);
+      return;
+    }
+    requested = signal;
+    if (running) void stop(0);
+    else say(`${signal} during start-up: stopping as soon as it has started`);
+  };
+  for (const signal of SIGNALS) host.on(signal, onSignal);
   try {
-    const running = await start();
-    const stop = (code: 0 | 1) =>
-      running.close().then(
-        () => process.exit(code),
-        (error: unknown) => {
-          process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
-          process.exit(1);
-        },
-      );
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop(0));
-    // Without this, a command whose work ended by itself would leave an empty event loop and exit 0.
-    void running.failed?.then(() => {
-      process.exitCode = 1;
-      void stop(1);
-    });
+    running = await start();
   } catch (error) {
-    process.stderr.write(`${startupFailureText(command, error)}\n`);
-    process.exitCode = 1;
+    host.stderr.write(`${startupFailureText(command, error)}\n`);
+    host.exitCode = 1;
     // The commands close what they opened before rethrowing, so the process ends by itself. Should
     // something still hold the event loop (a client library's socket), a failed start must not hang:
     // an unref'd timer fires only if the loop is still alive then.
-    setTimeout(() => process.exit(1), EXIT_GRACE_MS).unref();
+    setTimeout(() => host.exit(1), EXIT_GRACE_MS).unref();
+    for (const signal of SIGNALS) host.off(signal, onSignal);
+    return;
   }
+  if (requested) {
+    void stop(0);
+    return;
+  }
+  // Without this, a command whose work ended by itself would leave an empty event loop and exit 0.
+  void running.failed?.then(() => {
+    host.exitCode = 1;
+    void stop(1);
+  });
 }

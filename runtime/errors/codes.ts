@@ -36,6 +36,10 @@ export const ERROR_CODES = {
   WEBHOOK_TIMESTAMP: { meaning: 'The webhook timestamp is outside the tolerance window (replay).', fix: 'Check the clocks; replayed deliveries are refused.' },
   WEBHOOK_MISCONFIGURED: { meaning: 'The connection has no secret for this webhook rule.', fix: 'Set the config key the message names (e.g. config.webhook_secret) for this connection.' },
   WEBHOOK_BODY: { meaning: 'The webhook body is malformed or too large.', fix: 'Send JSON or form-encoded bodies within the size limit.' },
+  SHUTTING_DOWN: {
+    meaning: 'The service is shutting down (SIGTERM): it finishes the requests it has and refuses new ones, unread.',
+    fix: 'Retry the request: a load balancer sends it to another instance, or this one takes it once restarted. Providers that retry do so by themselves; redeliver GitHub and GitLab webhooks.',
+  },
   STORE_UNAVAILABLE: { meaning: 'The durable store cannot be written.', fix: 'Check the data directory (disk, permissions).' },
   STORE_IN_USE: {
     meaning: 'Another process writes webhook deliveries to this data directory (it holds gwi.db-inbox.lock). Dedupe keys live in the one writer\'s memory, so a data directory has one writer.',

@@ -6,7 +6,7 @@ import { adminRoutes } from './admin-routes.js';
 import { answerClientError } from './client-error.js';
 import { closeDeadline } from './close-deadline.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
-import { createHttpServer, type HttpServerOptions } from './http-server.js';
+import { createHttpServer, type ClosingState, type HttpServerOptions } from './http-server.js';
 import { createUploads } from './in-flight.js';
 import { publicRoutes } from './public-routes.js';
 import { createWebhookReceiver } from './receive-webhook.js';
@@ -21,7 +21,7 @@ export interface AppOptions {
 }
 
 const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
-  CONFIG_INVALID: 400, CONFIG_ENV_MISSING: 400, SCHEDULE_INVALID: 400, CONNECTION_FROM_FILE: 409, SYNC_RUNNING: 409, MANIFEST_NOT_FOUND: 404, STORE_UNAVAILABLE: 503, BUS_PUBLISH: 503,
+  CONFIG_INVALID: 400, CONFIG_ENV_MISSING: 400, SCHEDULE_INVALID: 400, CONNECTION_FROM_FILE: 409, SYNC_RUNNING: 409, MANIFEST_NOT_FOUND: 404, STORE_UNAVAILABLE: 503, BUS_PUBLISH: 503, SHUTTING_DOWN: 503,
 };
 
 interface FrameworkReply {
@@ -58,14 +58,15 @@ function frameworkReply(code: string, contentType: string | undefined) {
 
 /** The HTTP face of the service: webhooks (public, signed), admin API (bearer), health and metrics. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  let closing = false;
+  const closingState: ClosingState = { closing: false, refused: 0 };
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
   const uploads = createUploads();
   const receiveWebhook = createWebhookReceiver(options.service, { uploads, idleTimeoutMs: limits.idleTimeoutMs }, (error) => options.logger?.error({ err: error }, 'webhook request failed'));
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
-    // Let in-flight requests finish on close; refuse new ones meanwhile.
-    return503OnClosing: true,
+    // In-flight requests finish on close; new ones are refused by the HTTP server (http-server.ts)
+    // in our error shape, without Fastify's log line per refused request.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // One log line per request costs too much at thousands of webhooks a second; metrics count them.
     logController: new LogController({ disableRequestLogging: true }),
@@ -77,12 +78,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Node's own answers to unparsable requests (431, 400) and timeouts (408), in our error shape.
     clientErrorHandler: answerClientError,
     serverFactory: (handler, serverOptions) =>
-      createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, () => closing, limits),
+      createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, closingState, limits),
   });
   app.addHook('preClose', (done) => {
-    closing = true;
+    closingState.closing = true;
     // close() waits for open requests; a client that never finishes its upload must not hold it forever.
     if (app.server.listening) closeDeadline(app.server, uploads, limits.closeGraceMs, options.logger);
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    if (closingState.refused > 0) options.logger?.info({ refused: closingState.refused }, 'requests refused while shutting down (503 SHUTTING_DOWN)');
     done();
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {

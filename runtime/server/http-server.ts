@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { ERROR_CODES } from '../errors/index.js';
 import { checkingIntervalMs, type HttpLimits } from './http-limits.js';
 import type { WebhookReceiver } from './receive-webhook.js';
 
@@ -13,16 +14,23 @@ export interface HttpServerOptions {
 
 const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/([^/?]+)(?:\?.*)?$/;
 
+/** While the server closes: new requests are refused, and how many were. */
+export interface ClosingState {
+  closing: boolean;
+  refused: number;
+}
+
 /**
  * The HTTP server under Fastify. `POST /webhooks/:connector/:connection` goes straight to `webhook`
  * (the same receiver the Fastify route hands its raw request to, so `app.inject` in the tests runs
- * the same code); everything else, and webhooks once the server is closing (Fastify answers them
- * 503), goes to Fastify. Skipping Fastify's request, reply and router for the one route that takes
- * thousands of requests a second saves 5–10 µs of CPU per webhook (docs/performance.md, session 4).
- * The timeouts are `limits`' (see http-limits.ts), not Fastify's (which turns them off).
+ * the same code); everything else goes to Fastify. Skipping Fastify's request, reply and router for
+ * the one route that takes thousands of requests a second saves 5–10 µs of CPU per webhook
+ * (docs/performance.md, session 4). Once the server is closing, a request that arrives (on a
+ * keep-alive connection) is answered 503 SHUTTING_DOWN here, unread. The timeouts are `limits`'
+ * (see http-limits.ts), not Fastify's (which turns them off).
  */
 export function createHttpServer(
-  fastify: (req: IncomingMessage, res: ServerResponse) => void, options: HttpServerOptions, webhook: WebhookReceiver, closing: () => boolean,
+  fastify: (req: IncomingMessage, res: ServerResponse) => void, options: HttpServerOptions, webhook: WebhookReceiver, state: ClosingState,
   limits: HttpLimits,
 ): Server {
   const serverOptions: ServerOptions = {
@@ -33,7 +41,12 @@ export function createHttpServer(
     connectionsCheckingInterval: checkingIntervalMs(limits),
   };
   const server = createServer(serverOptions, (req, res) => {
-    const match = req.method === 'POST' && !closing() ? WEBHOOK_PATH.exec(req.url ?? '') : null;
+    if (state.closing) {
+      state.refused++;
+      answerShuttingDown(res);
+      return;
+    }
+    const match = req.method === 'POST' ? WEBHOOK_PATH.exec(req.url ?? '') : null;
     const connector = match && decode(match[1]!);
     const connection = match && decode(match[2]!);
     if (connector && connection) webhook(connector, connection, req, res);
@@ -44,6 +57,16 @@ export function createHttpServer(
   if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
   // The inactivity timeout is set per upload by the webhook receiver (receive-webhook.ts), not on every socket.
   return server;
+}
+
+const SHUTTING_DOWN = JSON.stringify({
+  error: { code: 'SHUTTING_DOWN', message: 'the service is shutting down; nothing of this request was read or stored', hint: ERROR_CODES.SHUTTING_DOWN.fix },
+});
+
+/** 503 in our error shape, closing the connection (the body is not read). */
+function answerShuttingDown(res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(SHUTTING_DOWN), connection: 'close', 'retry-after': '5' });
+  res.end(SHUTTING_DOWN);
 }
 
 /** A path segment as Fastify's router gives it; undefined (Fastify answers) when it is not valid percent-encoding. */

@@ -122,6 +122,13 @@ export interface Service {
   health(): HealthReport;
   /** Every secret value configured (for log redaction). */
   secretValues(): string[];
+  /**
+   * The first step of shutting down, run while the HTTP server still finishes its requests: no new
+   * scheduled sync, probe or retention run; syncs in progress are aborted and waited for (see
+   * SyncRunner.stop). Webhooks are still stored and dispatched until `close()`.
+   */
+  stopWork(): Promise<void>;
+  /** stopWork(), then the dispatcher, the bus and the database. */
   close(): Promise<void>;
 }
 
@@ -392,8 +399,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...(dispatch ? {} : { handedOff }),
   };
 
+  let stopping: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
-  return {
+  const service: Service = {
     store, metrics, bus, dispatcher, republisher, syncs, scheduler, probes, retention,
     connectors() {
       return [...manifests.values()].map(({ node }) => ({
@@ -495,13 +503,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       });
     },
     secretValues: () => [...live.values()].flatMap((entry) => secretValues(entry.manifest.node.spec, entry.row.config)),
-    close() {
-      closing ??= (async () => {
+    stopWork() {
+      stopping ??= (async () => {
+        probes.stop();
+        retention.stop();
         // Together: the scheduler waits for its runs, which end when the sync runner aborts them
         // (or gives up on them after its deadline).
         await Promise.all([scheduler.stop(), syncs.stop()]);
-        probes.stop();
-        retention.stop();
+      })();
+      return stopping;
+    },
+    close() {
+      closing ??= (async () => {
+        await service.stopWork();
         await dispatcher.stop();
         await republisher?.stop();
         await Promise.allSettled([...live.values()].map((entry) => entry.opened?.close()));
@@ -511,6 +525,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return closing;
     },
   };
+  return service;
 }
 
 async function loadBundled(logger: PinoLogger | undefined): Promise<LoadedManifest[]> {

@@ -1,4 +1,4 @@
-import { errorLogFields } from '../errors/index.js';
+import { ConnectorError, ERROR_CODES, errorLogFields } from '../errors/index.js';
 import type { Bus } from '../bus/bus.js';
 import { finishedWithin } from '../scheduler/index.js';
 import type { RecordPipeline } from '../records/types.js';
@@ -32,7 +32,8 @@ export interface SyncRunnerOptions {
 export interface SyncRunner {
   /**
    * Start a sync of a connection, or return the run already in progress (`started: false`): a
-   * connection never syncs twice at once, whether the API or the scheduler asks.
+   * connection never syncs twice at once, whether the API or the scheduler asks. Refused with
+   * SHUTTING_DOWN once `stop()` has begun.
    */
   start(connectionId: string, trigger: RunRow['trigger']): { run: RunRow; started: boolean; done: Promise<void> };
   isRunning(connectionId: string): boolean;
@@ -122,6 +123,8 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
     start(connectionId, trigger) {
       const current = inProgress.get(connectionId);
       if (current) return { ...current, started: false };
+      // A run started now would only be aborted at once, and recorded failed.
+      if (shutdown.signal.aborted) throw new ConnectorError('SHUTTING_DOWN', `connection ${connectionId} is not synced: the service is shutting down`, { hint: ERROR_CODES.SHUTTING_DOWN.fix });
       const target = options.target(connectionId);
       if (!target) throw new Error(`unknown connection ${connectionId}`);
       const run = store.createRun(connectionId, trigger, now());

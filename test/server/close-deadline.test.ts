@@ -1,6 +1,7 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { signedDelivery } from '../service/fixtures.js';
-import { postHead, rawClient } from './raw-client.js';
+import { parseResponse, postHead, rawClient } from './raw-client.js';
 import { servedPerTest } from './served.js';
 
 /**
@@ -34,5 +35,30 @@ describe('closing with a stalled upload', () => {
     expect([202, 503, 0]).toContain(lateStatus);
     const stored = ctx.service.store.listDeliveries({ limit: 10 }).map((x) => x.id).sort();
     expect(stored).toEqual((lateStatus === 202 ? [d.id, late.id] : [d.id]).sort());
+  }, 10_000);
+});
+
+describe('requests that arrive while closing', () => {
+  it('are answered 503 SHUTTING_DOWN in the error shape, unread and with Connection: close; the one before is answered as usual', async () => {
+    const lines: Array<{ msg: string; refused?: number }> = [];
+    const appLogger = pino({ level: 'info', base: null, timestamp: false }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const ctx = await served.start({ idleTimeoutMs: 600_000, requestTimeoutMs: 600_000, closeGraceMs: 2_000 }, { appLogger });
+    const d = signedDelivery();
+    const head = Object.entries({ host: '127.0.0.1', 'content-length': String(d.body.length), ...d.headers }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    // A keep-alive connection busy with an upload when close() begins...
+    const client = await rawClient(ctx.port, `POST /webhooks/hooks/acme HTTP/1.1\r\n${head}\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = ctx.app.close();
+    // ...finishes it, and sends its next request right behind it.
+    client.socket.write(Buffer.concat([d.body, Buffer.from('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n')]));
+    const raw = await client.closed;
+    await closed;
+    const [first, second] = raw.split(/(?=HTTP\/1\.1 )/);
+    expect(parseResponse(first!)).toMatchObject({ status: 202 });
+    expect(parseResponse(second!)).toEqual({ status: 503, body: { error: { code: 'SHUTTING_DOWN', message: expect.stringContaining('shutting down'), hint: expect.stringContaining('Retry') } } });
+    expect(second).toMatch(/\r\nconnection: close\r\n/i);
+    expect(ctx.service.store.listDeliveries({ limit: 10 }).map((x) => x.id)).toEqual([d.id]);
+    // One line for all of them, not one per request.
+    expect(lines.filter((line) => line.msg.includes('refused while shutting down'))).toEqual([expect.objectContaining({ refused: 1, msg: 'requests refused while shutting down (503 SHUTTING_DOWN)' })]);
   }, 10_000);
 });

@@ -8,7 +8,7 @@ import { createRecordPipeline } from '../../runtime/records/index.js';
 import { createSyncRunner } from '../../runtime/service/sync-runner.js';
 import { openSqliteStore } from '../../runtime/store/index.js';
 import { createConnector } from '../../runtime/sync/index.js';
-import { auth, HOOKS_MANIFEST, hooksManifest, startService, tempDir, TEST_ENV } from './fixtures.js';
+import { auth, HOOKS_MANIFEST, hooksManifest, signedDelivery, startService, tempDir, TEST_ENV } from './fixtures.js';
 import { startLocalApi, type LocalApi } from './local-api.js';
 
 /**
@@ -89,10 +89,34 @@ describe('shutdown with a sync in progress', () => {
     expect(runner.isRunning('deaf')).toBe(false);
     expect(store.getRun(run.id)).toMatchObject({ status: 'failed', error: 'interrupted by shutdown', trigger: 'schedule' });
     expect(logged.some((l) => l.msg?.includes('interrupted by shutdown'))).toBe(true);
+    // Stopped, it starts no run (one would only be aborted at once and recorded failed).
+    expect(() => runner.start('deaf', 'api')).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
 
     // The store can close now; when the request finally fails, the abandoned run writes nothing more.
     await store.close();
     api.server.closeAllConnections();
     await connector.close();
+  }, 20_000);
+
+  it('stopWork() (while the HTTP server still finishes its requests) aborts the sync and starts no scheduled one; webhooks are still stored', async () => {
+    const manifest = parseManifest(STUCK_MANIFEST, 'stuck.yaml');
+    const ctx = await startService(tmp.dir, { manifests: [hooksManifest(), manifest], urlBaseOverride: () => base });
+    ctx.service.putConnection({ id: 'every-second', connector: 'stuck', config: { webhook_secret: 'x' }, schedule: 'every 1s' }, 'api');
+    await untilRequested();
+    await ctx.service.stopWork();
+    const runs = () => ctx.service.store.lastRun('every-second');
+    const aborted = runs()!;
+    expect(aborted).toMatchObject({ status: 'failed', error: 'interrupted by shutdown', trigger: 'schedule' });
+    // A second later the schedule would have started another run: it does not.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(runs()!.id).toBe(aborted.id);
+    expect(waiting).toHaveLength(1);
+    const sync = await ctx.app.inject({ method: 'POST', url: '/api/connections/every-second/sync', headers: auth });
+    expect(sync.statusCode).toBe(503);
+    expect(sync.json()).toMatchObject({ error: { code: 'SHUTTING_DOWN' } });
+    const d = signedDelivery();
+    const hook = await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', headers: d.headers, payload: d.body });
+    expect(hook.statusCode).toBe(202);
+    await ctx.close();
   }, 20_000);
 });

@@ -166,8 +166,10 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
       logger.info('shutting down: refusing new requests, finishing in-flight ones');
       // Stops accepting and waits for in-flight requests, at most buildApp's closeGraceMs for one
       // still being received (a stalled upload) and twice that for any (runtime/server/close-deadline.ts).
-      await listening.close();
-      await running.close(); // schedules, dispatcher, syncs, bus, then the database
+      // Meanwhile no sync starts and those running are aborted: none spends the API's rate limit
+      // for a run that shutdown would cut off anyway.
+      await Promise.all([listening.close(), running.stopWork()]);
+      await running.close(); // dispatcher, bus, then the database
       logger.info('stopped');
     })());
   return { url, close };
