@@ -93,7 +93,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       await drainOnce();
     } catch (error) {
-      options.logger?.error(errorLogFields(error), 'dispatcher could not read the inbox');
+      options.logger?.error(errorLogFields(error), 'dispatcher could not read or settle the inbox (retried)');
     }
     return pollMs;
   });

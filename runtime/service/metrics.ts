@@ -11,13 +11,17 @@ export interface ServiceMetrics {
   queueDepth: Gauge<'status'>;
   syncRecords: Counter<'connection' | 'stream'>;
   syncRuns: Counter<'connection' | 'result'>;
-  httpRetries: Gauge<'connection'>;
+  httpRetries: Counter<'connection'>;
   breakerState: Gauge<'connection'>;
 }
 
 export interface MetricsSources {
   queueCounts(): Record<string, number>;
-  connectorHealth(): Array<{ connection: string; retries: number; breaker: 'closed' | 'open' | 'half_open' }>;
+  /**
+   * Per connection running now: its HTTP retries since the service started (across its connector
+   * being rebuilt when the connection is posted again) and its breaker (null until it made a request).
+   */
+  connectorHealth(): Array<{ connection: string; retries: number; breaker: 'closed' | 'open' | 'half_open' | null }>;
 }
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
@@ -29,7 +33,7 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
     registry,
     deliveries: new Counter({ name: 'gwi_webhook_deliveries_total', help: 'Webhook deliveries received, by outcome.', labelNames: ['connector', 'outcome'], registers: [registry] }),
     ingestLatency: new Histogram({
-      name: 'gwi_webhook_ingest_seconds', help: 'Time from request body received to durable answer.', labelNames: ['connector'], registers: [registry],
+      name: 'gwi_webhook_ingest_seconds', help: 'Time from request body received to durable answer (accepted and duplicate deliveries).', labelNames: ['connector'], registers: [registry],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     }),
     dispatched: new Counter({ name: 'gwi_webhook_dispatch_total', help: 'Deliveries processed by the dispatcher, by result (done, retry, dead).', labelNames: ['connector', 'result'], registers: [registry] }),
@@ -41,16 +45,20 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
     }),
     syncRecords: new Counter({ name: 'gwi_sync_records_total', help: 'Records written by syncs.', labelNames: ['connection', 'stream'], registers: [registry] }),
     syncRuns: new Counter({ name: 'gwi_sync_runs_total', help: 'Sync runs by result.', labelNames: ['connection', 'result'], registers: [registry] }),
-    httpRetries: new Gauge({
-      name: 'gwi_http_retries', help: 'HTTP retries made by the connection’s requester since start.', labelNames: ['connection'], registers: [registry],
+    // Both read at each scrape from the connections running now; reset first, so a removed
+    // connection's series goes away instead of repeating its last value for ever.
+    httpRetries: new Counter({
+      name: 'gwi_http_retries_total', help: 'HTTP retries made by the connection’s requester since the service started.', labelNames: ['connection'], registers: [registry],
       collect() {
-        for (const h of sources.connectorHealth()) this.set({ connection: h.connection }, h.retries);
+        this.reset();
+        for (const h of sources.connectorHealth()) this.inc({ connection: h.connection }, h.retries);
       },
     }),
     breakerState: new Gauge({
       name: 'gwi_circuit_breaker_state', help: 'Circuit breaker per connection: 0 closed, 1 half open, 2 open.', labelNames: ['connection'], registers: [registry],
       collect() {
-        for (const h of sources.connectorHealth()) this.set({ connection: h.connection }, BREAKER_VALUE[h.breaker]);
+        this.reset();
+        for (const h of sources.connectorHealth()) if (h.breaker !== null) this.set({ connection: h.connection }, BREAKER_VALUE[h.breaker]);
       },
     }),
   };

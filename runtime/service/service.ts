@@ -181,9 +181,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     return entry.connector;
   };
 
+  // HTTP retries of the connectors a connection had before it was posted again (its connector is
+  // rebuilt then): the metric counts since the service started.
+  const earlierRetries = new Map<string, number>();
   const metrics = createMetrics({
     queueCounts: () => store.queueCounts(),
-    connectorHealth: () => [...live.values()].flatMap((entry) => (entry.opened ? [{ connection: entry.row.id, ...entry.opened.health() }] : [])),
+    connectorHealth: () => [...live.values()].flatMap((entry) => {
+      const id = entry.row.id;
+      const health = entry.opened?.health();
+      const retries = (earlierRetries.get(id) ?? 0) + (health?.retries ?? 0);
+      return health || retries > 0 ? [{ connection: id, retries, breaker: health?.breaker ?? null }] : [];
+    }),
   });
 
   const manifestFiles = [...manifests.values()].map((m) => m.file);
@@ -217,13 +225,22 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   });
 
+  const probes = createProbeLoop({
+    intervalMs: options.probeIntervalMs ?? 60_000,
+    targets: () => [...live.values()].filter((entry) => entry.manifest.node.health_check).map((entry) => ({ id: entry.row.id, open: () => openConnector(entry) })),
+  });
+
   function activate(row: ConnectionRow): Live {
     const manifest = manifests.get(row.connector);
     if (!manifest) throw new ConnectorError('MANIFEST_NOT_FOUND', `connection ${row.id}: no manifest named ${row.connector}`, { hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}` });
     const previous = live.get(row.id);
+    if (previous?.opened) earlierRetries.set(row.id, (earlierRetries.get(row.id) ?? 0) + previous.opened.health().retries);
     void previous?.opened?.close().catch(() => {});
     const entry: Live = { row, manifest, secretPaths: secretPaths(manifest.node.spec, row.config) };
     live.set(row.id, entry);
+    // The last probe was of the config replaced: probe the new one now rather than show the old result for a minute.
+    probes.forget(row.id);
+    if (manifest.node.health_check) probes.probeSoon({ id: row.id, open: () => openConnector(entry) });
     threaded?.setConnection({ id: row.id, connector: row.connector, config: row.config });
     if (row.schedule) scheduler.schedule(row.id, row.schedule);
     else scheduler.unschedule(row.id);
@@ -365,10 +382,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     throw error;
   }
 
-  const probes = createProbeLoop({
-    intervalMs: options.probeIntervalMs ?? 60_000,
-    targets: () => [...live.values()].filter((entry) => entry.manifest.node.health_check).map((entry) => ({ id: entry.row.id, open: () => openConnector(entry) })),
-  });
   const retention = createRetention({
     store, now, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
     onError: (error) => logger?.warn(errorLogFields(error), 'pruning old deliveries failed'),
@@ -424,6 +437,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       store.deleteConnection(id);
       unreadable.delete(id);
       live.delete(id);
+      earlierRetries.delete(id);
+      probes.forget(id);
       scheduler.unschedule(id);
       threaded?.removeConnection(id);
       void entry?.opened?.close().catch(() => {});
@@ -453,7 +468,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       } finally {
         ingesting[0]!--;
       }
-      metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
+      // The time to a durable answer: refusals (bad signature, malformed body) answer without a
+      // write, and a flood of them would pull the quantiles down.
+      if (reply.outcome === 'accepted' || reply.outcome === 'duplicate') metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
       return counted(connector, reply);
     },
     bodyTooLarge(connector) {

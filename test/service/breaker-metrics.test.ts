@@ -4,7 +4,7 @@ import { auth, HOOKS_MANIFEST, hooksManifest, startService, tempDir } from './fi
 import { startLocalApi, type LocalApi } from './local-api.js';
 
 /**
- * An API that only answers 503: the requester retries (gwi_http_retries counts them), the circuit
+ * An API that only answers 503: the requester retries (gwi_http_retries_total counts them), the circuit
  * breaker opens, /metrics shows it open (2) and /health shows the connection down.
  */
 
@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 describe('HTTP retries and the circuit breaker through the service', () => {
-  it('counts retries in gwi_http_retries, shows the open breaker in /metrics and the connection down in /health', async () => {
+  it('counts retries in gwi_http_retries_total, shows the open breaker in /metrics and the connection down in /health', async () => {
     const ctx = await startService(tmp.dir, { background: false, manifests: [hooksManifest(), parseManifest(FLAKY_MANIFEST, 'flaky.yaml')], urlBaseOverride: () => base });
     try {
       ctx.service.putConnection({ id: 'shaky', connector: 'flaky', config: { webhook_secret: 'x' } }, 'api');
@@ -54,7 +54,7 @@ describe('HTTP retries and the circuit breaker through the service', () => {
       expect(requests).toBeGreaterThanOrEqual(2);
 
       const metrics = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
-      const retries = /^gwi_http_retries\{connection="shaky"\} (\d+)$/m.exec(metrics);
+      const retries = /^gwi_http_retries_total\{connection="shaky"\} (\d+)$/m.exec(metrics);
       expect(retries, metrics).not.toBeNull();
       expect(Number(retries![1])).toBeGreaterThan(0);
       // metrics.ts: 0 closed, 1 half open, 2 open.
@@ -67,6 +67,17 @@ describe('HTTP retries and the circuit breaker through the service', () => {
       expect(health.connectors.flaky.status).toBe('down');
       expect(health.connectors.hooks.connections.acme.status).toBe('ok');
       expect(health.status).toBe('degraded');
+
+      // Posted again: a new connector (breaker not yet used), its retries since start kept.
+      ctx.service.putConnection({ id: 'shaky', connector: 'flaky', config: { webhook_secret: 'y' } }, 'api');
+      const reposted = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(reposted).toMatch(new RegExp(`^gwi_http_retries_total\\{connection="shaky"\\} ${retries![1]}$`, 'm'));
+      expect(reposted).not.toMatch(/gwi_circuit_breaker_state\{connection="shaky"\}/);
+      expect((await ctx.app.inject({ method: 'GET', url: '/health' })).json().connectors.flaky.connections.shaky).toMatchObject({ breaker: null });
+      // Removed: its series go, rather than repeat their last values for ever.
+      expect(ctx.service.removeConnection('shaky')).toBe('removed');
+      const removed = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(removed.split('\n').filter((line) => /^gwi_(http_retries_total|circuit_breaker_state)\{connection="shaky"/.test(line))).toEqual([]);
     } finally {
       await ctx.close();
     }

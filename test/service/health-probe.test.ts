@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseManifest } from '../../runtime/manifest/index.js';
 import { auth, HOOKS_MANIFEST, startService, tempDir } from './fixtures.js';
 
@@ -59,6 +59,18 @@ describe('GET /health: health_check probes and rate-limit headroom', () => {
     health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
     expect(health.connectors.hooks.connections.acme).toMatchObject({ status: 'down', probe: { status: 'down', http_status: 503 } });
     expect(health.status).toBe('degraded');
+    await ctx.close();
+  });
+
+  it('a connection posted again drops the probe result of its old config and is probed at once, not a minute later', async () => {
+    up = false;
+    const ctx = await startService(tmp.dir, { manifests: [manifest()], urlBaseOverride: () => base, probeIntervalMs: 600_000 });
+    const acme = async () => (await ctx.app.inject({ method: 'GET', url: '/health' })).json().connectors.hooks.connections.acme;
+    await vi.waitFor(async () => expect(await acme()).toMatchObject({ status: 'down', probe: { status: 'down' } }));
+    up = true; // the fix the new config brings
+    ctx.service.putConnection({ id: 'acme', connector: 'hooks', config: { webhook_secret: 'another' } }, 'api');
+    expect((await acme()).probe?.status).not.toBe('down');
+    await vi.waitFor(async () => expect(await acme()).toMatchObject({ status: 'ok', probe: { status: 'ok', http_status: 200 } }));
     await ctx.close();
   });
 });

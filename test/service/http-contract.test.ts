@@ -172,6 +172,8 @@ describe('health and metrics', () => {
     expect(metrics.body).toContain('gwi_webhook_deliveries_total{connector="(unknown)",outcome="not_found"} 2');
     expect(metrics.body).toContain('gwi_webhook_queue_depth{status="pending"} 1');
     expect(metrics.body).toContain('gwi_webhook_ingest_seconds_bucket');
+    // The time to a durable answer: the accepted delivery, not the refused one.
+    expect(metrics.body).toContain('gwi_webhook_ingest_seconds_count{connector="hooks"} 1\n');
   });
 });
 
