@@ -26,6 +26,10 @@ describe('parseSchedule', () => {
     expect(schedule.next(at)?.toISOString()).toBe('2026-01-01T10:15:00.000Z');
   });
 
+  it('accepts intervals up to ten years', () => {
+    expect(parseSchedule('every 3650d').next(at)?.getTime()).toBe(at.getTime() + 3650 * 86_400_000);
+  });
+
   it('accepts 6-field cron (seconds first) and nicknames', () => {
     expect(parseSchedule('*/10 * * * * *', { timezone: 'UTC' }).next(at)?.toISOString()).toBe('2026-01-01T10:07:40.000Z');
     expect(parseSchedule('@hourly', { timezone: 'UTC' }).next(at)?.toISOString()).toBe('2026-01-01T11:00:00.000Z');
@@ -38,6 +42,10 @@ describe('parseSchedule', () => {
     'interval without unit': 'every 5',
     'cron out of range': '61 * * * *',
     'too few cron fields': '* *',
+    'seven cron fields (a year)': '* * * * * * *',
+    'a cron pattern that never fires': '0 0 30 2 *',
+    'an interval beyond ten years': 'every 3651d',
+    'an interval beyond what a date holds': 'every 9007199254740991s',
     words: 'sometimes',
   };
   for (const [name, expr] of Object.entries(bad)) {

@@ -56,7 +56,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let stopped = false;
 
   function arm(connectionId: string, entry: Entry): void {
-    const at = entry.schedule.next(new Date(now()));
+    const next = entry.schedule.next(new Date(now()));
+    // An invalid date (a run time beyond what a Date holds) is no run either: armed, its NaN delay
+    // would fire at once, again and again.
+    const at = next !== null && Number.isFinite(next.getTime()) ? next : null;
     entry.nextRunAt = at;
     if (at === null) {
       log?.info({ connectionId, schedule: entry.schedule.source }, 'schedule has no further runs');
