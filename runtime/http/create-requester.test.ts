@@ -6,6 +6,7 @@ import { buildRequest } from './build-request.js';
 import { createRequester } from './create-requester.js';
 import { isHttpStatusError, isRateLimitedError } from './errors.js';
 import type { RequesterNode, RequestNode } from './schema.js';
+import { collectRepeatedly } from './test-support/gc.js';
 import { json, startServer, type Handler, type LocalServer } from './test-support/local-server.js';
 import type { PreparedRequest, Requester } from './types.js';
 
@@ -160,6 +161,25 @@ describe('createRequester: retries', () => {
       res.write('{"partial":');
     }, { timeout_ms: 50, retry: { attempts: 1, backoff: 'constant', base_ms: 1, max_ms: 1, jitter: 'none', max_total_wait_ms: 100 } });
     expect((await failure(t.send())).code).toBe('HTTP_TIMEOUT');
+  });
+
+  it('a body that trickles forever, with GCs under way, is retried then reported HTTP_TIMEOUT (it used to hang)', { timeout: 5000 }, async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const t = await setup((_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      timers.push(setInterval(() => void (res.destroyed || res.write(' ')), 20));
+    }, { timeout_ms: 200, retry: { attempts: 3, backoff: 'constant', base_ms: 1, max_ms: 1, jitter: 'none', max_total_wait_ms: 100 } });
+    const stopGc = collectRepeatedly(30);
+    try {
+      const error = await failure(t.send());
+      expect(error.code).toBe('HTTP_TIMEOUT');
+      expect(error.message).toMatch(/timed out after 200 ms; gave up after 3 attempts/);
+      expect(t.server.seen).toHaveLength(3);
+    } finally {
+      stopGc();
+      for (const timer of timers) clearInterval(timer);
+    }
   });
 
   it('logs retries without secrets', async () => {

@@ -53,7 +53,7 @@ interface Attempt {
 
 /**
  * Sends requests through, in order: proactive rate-limit pause → declared budget (p-throttle) →
- * auth → circuit breaker → one ky attempt → response rules and defaults → retry with backoff.
+ * auth → circuit breaker → one fetch attempt (transport.ts) → response rules and defaults → retry with backoff.
  */
 export function createRequester(options: CreateRequesterOptions): Requester {
   const node = Value.Default(RequesterSchema, structuredClone(options.requester)) as RequesterNode;

@@ -1,4 +1,3 @@
-import ky from 'ky';
 import { linkAbort } from './abort-link.js';
 import type { PreparedRequest } from './types.js';
 
@@ -32,13 +31,24 @@ export function urlWithParams(request: Pick<PreparedRequest, 'url' | 'params'>):
 }
 
 /**
- * Send one attempt with ky. ky's own retry is off (our retry loop has jitter and caps it lacks) and
- * HTTP error statuses are returned, not thrown, so the response rules see them.
+ * Send one attempt with fetch. HTTP error statuses are returned, not thrown, so the response rules
+ * see them; retries are ours (jitter and caps).
  *
  * Each attempt has its own AbortController, aborted by our timer or by the outer signal through
  * `linkAbort` (one listener on the outer signal, removed when no attempt is in flight).
  * `AbortSignal.any([outer, ...])` per request ties every attempt to the long-lived outer signal,
  * which leaks on Node 20 over a long sync.
+ *
+ * Why fetch and not ky (DESIGN.md's HTTP client) here: ky wraps our signal in `new Request(url,
+ * {signal})` and hands that Request to fetch, whose own Request follows the first one's signal.
+ * undici follows a parent signal through a WeakRef (nodejs/undici#3644): once ky has returned the
+ * response its Request is garbage, and after a GC our abort no longer reaches the fetch still
+ * reading the body, so a body that trickles forever hung the sync past its timeout. With retry,
+ * timeout and throwHttpErrors all off, ky added nothing else to this path.
+ *
+ * And because even fetch's own following is undici's business, the attempt does not rely on it:
+ * waiting for the headers and reading the body both end when the attempt's signal aborts
+ * (`untilAborted`, `readText`), which cancels the body so the connection is released.
  */
 export async function sendOnce(request: PreparedRequest, timeoutMs: number, signal: AbortSignal | undefined): Promise<RawResponse> {
   const headers = new Headers(request.headers);
@@ -48,23 +58,21 @@ export async function sendOnce(request: PreparedRequest, timeoutMs: number, sign
   signal?.throwIfAborted();
   const attempt = new AbortController();
   let timedOut = false;
-  // Our own timer covers the whole attempt, body included (ky's timeout stops at the headers).
+  // Our own timer covers the whole attempt, headers and body.
   const timeout = setTimeout(() => {
     timedOut = true;
     attempt.abort();
   }, timeoutMs);
   const unlink = signal ? linkAbort(signal, attempt) : undefined;
   try {
-    const response = await ky(urlWithParams(request), {
+    const pending = fetch(urlWithParams(request), {
       method: request.method,
       headers,
       ...(hasBody ? { body: JSON.stringify(request.body) } : {}),
-      timeout: false,
-      retry: { limit: 0 },
-      throwHttpErrors: false,
       signal: attempt.signal,
     });
-    const text = await response.text();
+    const response = await untilAborted(pending, attempt.signal, (late) => void late.body?.cancel().catch(() => undefined));
+    const text = await readText(response, attempt.signal);
     const out: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       out[name.toLowerCase()] = value;
@@ -77,6 +85,56 @@ export async function sendOnce(request: PreparedRequest, timeoutMs: number, sign
   } finally {
     clearTimeout(timeout);
     unlink?.();
+  }
+}
+
+/**
+ * `promise`, or a rejection with the signal's reason as soon as it aborts, whichever comes first.
+ * A value that arrives after the abort goes to `discard` (to release what it holds).
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, discard: (late: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) discard(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * The body as UTF-8 text, read with our own reader so that an abort can cancel it: `response.text()`
+ * locks the stream, and a read pending on a body that never ends would then only stop if the abort
+ * reached undici. Cancelling ends the pending read (done) and closes the connection.
+ */
+async function readText(response: Response, signal: AbortSignal): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const onAbort = () => void reader.cancel(signal.reason).catch(() => undefined);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const decoder = new TextDecoder();
+    let text = '';
+    for (;;) {
+      signal.throwIfAborted();
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    signal.throwIfAborted(); // a cancelled read ends as done: the text is incomplete
+    return text + decoder.decode();
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
