@@ -8,6 +8,8 @@ import { asInstant, compareCursors, isCursorValue, type CursorValue } from './cu
  * is dropped and `evicted` is set: from then on a partition missing from the map starts from the
  * stream-wide (minimum) cursor, so nothing is skipped. Without eviction a partition missing from
  * the map is new (a repository added to the config) and starts from `start`, keeping its history.
+ * A substream with `incremental_parent` also keeps `parent_state` (runtime/sync/parent-progress.ts),
+ * which this keeper ignores.
  */
 export interface StreamCursorState {
   cursor?: CursorValue;

@@ -10,7 +10,8 @@ import { createRecordPipeline, type RecordPipeline } from '../records/index.js';
 import { airbyteStream, planStreams, supportsIncremental } from './catalog.js';
 import { errorMessage, errorTrace } from './messages.js';
 import { readPartition } from './partition-reader.js';
-import { createReadParentCache, parentMode, resolveParentCacheLimits, type ReadParentCache } from './parent-cache.js';
+import { createReadParentCache, resolveParentCacheLimits, type ReadParentCache } from './parent-cache.js';
+import { parentMode } from './parent-progress.js';
 import { secretValues } from '../config/index.js';
 import { createRedactor, redactDeep, type Redactor as Redact } from '../secrets/index.js';
 import { readStreamBatches, streamRecords, type StreamReadContext } from './stream-reader.js';
@@ -86,9 +87,12 @@ export function createConnector(options: ConnectorOptions): BatchingConnector {
       concurrency: stream.concurrency ?? manifest.concurrency ?? 4,
       location: safeLocate(['streams', name, 'pagination']),
       ...(stream.incremental?.lookback === undefined ? {} : { lookbackLocation: safeLocate(['streams', name, 'incremental', 'lookback']) }),
-      readParent: (parent, { incremental }) => ({
+      // A parent read for a child starts from the state the child hands over (its saved
+      // `parent_state`), never from the parent stream's own state: see parent-progress.ts.
+      readParent: (parent, { incremental, state, onComplete }) => ({
         async *[Symbol.asyncIterator]() {
-          yield* streamRecords(await contextFor(parent, parentMode(manifest, parent, incremental), states, parentCache));
+          const parentContext = await contextFor(parent, parentMode(manifest, parent, incremental), states, parentCache);
+          yield* streamRecords({ ...parentContext, inputState: state }, onComplete);
         },
       }),
       ...(parentCache ? { parentCache } : {}),
@@ -146,7 +150,7 @@ export function createConnector(options: ConnectorOptions): BatchingConnector {
         return;
       }
       // Parent values read once and shared by the streams of this read (bounded; see parent-cache.ts).
-      const parentCache = createReadParentCache(manifest, planned, parentCacheLimits);
+      const parentCache = createReadParentCache(manifest, planned, parentCacheLimits, states);
       for (const [index, { name, mode }] of planned.entries()) {
         try {
           parentCache.enter(index);

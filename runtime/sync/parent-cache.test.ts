@@ -23,6 +23,8 @@ streams:
   reviews:
     primary_key: id
     schema: { type: object }
+    cursor_field: submitted_at
+    incremental: {}
     partitions: { parent: pulls, as: pull, value: number, incremental_parent: true }
     request: { path: /reviews }
 `, 't.yaml').node;
@@ -85,5 +87,27 @@ describe('createReadParentCache', () => {
     expect(cache.size()).toEqual({ entries: 0, bytes: 0 });
     cache.enter(1);
     expect(cache.open('repos', full)).toMatchObject({ record: [{ value: 'full_name' }] });
+  });
+
+  it("an incremental parent is shared only between reads from the same state: the child's saved parent_state", () => {
+    const pulls = { partitions: { '"a/b"': { cursor: '2024-02-01' } }, cursor: '2024-02-01' };
+    const incrementalPlan = [{ name: 'pulls', mode: 'incremental' as const }, { name: 'reviews', mode: 'incremental' as const }];
+    const read = { incremental: true, value: 'number' };
+    // The child completed up to where the parent is: the parent's own read feeds it, end state included.
+    const same = createReadParentCache(manifest, incrementalPlan, resolveParentCacheLimits(undefined), new Map<string, Record<string, unknown>>([['pulls', pulls], ['reviews', { parent_state: { cursor: '2024-02-01', partitions: { '"a/b"': { cursor: '2024-02-01' } } } }]]));
+    same.enter(0);
+    const [tap] = same.taps('pulls', 'incremental');
+    if (!tap) throw new Error('expected a tap');
+    tap.writer.add(7, 1);
+    const end = { partitions: { '"a/b"': { cursor: '2024-03-01' } }, cursor: '2024-03-01' };
+    tap.writer.complete(end);
+    same.enter(1);
+    const progress = { start: pulls, end: undefined as Record<string, unknown> | undefined };
+    expect(same.open('pulls', read, progress)).toEqual({ values: [7] });
+    expect(progress.end).toEqual(end);
+    // The child is behind (its last read failed): the parent's own read does not feed it.
+    const behind = createReadParentCache(manifest, incrementalPlan, resolveParentCacheLimits(undefined), new Map<string, Record<string, unknown>>([['pulls', pulls], ['reviews', { cursor: '2024-01-01' }]]));
+    behind.enter(0);
+    expect(behind.taps('pulls', 'incremental')).toEqual([]);
   });
 });

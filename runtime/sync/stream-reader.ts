@@ -1,20 +1,33 @@
 import { partitionKey as keyOfPartition, StreamStateKeeper } from '../incremental/index.js';
-import { createParentReducer, listStreamPartitions, type ParentReader, type ParentRecording, type ParentValueCache, type Partition } from '../partitions/index.js';
+import { createParentReducer, listStreamPartitions, type ParentReader, type ParentValueCache, type Partition, type PartitionContext } from '../partitions/index.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { mergeBounded } from './merge.js';
+import type { ParentStateRecording, ReadParentCache } from './parent-cache.js';
+import { parentProgressOf, stateKey, withParentState, type ParentProgress } from './parent-progress.js';
 import { readPartition, type PartitionEvent, type PartitionReadContext } from './partition-reader.js';
 import { errorTrace, stateMessage, statusTrace } from './messages.js';
+
+export interface ParentReadOptions {
+  incremental: boolean;
+  /** Where an incremental parent read starts (the child's saved parent state); undefined: from `start`. */
+  state?: Readonly<Record<string, unknown>> | undefined;
+  /** Called once the parent was read to its end, with the parent's state then (incremental mode). */
+  onComplete?: (state: Record<string, unknown> | undefined) => void;
+}
+
+/** Reads a parent stream's mapped records from a given state (the engine's side of `ParentReader`). */
+export type EngineParentReader = (parent: string, options: ParentReadOptions) => AsyncIterable<Record<string, unknown>>;
 
 export interface StreamReadContext extends Omit<PartitionReadContext, 'incremental'> {
   mode: SyncMode;
   /** The stream's saved state (input), if any. */
   inputState: Readonly<Record<string, unknown>> | undefined;
   concurrency: number;
-  readParent: ParentReader;
+  readParent: EngineParentReader;
   /** Parent values shared by the streams of this read. */
-  parentCache?: ParentValueCache;
+  parentCache?: ReadParentCache;
   /** Later streams use this stream as a parent: record their values from this read's records. */
-  parentTaps?: readonly ParentRecording[];
+  parentTaps?: readonly ParentStateRecording[];
   onPage?: (stream: string, records: number) => void;
 }
 
@@ -38,6 +51,11 @@ export async function* readStreamBatches(context: StreamReadContext): AsyncGener
   const incremental = context.mode === 'incremental';
   const keeper = new StreamStateKeeper(incremental ? context.inputState : undefined, stream.incremental?.max_partitions_in_state ?? 10000);
   const partitioned = stream.partitions !== undefined;
+  // An incremental_parent child: the parent state it has processed moves only when it completes.
+  const parentRead = parentProgressOf(context.manifest, stream, context.mode, context.inputState);
+  const progress = incremental ? parentRead : undefined;
+  /** The state to save before the stream completes (mid-read, or after a failure): the parent state it started from. */
+  const partialState = () => withParentState({ ...keeper.snapshot() }, progress?.start);
   yield [statusTrace(name, 'STARTED', now())];
   let running = false;
   let sinceState = 0;
@@ -53,7 +71,7 @@ export async function* readStreamBatches(context: StreamReadContext): AsyncGener
   const taps = (context.parentTaps ?? []).map(({ value, writer }) => ({ reduce: createParentReducer(value, 'value', context.baseScope), writer }));
   let completed = false;
   try {
-    const partitions = listStreamPartitions(stream.partitions, partitionContext(context));
+    const partitions = listStreamPartitions(stream.partitions, partitionContext(context, parentRead));
     for await (const { key, event } of mergeBounded(partitions, context.concurrency, tagged)) {
       if (event.type === 'page') {
         context.onPage?.(name, event.records.length);
@@ -84,18 +102,24 @@ export async function* readStreamBatches(context: StreamReadContext): AsyncGener
         continue;
       }
       lastStateAt = performance.now();
-      yield [stateMessage(name, { ...keeper.snapshot() }, sinceState)];
+      yield [stateMessage(name, partialState(), sinceState)];
       sinceState = 0;
       stateEmitted = true;
       statePending = false;
     }
-    if (incremental && (statePending || !stateEmitted)) yield [stateMessage(name, { ...keeper.snapshot() }, sinceState)];
-    for (const tap of taps) tap.writer.complete();
+    // Every partition of the parent read was read: the child has processed the parent up to the
+    // parent read's end state.
+    const parentEnd = parentRead ? parentRead.end ?? parentRead.start : undefined;
+    const finalState = withParentState({ ...keeper.snapshot() }, progress ? parentEnd : undefined);
+    const advanced = progress !== undefined && stateKey(progress.start) !== stateKey(parentEnd);
+    if (incremental && (statePending || !stateEmitted || advanced)) yield [stateMessage(name, finalState, sinceState)];
+    for (const tap of taps) tap.writer.complete(incremental ? finalState : undefined);
     completed = true;
     yield [statusTrace(name, 'COMPLETE', now())];
   } catch (error) {
     // Keep what completed partitions earned: their cursors are already in the keeper.
-    const tail: AirbyteMessage[] = incremental ? [stateMessage(name, { ...keeper.snapshot() }, sinceState)] : [];
+    // The parent state stays where it was: the parents of a failed partition must be visited again.
+    const tail: AirbyteMessage[] = incremental ? [stateMessage(name, partialState(), sinceState)] : [];
     tail.push(errorTrace(error, now(), name), statusTrace(name, 'INCOMPLETE', now()));
     yield tail;
   } finally {
@@ -103,22 +127,41 @@ export async function* readStreamBatches(context: StreamReadContext): AsyncGener
   }
 }
 
-function partitionContext(context: StreamReadContext) {
-  return { scope: context.baseScope, readParent: context.readParent, ...(context.parentCache ? { parentCache: context.parentCache } : {}) };
+/**
+ * The partitions' view of the engine: an incremental parent is read from `progress.start` (and
+ * shared only with reads from the same start), and its end state lands in `progress.end`.
+ */
+function partitionContext(context: StreamReadContext, progress: ParentProgress | undefined): PartitionContext {
+  const readParent: ParentReader = (parent, options) =>
+    context.readParent(parent, progress && options.incremental ? { ...options, state: progress.start, onComplete: (state) => { progress.end = state; } } : options);
+  const cache = context.parentCache;
+  const parentCache: ParentValueCache | undefined = cache && { open: (parent, read) => cache.open(parent, read, progress) };
+  return { scope: context.baseScope, readParent, ...(parentCache ? { parentCache } : {}) };
 }
 
-/** The mapped records of a stream (a parent of a substream), without messages or state. */
-export async function* streamRecords(context: StreamReadContext): AsyncGenerator<Record<string, unknown>> {
+/**
+ * The mapped records of a stream (a parent of a substream), without messages. In incremental mode
+ * the state the read reaches is handed to `onComplete` once every partition has been read (never
+ * for a read that fails or is stopped early).
+ */
+export async function* streamRecords(context: StreamReadContext, onComplete?: (state: Record<string, unknown> | undefined) => void): AsyncGenerator<Record<string, unknown>> {
   const { stream } = context;
   const incremental = context.mode === 'incremental';
   const keeper = new StreamStateKeeper(incremental ? context.inputState : undefined, stream.incremental?.max_partitions_in_state ?? 10000);
   const partitioned = stream.partitions !== undefined;
-  const partitions = listStreamPartitions(stream.partitions, partitionContext(context));
+  const parentRead = parentProgressOf(context.manifest, stream, context.mode, context.inputState);
+  const partitions = listStreamPartitions(stream.partitions, partitionContext(context, parentRead));
   const work = (partition: Partition) => {
     const key = partitioned ? keyOfPartition(partition) : undefined;
-    return readPartition({ ...context, incremental }, partition, key, keeper.saved(key));
+    return (async function* () {
+      for await (const event of readPartition({ ...context, incremental }, partition, key, keeper.saved(key))) yield { key, event };
+    })();
   };
-  for await (const event of mergeBounded(partitions, context.concurrency, work)) {
+  for await (const { key, event } of mergeBounded(partitions, context.concurrency, work)) {
     if (event.type === 'page') yield* event.records;
+    else if (incremental) keeper.update(key, event.cursor);
   }
+  if (!onComplete) return;
+  const parentEnd = parentRead && incremental ? parentRead.end ?? parentRead.start : undefined;
+  onComplete(incremental ? withParentState({ ...keeper.snapshot() }, parentEnd) : undefined);
 }
