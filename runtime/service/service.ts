@@ -235,7 +235,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     if (!manifest) throw new ConnectorError('MANIFEST_NOT_FOUND', `connection ${row.id}: no manifest named ${row.connector}`, { hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}` });
     const previous = live.get(row.id);
     if (previous?.opened) earlierRetries.set(row.id, (earlierRetries.get(row.id) ?? 0) + previous.opened.health().retries);
-    void previous?.opened?.close().catch(() => {});
+    // A run in progress keeps the connector it started with (and the config): closed under it, the
+    // run would fail. The new config applies from the next run.
+    const replaced = previous?.opened;
+    if (replaced) void syncs.idle(row.id).then(() => replaced.close()).catch(() => {});
     const entry: Live = { row, manifest, secretPaths: secretPaths(manifest.node.spec, row.config) };
     live.set(row.id, entry);
     // The last probe was of the config replaced: probe the new one now rather than show the old result for a minute.

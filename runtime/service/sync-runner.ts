@@ -37,6 +37,8 @@ export interface SyncRunner {
    */
   start(connectionId: string, trigger: RunRow['trigger']): { run: RunRow; started: boolean; done: Promise<void> };
   isRunning(connectionId: string): boolean;
+  /** Settles once the connection has no run in progress (at once when it has none). */
+  idle(connectionId: string): Promise<void>;
   /**
    * Aborted when `stop()` begins. Give it to the connectors the runs read through (ConnectorOptions.signal)
    * so their requests and backoff waits end at shutdown.
@@ -148,6 +150,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       return { run, started: true, done };
     },
     isRunning: (connectionId) => inProgress.has(connectionId),
+    idle: (connectionId) => inProgress.get(connectionId)?.done ?? Promise.resolve(),
     signal: shutdown.signal,
     async stop() {
       shutdown.abort(new Error(INTERRUPTED));

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { auth, startService, tempDir } from './fixtures.js';
+import { parseManifest } from '../../runtime/manifest/index.js';
+import { auth, HOOKS_MANIFEST, hooksManifest, startService, tempDir } from './fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let api: Server;
@@ -78,6 +79,26 @@ describe('POST /api/connections/:id/sync', () => {
     await ctx.close();
   });
 
+  it('a connection posted again while it syncs: the run finishes with the connector it started with, the next one uses the new config', async () => {
+    // Two streams: the second one's request comes after the connection was posted again.
+    const twoStreams = parseManifest(HOOKS_MANIFEST.replace('name: hooks', 'name: two').replace(
+      `    map: '{ "id": id, "title": title, "repo": $partition.repo }'\n`,
+      `    map: '{ "id": id, "title": title, "repo": $partition.repo }'\n  more:\n    primary_key: id\n    schema: { type: object }\n    request: { path: /issues }\n`,
+    ), 'two.yaml');
+    const ctx = await startService(tmp.dir, { background: false, manifests: [hooksManifest(), twoStreams], urlBaseOverride: () => base });
+    ctx.service.putConnection({ id: 'both', connector: 'two', config: { webhook_secret: 'x' } }, 'api');
+    process.env['HOLD_NEXT'] = '1';
+    const first = (await ctx.app.inject({ method: 'POST', url: '/api/connections/both/sync', headers: auth })).json();
+    for (let i = 0; i < 100 && !release; i++) await new Promise((r) => setTimeout(r, 10));
+    const reposted = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'both', connector: 'two', config: { webhook_secret: 'rotated' } } });
+    expect(reposted.statusCode).toBe(200);
+    release!();
+    // Closing its connector under it failed the run ("The circuit has been shutdown").
+    expect(await waitRun(ctx, first.run_id)).toMatchObject({ status: 'succeeded', records: 4, error: null });
+    const next = (await ctx.app.inject({ method: 'POST', url: '/api/connections/both/sync', headers: auth })).json();
+    expect(await waitRun(ctx, next.run_id)).toMatchObject({ status: 'succeeded' });
+    await ctx.close();
+  });
   it('records a failed run with its error when the API is unreachable', async () => {
     const ctx = await startService(tmp.dir, { background: false, urlBaseOverride: () => 'http://127.0.0.1:9' });
     const { run_id } = (await ctx.app.inject({ method: 'POST', url: '/api/connections/acme/sync', headers: auth })).json();
