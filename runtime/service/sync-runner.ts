@@ -2,7 +2,7 @@ import { ConnectorError, ERROR_CODES, errorLogFields } from '../errors/index.js'
 import type { Bus } from '../bus/bus.js';
 import { finishedWithin } from '../scheduler/index.js';
 import type { RecordPipeline } from '../records/types.js';
-import type { RecordBatch, RunRow, Store } from '../store/types.js';
+import type { RunRow, Store } from '../store/types.js';
 import type { Connector, Logger } from '../sync/types.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -75,41 +75,68 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
 
   async function execute(connectionId: string, run: RunRow, target: SyncTarget, fate: RunFate): Promise<void> {
     const abandoned = () => fate.abandoned;
-    let failure: string | null = null;
-    const buffers = new Map<string, Record<string, unknown>[]>();
+    // Every stream's failure is kept (the engine goes on with the next stream), and the run's error
+    // names them all: keeping only the last one hid the others.
+    const failures = new Map<string, string>();
+    let fatal: string | null = null;
+    const failStream = (stream: string, message: string) => {
+      if (!failures.has(stream)) options.logger?.warn({ connection: connectionId, run: run.id, stream, err: message }, 'sync stream failed');
+      failures.set(stream, failures.has(stream) ? `${failures.get(stream)!}; ${message}` : message);
+    };
+    const buffers = new Map<string, Array<{ key: string; data: Record<string, unknown> }>>();
     const flush = async (stream?: string): Promise<void> => {
       // Given up on at shutdown: the store may be closed, and the run is already recorded as failed.
       if (abandoned()) throw new Error(INTERRUPTED);
       for (const [name, records] of buffers) {
         if ((stream !== undefined && name !== stream) || records.length === 0) continue;
-        const pipeline = target.pipelineFor(name);
-        const batch: RecordBatch = { stream: name, records: records.map((data) => ({ key: pipeline.keyOf(data), data })) };
-        await bus.publishRecords(target.connector, connectionId, name, records);
-        await store.upsertRecords(connectionId, [batch]);
+        await bus.publishRecords(target.connector, connectionId, name, records.map((r) => r.data));
+        await store.upsertRecords(connectionId, [{ stream: name, records }]);
         options.metrics?.syncRecords.inc({ connection: connectionId, stream: name }, records.length);
         fate.written += records.length;
         buffers.set(name, []);
       }
     };
+    // A record without its primary key cannot be stored: it is left out and its stream reported
+    // failed, while the other records and streams are still written (one bad record used to end the run).
+    const skipped = new Map<string, number>();
     try {
       const connector = await target.open();
       for await (const message of connector.read(undefined, store.loadState(connectionId))) {
         if (abandoned()) break;
         if (message.type === 'RECORD') {
-          const list = buffers.get(message.record.stream) ?? [];
-          list.push(message.record.data);
-          buffers.set(message.record.stream, list);
-          if (list.length >= batchSize) await flush(message.record.stream);
+          const { stream, data } = message.record;
+          let key: string;
+          try {
+            key = target.pipelineFor(stream).keyOf(data);
+          } catch (error) {
+            const count = (skipped.get(stream) ?? 0) + 1;
+            skipped.set(stream, count);
+            if (count === 1) failStream(stream, `${error instanceof Error ? error.message : String(error)} (the record was not stored)`);
+            continue;
+          }
+          const list = buffers.get(stream) ?? [];
+          list.push({ key, data });
+          buffers.set(stream, list);
+          if (list.length >= batchSize) await flush(stream);
         } else if (message.type === 'STATE') {
           await flush();
           store.saveState(connectionId, message.state);
+          // So that a run cut off by a crash still shows what it wrote (failInterruptedRuns keeps it).
+          store.recordRunProgress(run.id, fate.written);
         } else if (message.type === 'TRACE' && message.trace.type === 'ERROR') {
-          failure = message.trace.error.message;
+          failStream(message.trace.error.stream_descriptor?.name ?? '(connection)', message.trace.error.message);
         }
       }
       await flush();
     } catch (error) {
-      failure = error instanceof Error ? error.message : String(error);
+      fatal = error instanceof Error ? error.message : String(error);
+    }
+    for (const [stream, count] of skipped) if (count > 1) failures.set(stream, `${failures.get(stream)!} (${count} records without a primary key in all)`);
+    let failure = fatal;
+    if (failures.size > 0) {
+      const each = [...failures].map(([stream, message]) => (message.startsWith(`stream ${stream}:`) ? message : `stream ${stream}: ${message}`));
+      const streams = failures.size === 1 ? each[0]! : `${failures.size} streams failed: ${each.join('; ')}`;
+      failure = fatal === null ? streams : `${fatal}; ${streams}`;
     }
     if (abandoned()) return;
     // Aborted by stop(): the engine reports the aborted request; say why it was aborted.

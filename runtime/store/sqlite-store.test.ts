@@ -438,8 +438,11 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     expect(store.lastRun('acme')).toBeUndefined();
     const run = store.createRun('acme', 'api', 1000);
     expect(store.lastRun('acme')).toMatchObject({ id: run.id, status: 'running' });
+    store.recordRunProgress(run.id, 351);
+    expect(store.lastRun('acme')).toMatchObject({ id: run.id, status: 'running', records: 351 });
+    // Cut off by a crash: what it wrote is still told.
     expect(store.failInterruptedRuns(2000)).toBe(1);
-    expect(store.getRun(run.id)).toMatchObject({ status: 'failed', error: 'interrupted by a restart' });
+    expect(store.getRun(run.id)).toMatchObject({ status: 'failed', error: 'interrupted by a restart', records: 351 });
     expect(store.lastRun('acme')).toMatchObject({ id: run.id, status: 'failed', error: 'interrupted by a restart' });
     const next = store.createRun('acme', 'schedule', 3000);
     const other = store.createRun('other', 'api', 3000);

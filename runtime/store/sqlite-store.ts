@@ -290,6 +290,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const row = db.prepare('UPDATE runs SET status = ?, records = ?, error = ?, finished_at = ? WHERE id = ? RETURNING connection').get(status, records, error, now, id) as { connection: string } | undefined;
       if (row) latestRuns.delete(row.connection);
     },
+    recordRunProgress(id, records) {
+      const row = db.prepare("UPDATE runs SET records = ? WHERE id = ? AND status = 'running' RETURNING connection").get(records, id) as { connection: string } | undefined;
+      if (row) latestRuns.delete(row.connection);
+    },
     getRun(id) {
       const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunDbRow | undefined;
       return row && toRun(row);

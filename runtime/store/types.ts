@@ -195,6 +195,8 @@ export interface Store {
 
   createRun(connection: string, trigger: RunRow['trigger'], now: number): RunRow;
   finishRun(id: string, status: Exclude<RunStatus, 'running'>, records: number, error: string | null, now: number): void;
+  /** The records a running run has written so far (kept if the run is cut off by a crash). */
+  recordRunProgress(id: string, records: number): void;
   getRun(id: string): RunRow | undefined;
   lastRun(connection: string): RunRow | undefined;
   /** Runs left `running` by a crash are marked failed at start-up. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../runtime/manifest/index.js';
 import { auth, HOOKS_MANIFEST, hooksManifest, startService, tempDir } from './fixtures.js';
+import { startLocalApi } from './local-api.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let api: Server;
@@ -38,6 +39,8 @@ afterEach(async () => {
   await new Promise((resolve) => api.close(resolve));
   tmp.cleanup();
 });
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function waitRun(ctx: Awaited<ReturnType<typeof startService>>, runId: string) {
   for (let i = 0; i < 750; i++) {
@@ -98,6 +101,34 @@ describe('POST /api/connections/:id/sync', () => {
     const next = (await ctx.app.inject({ method: 'POST', url: '/api/connections/both/sync', headers: auth })).json();
     expect(await waitRun(ctx, next.run_id)).toMatchObject({ status: 'succeeded' });
     await ctx.close();
+  });
+  it('a record without its primary key is left out and its stream reported, while the other records and streams are written; every failed stream is named', async () => {
+    const api2 = await startLocalApi((req, res) => {
+      res.writeHead(req.url?.startsWith('/broken') ? 403 : 200, { 'content-type': 'application/json' });
+      res.end(req.url?.startsWith('/broken') ? '{"message":"forbidden"}' : JSON.stringify([{ id: 1, title: 'one' }, { id: null, title: 'no id' }, { id: 3, title: 'three' }]));
+    });
+    const streams = (names: Record<string, string>) =>
+      Object.entries(names).map(([name, path]) => `  ${name}:\n    primary_key: id\n    schema: { type: object }\n    request: { path: ${path} }\n`).join('');
+    const manifest = parseManifest(HOOKS_MANIFEST.replace('name: hooks', 'name: mixed').replace(
+      `    map: '{ "id": id, "title": title, "repo": $partition.repo }'\n`,
+      `    map: '{ "id": id, "title": title, "repo": $partition.repo }'\n${streams({ later: '/issues', broken: '/broken', broken_too: '/broken/too' })}`,
+    ), 'mixed.yaml');
+    const ctx = await startService(tmp.dir, { background: false, manifests: [hooksManifest(), manifest], urlBaseOverride: () => api2.base });
+    try {
+      ctx.service.putConnection({ id: 'mixed', connector: 'mixed', config: { webhook_secret: 'a-longer-secret' } }, 'api');
+      const { run_id } = (await ctx.app.inject({ method: 'POST', url: '/api/connections/mixed/sync', headers: auth })).json();
+      const run = await waitRun(ctx, run_id);
+      expect(run).toMatchObject({ status: 'failed', records: 4 });
+      const noKey = 'a record has no value for its primary key field "id" (the record was not stored)';
+      expect(run.error).toMatch(new RegExp(`^4 streams failed: stream issues: ${escape(noKey)}; stream later: ${escape(noKey)}; stream broken: .*403.*; stream broken_too: .*403`));
+      for (const stream of ['issues', 'later']) {
+        const records = (await ctx.app.inject({ method: 'GET', url: `/api/connections/mixed/records/${stream}`, headers: auth })).json().records;
+        expect(records.map((r: { id: number }) => r.id)).toEqual([1, 3]);
+      }
+    } finally {
+      await ctx.close();
+      await api2.close();
+    }
   });
   it('records a failed run with its error when the API is unreachable', async () => {
     const ctx = await startService(tmp.dir, { background: false, urlBaseOverride: () => 'http://127.0.0.1:9' });
