@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import { ERROR_CODES } from '../errors/index.js';
 import type { Service } from '../service/index.js';
 import type { DeliveryStatus } from '../store/types.js';
 import { safeEqual } from '../webhooks/index.js';
@@ -126,7 +127,11 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
   });
 
   scope.post<{ Params: { id: string } }>('/api/connections/:id/sync', { config: TAKES_NO_BODY }, async (request, reply) => {
-    if (!service.getConnection(request.params.id)) return notFound(reply, `no connection ${request.params.id}`, HINTS.connection);
+    if (!service.getConnection(request.params.id)) {
+      const down = service.unavailableConnection(request.params.id);
+      if (down) return reply.code(503).send({ error: { code: 'CONNECTION_UNAVAILABLE', message: `connection ${request.params.id} is not running: ${down.reason}`, hint: ERROR_CODES.CONNECTION_UNAVAILABLE.fix } });
+      return notFound(reply, `no connection ${request.params.id}`, HINTS.connection);
+    }
     const { run, started } = service.syncs.start(request.params.id, 'api');
     return reply.code(202).send({ run_id: run.id, started });
   });
@@ -137,7 +142,8 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
   });
 
   scope.get<{ Params: { id: string; stream: string }; Querystring: { limit?: string; after?: string } }>('/api/connections/:id/records/:stream', async (request, reply) => {
-    const connection = service.getConnection(request.params.id);
+    // What a connection that is not running (CONNECTION_UNAVAILABLE) stored can still be read.
+    const connection = service.getConnection(request.params.id) ?? service.unavailableConnection(request.params.id);
     if (!connection) return notFound(reply, `no connection ${request.params.id}`, HINTS.connection);
     const streams = service.connectors().find((c) => c.name === connection.connector)?.streams ?? [];
     if (!streams.includes(request.params.stream)) {

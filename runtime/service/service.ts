@@ -101,6 +101,8 @@ export interface Service {
   maxBodyBytes(): number;
   listConnections(): PublicConnection[];
   getConnection(id: string): PublicConnection | undefined;
+  /** A stored connection that is not running (CONNECTION_UNAVAILABLE): its connector and why. */
+  unavailableConnection(id: string): { connector: string; reason: string } | undefined;
   /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID, or CONNECTION_FROM_FILE (api) for an id the connections file defines. */
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
   /**
@@ -430,6 +432,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     getConnection(id) {
       const entry = live.get(id);
       return entry && toPublic(entry);
+    },
+    unavailableConnection(id) {
+      const down = unreadable.get(id);
+      return down && { connector: down.connector, reason: down.reason };
     },
     putConnection,
     removeConnection(id) {

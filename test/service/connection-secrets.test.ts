@@ -129,6 +129,13 @@ describe('after the secret key changed', () => {
     expect(JSON.parse(errors[0]!)).toMatchObject({ level: 50, connection: 'acme', code: 'CONNECTION_UNAVAILABLE', msg: expect.stringMatching(/restore the key .* or POST the connection again/i) });
     const metrics = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toContain('gwi_webhook_deliveries_total{connector="hooks",outcome="unavailable"} 1');
+    // The admin API says why (it is the operator's), and what the connection stored can still be read.
+    const sync = await ctx.app.inject({ method: 'POST', url: '/api/connections/acme/sync', headers: auth });
+    expect(sync.statusCode).toBe(503);
+    expect(sync.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringMatching(/^connection acme is not running: .*secret key/), hint: expect.stringContaining('POST the connection again') });
+    const records = await ctx.app.inject({ method: 'GET', url: '/api/connections/acme/records/issues', headers: auth });
+    expect(records.statusCode).toBe(200);
+    expect(records.json()).toEqual({ records: [], next: null });
 
     // Posted again: sealed with the key in use, and running.
     const again = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'acme', connector: 'hooks', config: { webhook_secret: 'new-secret' } } });
