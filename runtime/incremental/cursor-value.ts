@@ -36,6 +36,16 @@ export function compareCursors(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+/**
+ * A cursor value in the form SQLite orders as compareCursors does, for a stored record's version: an
+ * ISO datetime as its instant (ms), a number or numeric string as a number, another string as
+ * itself; null when there is none.
+ */
+export function cursorVersion(value: unknown): number | string | null {
+  if (!isCursorValue(value)) return null;
+  return asInstant(value) ?? asNumber(value) ?? String(value);
+}
+
 /** A usable cursor value (not missing, not empty). */
 export function isCursorValue(value: unknown): value is CursorValue {
   return (typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value));

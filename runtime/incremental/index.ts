@@ -1,4 +1,4 @@
-export { asInstant, compareCursors, cursorReader, isCursorValue, maxCursor, minCursor } from './cursor-value.js';
+export { asInstant, compareCursors, cursorReader, cursorVersion, isCursorValue, maxCursor, minCursor } from './cursor-value.js';
 export type { CursorValue } from './cursor-value.js';
 export { addDuration, parseDuration } from './duration.js';
 export { planPartition } from './plan.js';

@@ -55,6 +55,16 @@ describe('createRecordPipeline', () => {
     expect(() => composite.keyOf({ number: 7 })).toThrow(expect.objectContaining({ code: 'RECORD_PRIMARY_KEY', message: expect.stringContaining('repo.name') }));
   });
 
+  it('stored() gives the key and the version: the cursor field as an instant, a number or a string; null without one', () => {
+    const byDate = createRecordPipeline(stream({ cursor_field: 'updated_at' }), 'pulls');
+    expect(byDate.stored({ id: 1, updated_at: '2025-06-01T00:00:00Z' })).toEqual({ key: '1', data: { id: 1, updated_at: '2025-06-01T00:00:00Z' }, version: Date.parse('2025-06-01T00:00:00Z') });
+    expect(byDate.stored({ id: 1, updated_at: '2025-06-01T00:00:00.000Z' }).version).toBe(Date.parse('2025-06-01T00:00:00Z'));
+    expect(byDate.stored({ id: 1 }).version).toBeNull();
+    expect(createRecordPipeline(stream({ cursor_field: 'meta.seq' })).stored({ id: 2, meta: { seq: '41' } }).version).toBe(41);
+    expect(createRecordPipeline(stream({ cursor_field: 'etag' })).stored({ id: 3, etag: 'W/abc' }).version).toBe('W/abc');
+    expect(createRecordPipeline(stream({})).stored({ id: 4, updated_at: '2025-06-01T00:00:00Z' }).version).toBeNull();
+  });
+
   it('a selected value that is not an object is MAPPING_FAILED suggesting a map', async () => {
     await expect(createRecordPipeline(stream({}), 'names').extract(['a', 'b'], {})).rejects.toMatchObject({ code: 'MAPPING_FAILED', hint: expect.stringContaining('map') });
     expect(await createRecordPipeline(stream({ map: '{ "value": $ }' }), 'names').extract(['a'], {})).toEqual([{ value: 'a' }]);

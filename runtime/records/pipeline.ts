@@ -2,6 +2,7 @@ import { ConnectorError, isConnectorError } from '../errors/index.js';
 import { compileExpression, type Expression, type Scope } from '../expressions/index.js';
 import type { StreamNode } from '../manifest/schema.js';
 import { compileFast, FALLBACK, truthy, type FastEvaluator } from './fast-path.js';
+import { cursorReader, cursorVersion } from '../incremental/index.js';
 import { createKeyOf } from './key.js';
 import type { DataRecord, ExtractedPage, RecordPipeline } from './types.js';
 
@@ -17,6 +18,7 @@ export function createRecordPipeline(stream: StreamNode, name = 'stream'): Recor
   const filter = stream.filter === undefined ? undefined : compileStep(stream.filter);
   const map = stream.map === undefined ? undefined : compileStep(stream.map);
   const keyOf = createKeyOf(name, stream.primary_key);
+  const cursorOf = stream.cursor_field === undefined ? undefined : cursorReader(stream.cursor_field);
 
   const fail = (key: string, step: Step, record: unknown, error: unknown): never => {
     const cause = isConnectorError(error) ? error.message : String(error);
@@ -81,6 +83,7 @@ export function createRecordPipeline(stream: StreamNode, name = 'stream'): Recor
     extractPage,
     extract: async (body, scope) => (await extractPage(body, scope)).records,
     keyOf,
+    stored: (record) => ({ key: keyOf(record), data: record, version: cursorOf ? cursorVersion(cursorOf(record)) : null }),
   };
 }
 

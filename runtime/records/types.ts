@@ -15,6 +15,18 @@ export interface RecordPipeline {
   process(raw: readonly unknown[], scope: Scope): Promise<DataRecord[]>;
   /** The primary key value(s) of a mapped record, as a stable string; throws RECORD_PRIMARY_KEY when missing. */
   keyOf(record: DataRecord): string;
+  /**
+   * A mapped record as the record store keeps it: its key, and its version (the stream's
+   * `cursor_field` value, see cursorVersion; null without one), which stops an older copy from
+   * replacing a newer one (a sync's page read before a webhook's update, written after it).
+   */
+  stored(record: DataRecord): StoredRecord;
+}
+
+export interface StoredRecord {
+  key: string;
+  data: DataRecord;
+  version: number | string | null;
 }
 
 export interface ExtractedPage {

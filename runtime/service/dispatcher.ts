@@ -114,7 +114,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       const batches: RecordBatch[] = mapped.map(({ stream, records }) => {
         const pipeline = target.pipelineFor(stream);
-        return { stream, records: records.map((data) => ({ key: pipeline.keyOf(data), data })) };
+        return { stream, records: records.map((data) => pipeline.stored(data)) };
       });
       // Publish before marking done: a crash in between republishes (at least once), never loses.
       for (const { stream, records } of mapped) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);

@@ -1,7 +1,7 @@
 import { ConnectorError, ERROR_CODES, errorLogFields } from '../errors/index.js';
 import type { Bus } from '../bus/bus.js';
 import { finishedWithin } from '../scheduler/index.js';
-import type { RecordPipeline } from '../records/types.js';
+import type { RecordPipeline, StoredRecord } from '../records/types.js';
 import type { RunRow, Store } from '../store/types.js';
 import type { Connector, Logger } from '../sync/types.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -83,7 +83,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       if (!failures.has(stream)) options.logger?.warn({ connection: connectionId, run: run.id, stream, err: message }, 'sync stream failed');
       failures.set(stream, failures.has(stream) ? `${failures.get(stream)!}; ${message}` : message);
     };
-    const buffers = new Map<string, Array<{ key: string; data: Record<string, unknown> }>>();
+    const buffers = new Map<string, StoredRecord[]>();
     const flush = async (stream?: string): Promise<void> => {
       // Given up on at shutdown: the store may be closed, and the run is already recorded as failed.
       if (abandoned()) throw new Error(INTERRUPTED);
@@ -105,9 +105,9 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
         if (abandoned()) break;
         if (message.type === 'RECORD') {
           const { stream, data } = message.record;
-          let key: string;
+          let record: StoredRecord;
           try {
-            key = target.pipelineFor(stream).keyOf(data);
+            record = target.pipelineFor(stream).stored(data);
           } catch (error) {
             const count = (skipped.get(stream) ?? 0) + 1;
             skipped.set(stream, count);
@@ -115,7 +115,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
             continue;
           }
           const list = buffers.get(stream) ?? [];
-          list.push({ key, data });
+          list.push(record);
           buffers.set(stream, list);
           if (list.length >= batchSize) await flush(stream);
         } else if (message.type === 'STATE') {

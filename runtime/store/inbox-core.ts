@@ -65,7 +65,9 @@ function createInboxCore(db, Database, options) {
   // "replays = coalesce(?, replays)": an outcome from before a replay is not written (DeliveryOutcome.replays).
   const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ? AND replays = coalesce(?, replays)");
   const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ? AND replays = coalesce(?, replays)');
-  const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at');
+  // An older copy (lower version) does not replace a newer one: a sync writes a page read before a
+  // webhook brought the update. Without a version on either side, the last write wins.
+  const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at, version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at, version = excluded.version WHERE excluded.version IS NULL OR records.version IS NULL OR excluded.version >= records.version');
   const prunable = db.prepare("SELECT seq, connector, connection, delivery_id FROM deliveries WHERE seq < ? AND (? OR status = 'done') AND received_at < ? ORDER BY seq LIMIT ?").raw();
   const deleteBodies = db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))');
   const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?))');
@@ -187,7 +189,7 @@ function createInboxCore(db, Database, options) {
   function upsertBatches(connection, batches) {
     const now = Date.now();
     let n = 0;
-    for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now); n++; }
+    for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now, r.version === undefined ? null : r.version); n++; }
     return n;
   }
   const pruneTx = db.transaction((below, before, limit, anyStatus) => {

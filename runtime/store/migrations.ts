@@ -122,4 +122,8 @@ export const MIGRATIONS: readonly string[] = [
   // Marks the file as ours: a start on another application's gwi.db is refused before anything
   // writes to it, instead of adding our tables beside its own (sqlite-store.ts checkOwnDatabase).
   `PRAGMA application_id = ${APPLICATION_ID};`,
+  // A record's version (its stream's cursor value: an instant in ms, a number or a string; no
+  // declared type, so SQLite keeps each as given and orders numbers before strings): an upsert of an
+  // older copy than the stored one is not written (inbox-core.ts).
+  `ALTER TABLE records ADD COLUMN version;`,
 ];

@@ -407,6 +407,29 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 2 } }] }]);
     expect(store.listRecords('c', 's', 10).map((r) => [r.key, r.data['v']])).toEqual([['a', 2], ['b', 1]]);
   });
+  it('does not replace a stored record by an older copy (a lower version); equal, newer or unversioned ones replace it', async () => {
+    const put = (key: string, v: string, version: number | string | null) => store.upsertRecords('c', [{ stream: 's', records: [{ key, data: { v }, version }] }]);
+    const value = (key: string) => store.listRecords('c', 's', 10).find((r) => r.key === key)?.data['v'];
+    await put('pr', 'webhook: closed', Date.parse('2025-06-01T00:00:00Z'));
+    await put('pr', 'sync page read earlier: open', Date.parse('2024-01-01T03:20:00Z'));
+    expect(value('pr')).toBe('webhook: closed');
+    await put('pr', 'same version again', Date.parse('2025-06-01T00:00:00Z'));
+    expect(value('pr')).toBe('same version again');
+    await put('pr', 'newer', Date.parse('2025-06-02T00:00:00Z'));
+    expect(value('pr')).toBe('newer');
+    await put('pr', 'no cursor', null);
+    expect(value('pr')).toBe('no cursor');
+    await put('pr', 'any version after none', 1);
+    expect(value('pr')).toBe('any version after none');
+    // Strings (a cursor that is neither a datetime nor a number) compare as text.
+    await put('s', 'b', 'b');
+    await put('s', 'a', 'a');
+    expect(value('s')).toBe('b');
+    // Through the dispatcher's path too (completeDelivery's batches).
+    const { seq } = await store.insertDelivery(delivery('v1'));
+    store.completeDelivery(seq, 'c', [{ stream: 's', records: [{ key: 'pr', data: { v: 'stale webhook' }, version: 0 }] }]);
+    expect(value('pr')).toBe('any version after none');
+  });
   it('seals secret fields at rest and opens them on read', async () => {
     const config = { token: 'ghp_SECRET1', nested: { key: 'SECRET2' }, keys: ['public', 'SECRET3'], repos: ['a/b'] };
     store.saveConnection({ id: 'acme', connector: 'github', config, schedule: 'every 1h', source: 'api' }, [['token'], ['nested', 'key'], ['keys', 1]]);

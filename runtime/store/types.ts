@@ -118,7 +118,8 @@ export type DeliveryOutcome =
 
 export interface RecordBatch {
   stream: string;
-  records: ReadonlyArray<{ key: string; data: Record<string, unknown> }>;
+  /** `version` (RecordPipeline.stored): a stored record is not replaced by one of a lower version. */
+  records: ReadonlyArray<{ key: string; data: Record<string, unknown>; version?: number | string | null }>;
 }
 
 /** Deliveries waiting (pending, failed) and dead-lettered, by status. */

@@ -64,7 +64,7 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
       const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, { pipelineFor: target.pipelineFor, config: target.config, headers: delivery.headers });
       const batches: RecordBatch[] = mapped.map(({ stream, records }) => {
         const pipeline = target.pipelineFor(stream);
-        return { stream, records: records.map((data) => ({ key: pipeline.keyOf(data), data })) };
+        return { stream, records: records.map((data) => pipeline.stored(data)) };
       });
       for (const { stream, records } of mapped) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
       await store.settleDeliveries([{ seq: inserted.seq, replays: null, connection: delivery.connection, done: true, batches }]);
