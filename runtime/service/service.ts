@@ -391,6 +391,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     store, now, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
     onError: (error) => logger?.warn(errorLogFields(error), 'pruning old deliveries failed'),
   });
+  // Runs too (one row per sync: 86,400 a day for a connection synced every second), in batches with
+  // webhooks let in between; each connection's latest run stays for /health.
+  retention.alsoPrune(async (before) => {
+    while (store.pruneRuns(before, 5_000) === 5_000) await new Promise((resolve) => setImmediate(resolve));
+  });
   // Without dispatch, a delivery is done here once the bus confirmed it (the workers map it).
   const handedOff = (seq: number, connection: string) => store.completeDelivery(seq, connection, []);
   const republisher = dispatch ? undefined : createRepublisher({

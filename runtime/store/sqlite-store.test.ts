@@ -480,6 +480,28 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     expect(await tokens.load('oauth')).toEqual({ access_token: 'at', expires_at: 5 });
     expect(await store.tokenStore('other').load('oauth')).toBeUndefined();
   });
+  it('prunes finished runs that ended before a time, never a connection\'s latest or a running one', () => {
+    const run = (connection: string, startedAt: number, finishedAt: number | null) => {
+      const created = store.createRun(connection, 'schedule', startedAt);
+      if (finishedAt !== null) store.finishRun(created.id, 'succeeded', 1, null, finishedAt);
+      return created.id;
+    };
+    const old1 = run('a', 1000, 1100);
+    const old2 = run('a', 2000, 2100);
+    const latestA = run('a', 3000, 3100);
+    const onlyB = run('b', 1000, 1100);
+    const runningC = run('c', 500, null);
+    run('c', 600, 700);
+    const newer = run('d', 1000, 9000);
+    run('d', 9500, 9600);
+    expect(store.pruneRuns(5000, 1)).toBe(1);
+    expect(store.pruneRuns(5000, 100)).toBe(1);
+    expect(store.pruneRuns(5000, 100)).toBe(0);
+    expect(store.getRun(old1)).toBeUndefined();
+    expect(store.getRun(old2)).toBeUndefined();
+    for (const kept of [latestA, onlyB, runningC, newer]) expect(store.getRun(kept)).toBeDefined();
+    expect(store.lastRun('a')?.id).toBe(latestA);
+  });
   it('rejects writes with STORE_UNAVAILABLE once closed', async () => {
     await store.close();
     await expect(store.insertDelivery(delivery('z'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });

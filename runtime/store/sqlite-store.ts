@@ -294,6 +294,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const row = db.prepare("UPDATE runs SET records = ? WHERE id = ? AND status = 'running' RETURNING connection").get(records, id) as { connection: string } | undefined;
       if (row) latestRuns.delete(row.connection);
     },
+    pruneRuns(before, limit) {
+      // The latest run of each connection is the one with the greatest started_at (lastRun's order):
+      // a run started before another of its connection is never the latest. The correlated max reads
+      // runs_by_connection, one seek per candidate.
+      return db.prepare(`DELETE FROM runs WHERE rowid IN (SELECT r.rowid FROM runs AS r WHERE r.status != 'running' AND r.finished_at < ?
+        AND r.started_at < (SELECT max(l.started_at) FROM runs AS l WHERE l.connection = r.connection) LIMIT ?)`).run(before, limit).changes;
+    },
     getRun(id) {
       const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunDbRow | undefined;
       return row && toRun(row);

@@ -198,6 +198,11 @@ export interface Store {
   finishRun(id: string, status: Exclude<RunStatus, 'running'>, records: number, error: string | null, now: number): void;
   /** The records a running run has written so far (kept if the run is cut off by a crash). */
   recordRunProgress(id: string, records: number): void;
+  /**
+   * Deletes up to `limit` finished runs that ended before `before`, never a connection's latest run
+   * (/health's last_sync); returns how many.
+   */
+  pruneRuns(before: number, limit: number): number;
   getRun(id: string): RunRow | undefined;
   lastRun(connection: string): RunRow | undefined;
   /** Runs left `running` by a crash are marked failed at start-up. */

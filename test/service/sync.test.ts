@@ -130,6 +130,19 @@ describe('POST /api/connections/:id/sync', () => {
       await api2.close();
     }
   });
+  it('retention deletes runs older than it, keeping each connection\'s latest', async () => {
+    const DAY = 24 * 3_600_000;
+    const now = 100 * DAY;
+    const ctx = await startService(tmp.dir, { background: false, urlBaseOverride: () => base, now: () => now, retentionMs: 7 * DAY });
+    const old = ctx.service.store.createRun('acme', 'schedule', now - 9 * DAY);
+    ctx.service.store.finishRun(old.id, 'succeeded', 2, null, now - 9 * DAY);
+    const latest = ctx.service.store.createRun('acme', 'schedule', now - 8 * DAY);
+    ctx.service.store.finishRun(latest.id, 'succeeded', 2, null, now - 8 * DAY);
+    await ctx.service.retention.runOnce();
+    expect(ctx.service.store.getRun(old.id)).toBeUndefined();
+    expect(ctx.service.store.getRun(latest.id)).toMatchObject({ status: 'succeeded' });
+    await ctx.close();
+  });
   it('records a failed run with its error when the API is unreachable', async () => {
     const ctx = await startService(tmp.dir, { background: false, urlBaseOverride: () => 'http://127.0.0.1:9' });
     const { run_id } = (await ctx.app.inject({ method: 'POST', url: '/api/connections/acme/sync', headers: auth })).json();
