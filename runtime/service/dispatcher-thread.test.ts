@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createThreadDispatcher } from './dispatcher-thread.js';
 import { loadManifest } from '../manifest/index.js';
 import { HOOKS_MANIFEST, signedDelivery, startService, tempDir } from '../../test/service/fixtures.js';
 
@@ -66,6 +67,26 @@ describe('dispatcher on its own thread', () => {
     for (let i = 0; i < 100 && niceOfThreads().filter((nice) => nice === 19).length < before + 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(niceOfThreads().filter((nice) => nice === 19).length).toBe(before + 2);
     expect(niceOfThreads()[0]).toBe(getPriority()); // the main thread (tid = pid) keeps the process's
+    await ctx.close();
+  });
+
+  it('a thread that stops by itself says so: failure() for /health, one error line; a stop asked for is not a failure', async () => {
+    const notADirectory = join(tmp.dir, 'a-file');
+    writeFileSync(notADirectory, '');
+    const lines: Array<{ obj: object; msg: string | undefined }> = [];
+    const log = (obj: object | string, msg?: string) => void lines.push({ obj: typeof obj === 'string' ? {} : obj, msg: typeof obj === 'string' ? obj : msg });
+    // Its store cannot be opened (the database's directory is a file): the thread fails as it starts.
+    const broken = createThreadDispatcher({ dbFile: join(notADirectory, 'gwi.db'), manifestFiles: [], logger: { debug: log, info: log, warn: log, error: log } });
+    await expect(broken.drainOnce()).rejects.toThrow('the dispatcher thread stopped');
+    await vi.waitFor(() => expect(broken.failure?.()).toMatch(/^the dispatcher thread stopped \(.*\): deliveries are stored but not mapped; restart the service$/));
+    expect(lines.filter((line) => line.msg?.startsWith('the dispatcher thread stopped'))).toHaveLength(1);
+
+    const file = join(tmp.dir, 'hooks.yaml');
+    writeFileSync(file, HOOKS_MANIFEST);
+    const ctx = await startService(join(tmp.dir, 'data'), { manifests: [await loadManifest(file)], background: false, dispatcherThread: true });
+    expect((await ctx.app.inject({ method: 'GET', url: '/health' })).json().dispatcher).toEqual({ status: 'ok', error: null });
+    await ctx.service.dispatcher.stop();
+    expect(ctx.service.dispatcher.failure?.()).toBeUndefined();
     await ctx.close();
   });
 });

@@ -71,6 +71,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
   let nextDrain = 1;
   let stopped: (() => void) | undefined;
   let exited: Error | undefined;
+  let threadError: string | undefined;
   const post = (message: ToDispatcher) => {
     if (!exited) worker.postMessage(message);
   };
@@ -100,10 +101,12 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
     }
   });
   worker.on('error', (error) => {
+    threadError = error.message;
     options.logger?.error({ err: error.message }, 'the dispatcher thread failed');
   });
   worker.on('exit', () => {
     exited ??= new Error('the dispatcher thread stopped');
+    if (!stopping) options.logger?.error({ err: threadError ?? 'it exited' }, 'the dispatcher thread stopped: webhooks are still stored, but none is mapped until the service restarts');
     settleDrainsWith(exited);
     stopped?.();
   });
@@ -132,6 +135,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
         post({ t: 'drain', id });
       });
     },
+    failure: () => (exited && !stopping ? `the dispatcher thread stopped (${threadError ?? 'it exited'}): deliveries are stored but not mapped; restart the service` : undefined),
     stop() {
       stopping ??= new Promise<void>((resolve) => {
         if (exited) return resolve();

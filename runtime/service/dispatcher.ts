@@ -68,6 +68,8 @@ export interface Dispatcher {
   drainOnce(): Promise<number>;
   /** Stop polling and wait for the delivery in progress. */
   stop(): Promise<void>;
+  /** Why it stopped by itself (its thread died), if it did: deliveries are then stored but not mapped. */
+  failure?(): string | undefined;
 }
 
 /**

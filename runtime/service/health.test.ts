@@ -8,12 +8,13 @@ const connection = (id: string, connector: string, extra: Partial<ConnectionHeal
 });
 const counts = { pending: 0, failed: 0, dead: 0 };
 const LOCAL = { kind: 'local' as const, failing: undefined };
+const RUNNING = { failing: undefined };
 
 describe('buildHealth', () => {
   it('marks only the connection with dead letters degraded; its connector and the aggregate are degraded, the others ok', () => {
     const report = buildHealth({
       storeOk: true,
-      bus: LOCAL,
+      bus: LOCAL, dispatcher: RUNNING,
       counts: { ...counts, dead: 2 },
       connectors: ['github', 'linear'],
       connections: [connection('a', 'github', { deadDeliveries: 2 }), connection('b', 'github'), connection('c', 'linear')],
@@ -24,24 +25,33 @@ describe('buildHealth', () => {
   });
 
   it('ignores dead letters of connections that are not configured any more (counts still list them)', () => {
-    const report = buildHealth({ storeOk: true, bus: LOCAL, counts: { ...counts, dead: 1 }, connectors: ['github'], connections: [connection('b', 'github')] });
+    const report = buildHealth({ storeOk: true, bus: LOCAL, dispatcher: RUNNING, counts: { ...counts, dead: 1 }, connectors: ['github'], connections: [connection('b', 'github')] });
     expect(report).toMatchObject({ status: 'ok', deliveries: { dead: 1 }, connectors: { github: { status: 'ok' } } });
   });
 
   it('is down only when the store is; an open breaker takes its connection down and the aggregate to degraded', () => {
-    const open = buildHealth({ storeOk: true, bus: LOCAL, counts, connectors: ['github'], connections: [connection('a', 'github', { breaker: 'open' }), connection('b', 'github')] });
+    const open = buildHealth({ storeOk: true, bus: LOCAL, dispatcher: RUNNING, counts, connectors: ['github'], connections: [connection('a', 'github', { breaker: 'open' }), connection('b', 'github')] });
     expect(open).toMatchObject({ status: 'degraded', connectors: { github: { status: 'degraded', connections: { a: { status: 'down' }, b: { status: 'ok' } } } } });
-    const allDown = buildHealth({ storeOk: true, bus: LOCAL, counts, connectors: ['github'], connections: [connection('a', 'github', { breaker: 'open' })] });
+    const allDown = buildHealth({ storeOk: true, bus: LOCAL, dispatcher: RUNNING, counts, connectors: ['github'], connections: [connection('a', 'github', { breaker: 'open' })] });
     expect(allDown).toMatchObject({ status: 'degraded', connectors: { github: { status: 'down' } } });
-    expect(buildHealth({ storeOk: false, bus: LOCAL, counts: undefined, connectors: ['github'], connections: [] })).toMatchObject({ status: 'down', store: 'down', deliveries: null });
+    expect(buildHealth({ storeOk: false, bus: LOCAL, dispatcher: RUNNING, counts: undefined, connectors: ['github'], connections: [] })).toMatchObject({ status: 'down', store: 'down', deliveries: null });
+  });
+
+  it('is degraded, not down, when the dispatcher stopped by itself (webhooks are still stored, none is mapped), saying why; off without dispatch', () => {
+    const stopped = { failing: 'the dispatcher thread stopped (boom): deliveries are stored but not mapped; restart the service' };
+    expect(buildHealth({ storeOk: true, bus: LOCAL, dispatcher: stopped, counts, connectors: ['github'], connections: [connection('a', 'github')] })).toMatchObject({
+      status: 'degraded', dispatcher: { status: 'down', error: stopped.failing }, connectors: { github: { status: 'ok' } },
+    });
+    expect(buildHealth({ storeOk: true, bus: LOCAL, dispatcher: null, counts, connectors: [], connections: [] })).toMatchObject({ status: 'ok', dispatcher: { status: 'off', error: null } });
+    expect(buildHealth({ storeOk: true, bus: LOCAL, dispatcher: RUNNING, counts, connectors: [], connections: [] }).dispatcher).toEqual({ status: 'ok', error: null });
   });
 
   it('is down while the bus cannot publish deliveries (every webhook gets 503), saying why', () => {
     const failing = { kind: 'pubsub' as const, failing: 'Pub/Sub topic "connector-webhooks-github" has no subscription' };
-    expect(buildHealth({ storeOk: true, bus: failing, counts, connectors: ['github'], connections: [connection('a', 'github')] })).toMatchObject({
+    expect(buildHealth({ storeOk: true, bus: failing, dispatcher: RUNNING, counts, connectors: ['github'], connections: [connection('a', 'github')] })).toMatchObject({
       status: 'down', store: 'ok', bus: { kind: 'pubsub', status: 'down', error: failing.failing }, connectors: { github: { status: 'ok' } },
     });
-    expect(buildHealth({ storeOk: true, bus: LOCAL, counts, connectors: [], connections: [] }).bus).toEqual({ kind: 'local', status: 'ok', error: null });
+    expect(buildHealth({ storeOk: true, bus: LOCAL, dispatcher: RUNNING, counts, connectors: [], connections: [] }).bus).toEqual({ kind: 'local', status: 'ok', error: null });
   });
 });
 

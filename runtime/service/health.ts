@@ -26,6 +26,11 @@ export interface HealthReport {
   store: 'ok' | 'down';
   /** The bus deliveries are published to; `down` while they cannot be (the last publish failed), with why. */
   bus: { kind: 'local' | 'pubsub'; status: 'ok' | 'down'; error: string | null };
+  /**
+   * The dispatcher that maps stored deliveries: `down` when it stopped by itself (deliveries are
+   * still stored, none is mapped: the aggregate is degraded), `off` on a receiver without dispatch.
+   */
+  dispatcher: { status: 'ok' | 'down' | 'off'; error: string | null };
   /** Deliveries waiting and dead-lettered (Store.queueCounts); null when the store is down. */
   deliveries: QueueCounts | null;
   connectors: Record<string, { status: HealthStatus; connections: Record<string, ConnectionHealth> }>;
@@ -64,6 +69,8 @@ const connectionStatus = (c: ConnectionHealthInput): HealthStatus =>
 export function buildHealth(input: {
   storeOk: boolean;
   bus: { kind: 'local' | 'pubsub'; failing: string | undefined };
+  /** null: no dispatcher (a receiver without dispatch); else why it stopped, if it did. */
+  dispatcher: { failing: string | undefined } | null;
   counts: QueueCounts | undefined;
   connectors: string[];
   connections: ConnectionHealthInput[];
@@ -88,11 +95,14 @@ export function buildHealth(input: {
     group.status = list.length > 0 && list.every((s) => s === 'down') ? 'down' : list.some((s) => s !== 'ok') ? 'degraded' : 'ok';
   }
   const parts: HealthStatus[] = Object.values(connectors).map((g) => (g.status === 'down' ? 'degraded' : g.status));
+  // Webhooks are still stored (a 2xx is still true), but nothing is mapped: degraded, not down.
+  if (input.dispatcher?.failing !== undefined) parts.push('degraded');
   return {
     // Either refuses every webhook with 503.
     status: input.storeOk && input.bus.failing === undefined ? worst(parts) : 'down',
     store: input.storeOk ? 'ok' : 'down',
     bus: { kind: input.bus.kind, status: input.bus.failing === undefined ? 'ok' : 'down', error: input.bus.failing ?? null },
+    dispatcher: input.dispatcher === null ? { status: 'off', error: null } : { status: input.dispatcher.failing === undefined ? 'ok' : 'down', error: input.dispatcher.failing ?? null },
     deliveries: input.counts ?? null,
     connectors,
   };

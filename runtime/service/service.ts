@@ -516,6 +516,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return buildHealth({
         storeOk,
         bus: { kind: bus.kind, failing: bus.failing?.() },
+        dispatcher: dispatch ? { failing: dispatcher.failure?.() } : null,
         counts: storeOk ? store.queueCounts() : undefined,
         connectors: [...manifests.keys()],
         connections: [...live.values()].map((entry): ConnectionHealthInput => ({
