@@ -21,7 +21,10 @@ export interface Bus {
   publishRecords(connector: string, connection: string, stream: string, records: object[]): Promise<void>;
   /** Where this bus puts bodies too large for a message, if anywhere (`serve`'s retention prunes it). */
   readonly bodyStore?: BodyStore;
-  /** Why deliveries cannot be published now (the last publish failed, until one succeeds); undefined while they can. */
+  /**
+   * Why deliveries cannot be published now (the last publish failed, until one succeeds or a check
+   * this call starts, at most every 2 s, finds the topic usable again); undefined while they can.
+   */
   failing?(): string | undefined;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@ import { connect as http2Connect, createServer as createHttp2Server, type Incomi
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { emulatorForTests } from '../../test/support/pubsub-test-env.js';
 import { pubsubTestsSkipped, type PubSubEmulator } from '../../test/support/pubsub-emulator.js';
 import { tapTopic } from '../../test/support/pubsub-tap.js';
@@ -209,7 +209,11 @@ describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
     expect((error as { hint?: string }).hint).toContain('GWI_PUBSUB_CREATE_TOPICS=false');
     const [exists] = await pubsub.topic(topic).exists();
     expect(exists).toBe(false); // not created behind our back
+    expect(bus.failing?.()).toContain('does not exist');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bus.failing?.()).toContain('does not exist'); // its check found the topic still missing
     await pubsub.topic(topic).create();
+    await vi.waitFor(() => expect(bus.failing?.()).toBeUndefined(), { timeout: 8_000, interval: 200 });
     const t = await tap(topic);
     await bus.publishDelivery(delivery(connector, 'acme', 2)); // same ordering key: resumed after the failure
     expect((await t.waitFor(1))[0]!.attributes[ATTR.deliveryId]).toBe(delivery(connector, 'acme', 2).deliveryId);
@@ -226,6 +230,8 @@ describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
     expect((refused as { hint?: string }).hint).toMatch(/Start a worker/);
     expect(bus.failing?.()).toContain('has no subscription');
     const t = await tap(topic); // a worker's subscription, as far as Pub/Sub is concerned
+    // failing() finds out by itself, without a publish (/health recovers without a webhook).
+    await vi.waitFor(() => expect(bus.failing?.()).toBeUndefined(), { timeout: 8_000, interval: 200 });
     await bus.publishDelivery(delivery(connector, 'acme', 2));
     expect((await t.waitFor(1))[0]!.attributes[ATTR.deliveryId]).toBe(delivery(connector, 'acme', 2).deliveryId);
     expect(bus.failing?.()).toBeUndefined();

@@ -39,6 +39,10 @@ export interface PubSubBusOptions {
 
 export const DEFAULT_MAX_INLINE_BYTES = 9_500_000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
+/** While publishes fail, how often failing() checks whether the topic is usable again. */
+const PROBE_EVERY_MS = 2_000;
+/** gRPC status PERMISSION_DENIED. */
+const PERMISSION_DENIED = 7;
 
 /**
  * The scale-out bus: each verified delivery goes to `connector-webhooks-<connector>` with the
@@ -56,7 +60,33 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
   const requireSubscription = (options.requireSubscription ?? false) && createTopics;
   const topics = new Map<string, Promise<Topic>>();
   const ready = new Set<Topic>(); // topics whose creation finished: the ones close() flushes
-  let failure: string | undefined; // of the last delivery publish, until one succeeds
+  // The last delivery publish's failure, until one succeeds or a probe finds Pub/Sub answering again.
+  let failure: { message: string; topic: string } | undefined;
+  let probedAt = -Infinity;
+  let probing = false;
+
+  /**
+   * While deliveries fail to publish, failing() checks (at most every PROBE_EVERY_MS) whether the
+   * topic is usable again, so that /health recovers without waiting for a webhook, which a load
+   * balancer that routes on /health would no longer send. With requireSubscription: the topic has a
+   * subscription again. Otherwise: Pub/Sub answers for the topic (a publish-only account may be
+   * refused the read: an answer all the same).
+   */
+  function probe(): void {
+    const failed = failure;
+    if (!failed || probing || Date.now() - probedAt < PROBE_EVERY_MS) return;
+    probing = true;
+    probedAt = Date.now();
+    const usable = requireSubscription
+      ? topicFor(failed.topic, true).then(() => undefined)
+      : pubsub.topic(failed.topic).getMetadata().then(() => undefined, (error: unknown) => {
+        if ((error as { code?: unknown } | null)?.code !== PERMISSION_DENIED) throw error;
+      });
+    withDeadline(usable, timeoutMs, `checking topic ${failed.topic}`).then(
+      () => { if (failure === failed) failure = undefined; },
+      () => undefined,
+    ).finally(() => { probing = false; });
+  }
 
   function topicFor(name: string, needsSubscriber: boolean): Promise<Topic> {
     let topic = topics.get(name);
@@ -156,11 +186,14 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
       withDeadline(publishDelivery(delivery), timeoutMs, `delivery ${delivery.deliveryId}`).then(
         () => void (failure = undefined),
         (error: unknown) => {
-          failure = error instanceof Error ? error.message : String(error);
+          failure = { message: error instanceof Error ? error.message : String(error), topic: webhooksTopicName(delivery.connector) };
           throw error;
         },
       ),
-    failing: () => failure,
+    failing() {
+      probe();
+      return failure?.message;
+    },
     publishRecords: (connector, connection, stream, records) =>
       withDeadline(publishRecords(connector, connection, stream, records), timeoutMs, `${records.length} ${stream} record(s)`),
     async close() {
