@@ -394,7 +394,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Runs too (one row per sync: 86,400 a day for a connection synced every second), in batches with
   // webhooks let in between; each connection's latest run stays for /health.
   retention.alsoPrune(async (before) => {
-    while (store.pruneRuns(before, 5_000) === 5_000) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      while (store.pruneRuns(before, 5_000) === 5_000) await new Promise((resolve) => setImmediate(resolve));
+    } catch (error) {
+      logger?.warn(errorLogFields(error), 'pruning old sync runs failed');
+    }
   });
   // Without dispatch, a delivery is done here once the bus confirmed it (the workers map it).
   const handedOff = (seq: number, connection: string) => store.completeDelivery(seq, connection, []);

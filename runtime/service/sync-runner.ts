@@ -90,9 +90,10 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       for (const [name, records] of buffers) {
         if ((stream !== undefined && name !== stream) || records.length === 0) continue;
         await bus.publishRecords(target.connector, connectionId, name, records.map((r) => r.data));
-        await store.upsertRecords(connectionId, [{ stream: name, records }]);
-        options.metrics?.syncRecords.inc({ connection: connectionId, stream: name }, records.length);
-        fate.written += records.length;
+        // What the store wrote: an older copy than the one stored (a webhook's newer update) is not.
+        const written = await store.upsertRecords(connectionId, [{ stream: name, records }]);
+        options.metrics?.syncRecords.inc({ connection: connectionId, stream: name }, written);
+        fate.written += written;
         buffers.set(name, []);
       }
     };

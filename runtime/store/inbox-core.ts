@@ -189,7 +189,8 @@ function createInboxCore(db, Database, options) {
   function upsertBatches(connection, batches) {
     const now = Date.now();
     let n = 0;
-    for (const batch of batches) for (const r of batch.records) { upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now, r.version === undefined ? null : r.version); n++; }
+    // Counts the rows written: an older copy than the stored one is not (see upsert).
+    for (const batch of batches) for (const r of batch.records) n += upsert.run(connection, batch.stream, r.key, JSON.stringify(r.data), now, r.version === undefined ? null : r.version).changes;
     return n;
   }
   const pruneTx = db.transaction((below, before, limit, anyStatus) => {

@@ -126,4 +126,6 @@ export const MIGRATIONS: readonly string[] = [
   // declared type, so SQLite keeps each as given and orders numbers before strings): an upsert of an
   // older copy than the stored one is not written (inbox-core.ts).
   `ALTER TABLE records ADD COLUMN version;`,
+  // Retention finds old runs by when they finished (sqlite-store.ts pruneRuns) without reading them all.
+  `CREATE INDEX runs_finished ON runs (finished_at) WHERE status != 'running';`,
 ];

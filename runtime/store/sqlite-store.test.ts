@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSecretBox } from '../crypto/index.js';
 import Database from 'better-sqlite3';
@@ -8,6 +10,7 @@ import { APPLICATION_ID, MIGRATIONS } from './migrations.js';
 import { createSqliteStore, QUEUE_COUNT_SQL } from './sqlite-store.js';
 import type { NewDelivery, Store } from './types.js';
 
+const require = createRequire(import.meta.url);
 let dir: string;
 let store: Store;
 const env = { GWI_SECRET_KEY: 'a'.repeat(64) };
@@ -138,6 +141,30 @@ describe('createSqliteStore: inbox', () => {
       expect(check.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
       check.close();
     });
+  });
+  it('reads the schema version again once it holds the lock: another process that upgraded it meanwhile is not upgraded over', async () => {
+    await store.close();
+    const file = join(dir, 'racing.db');
+    createAtSchema(file, 6);
+    // Another process starting at the same moment: it holds the lock, upgrades, then lets go.
+    const other = new Worker(`
+      const { parentPort, workerData } = require('node:worker_threads');
+      const Database = require(workerData.sqlite);
+      const lock = new Database(workerData.file + '-inbox.lock');
+      lock.exec('BEGIN EXCLUSIVE');
+      parentPort.postMessage('locked');
+      setTimeout(() => {
+        const db = new Database(workerData.file);
+        for (let i = 6; i < workerData.migrations.length; i++) db.transaction(() => { db.exec(workerData.migrations[i]); db.pragma('user_version = ' + (i + 1)); })();
+        db.close();
+        lock.close();
+      }, 300);
+    `, { eval: true, workerData: { file, migrations: MIGRATIONS, sqlite: require.resolve('better-sqlite3') } });
+    await new Promise((resolve) => other.once('message', resolve));
+    // This one read version 6 before it waited for the lock: re-running migration 7 and 8 would fail ("duplicate column").
+    store = createSqliteStore({ file, secretBox: createSecretBox(dir, env) });
+    await expect(store.opened()).resolves.toBeUndefined();
+    await other.terminate();
   });
   it('does not upgrade the schema under another process that writes deliveries (an older release still running): STORE_IN_USE, version unchanged', async () => {
     await store.close();
@@ -411,7 +438,7 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     const put = (key: string, v: string, version: number | string | null) => store.upsertRecords('c', [{ stream: 's', records: [{ key, data: { v }, version }] }]);
     const value = (key: string) => store.listRecords('c', 's', 10).find((r) => r.key === key)?.data['v'];
     await put('pr', 'webhook: closed', Date.parse('2025-06-01T00:00:00Z'));
-    await put('pr', 'sync page read earlier: open', Date.parse('2024-01-01T03:20:00Z'));
+    expect(await put('pr', 'sync page read earlier: open', Date.parse('2024-01-01T03:20:00Z'))).toBe(0); // not written, not counted
     expect(value('pr')).toBe('webhook: closed');
     await put('pr', 'same version again', Date.parse('2025-06-01T00:00:00Z'));
     expect(value('pr')).toBe('same version again');

@@ -298,7 +298,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // The latest run of each connection is the one with the greatest started_at (lastRun's order):
       // a run started before another of its connection is never the latest. The correlated max reads
       // runs_by_connection, one seek per candidate.
-      return db.prepare(`DELETE FROM runs WHERE rowid IN (SELECT r.rowid FROM runs AS r WHERE r.status != 'running' AND r.finished_at < ?
+      return db.prepare(`DELETE FROM runs WHERE rowid IN (SELECT r.rowid FROM runs AS r INDEXED BY runs_finished WHERE r.status != 'running' AND r.finished_at < ?
         AND r.started_at < (SELECT max(l.started_at) FROM runs AS l WHERE l.connection = r.connection) LIMIT ?)`).run(before, limit).changes;
     },
     getRun(id) {
@@ -406,16 +406,21 @@ function checkOwnDatabase(db: Database.Database): number {
  * deliveries to it (it holds the inbox lock): that one runs an older release, which the new schema
  * would break under it. Refused with STORE_IN_USE before anything changes.
  */
-function migrate(db: Database.Database, version: number): void {
-  if (version > MIGRATIONS.length) {
+function migrate(db: Database.Database, seenVersion: number): void {
+  const refuseNewer = (version: number) => {
+    if (version <= MIGRATIONS.length) return;
     // Its tables are another release's: reading or migrating them would misread them, or break that release.
     throw new ConnectorError('STORE_VERSION', `${db.name} has database schema version ${version}; this release of gwi-connectors knows versions up to ${MIGRATIONS.length}`, {
       hint: ERROR_CODES.STORE_VERSION.fix,
     });
-  }
-  if (version === MIGRATIONS.length) return;
-  const lock = holdInboxLock(db.name, `its schema must be upgraded from version ${version} to ${MIGRATIONS.length}, which cannot run under that process`);
+  };
+  refuseNewer(seenVersion);
+  if (seenVersion === MIGRATIONS.length) return;
+  const lock = holdInboxLock(db.name, `its schema must be upgraded from version ${seenVersion} to ${MIGRATIONS.length}, which cannot run under that process`);
   try {
+    // Read again under the lock: another process starting at the same time may have upgraded it meanwhile.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    refuseNewer(version);
     for (let i = version; i < MIGRATIONS.length; i++) {
       db.transaction(() => {
         db.exec(MIGRATIONS[i]!);
@@ -434,7 +439,8 @@ function migrate(db: Database.Database, version: number): void {
  */
 function holdInboxLock(file: string, why: string): Database.Database {
   const path = `${file}-inbox.lock`;
-  const lock = new Database(path, { timeout: 0 });
+  // A moment's wait: two processes starting together each hold it briefly while they check the schema.
+  const lock = new Database(path, { timeout: 2_000 });
   try {
     lock.exec('BEGIN EXCLUSIVE');
     return lock;

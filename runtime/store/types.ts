@@ -188,6 +188,7 @@ export interface Store {
   /** Every stored connection; those whose secrets cannot be opened are listed apart, as stored (nothing is dropped). */
   listConnections(): { readable: ConnectionRow[]; unreadable: UnreadableConnection[] };
 
+  /** Upserts by primary key; resolves with the rows written (an older copy than the stored one is not: RecordBatch). */
   upsertRecords(connection: string, batches: readonly RecordBatch[]): Promise<number>;
   listRecords(connection: string, stream: string, limit: number, after?: number): RecordRow[];
 
