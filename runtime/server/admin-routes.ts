@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
-import { ERROR_CODES } from '../errors/index.js';
 import type { Service } from '../service/index.js';
 import type { DeliveryStatus } from '../store/types.js';
 import { safeEqual } from '../webhooks/index.js';
@@ -129,7 +128,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
   scope.post<{ Params: { id: string } }>('/api/connections/:id/sync', { config: TAKES_NO_BODY }, async (request, reply) => {
     if (!service.getConnection(request.params.id)) {
       const down = service.unavailableConnection(request.params.id);
-      if (down) return reply.code(503).send({ error: { code: 'CONNECTION_UNAVAILABLE', message: `connection ${request.params.id} is not running: ${down.reason}`, hint: ERROR_CODES.CONNECTION_UNAVAILABLE.fix } });
+      if (down) return reply.code(503).send({ error: { code: 'CONNECTION_UNAVAILABLE', message: `connection ${request.params.id} is not running: ${down.reason}`, hint: down.fix } });
       return notFound(reply, `no connection ${request.params.id}`, HINTS.connection);
     }
     const { run, started } = service.syncs.start(request.params.id, 'api');

@@ -102,7 +102,7 @@ export interface Service {
   listConnections(): PublicConnection[];
   getConnection(id: string): PublicConnection | undefined;
   /** A stored connection that is not running (CONNECTION_UNAVAILABLE): its connector and why. */
-  unavailableConnection(id: string): { connector: string; reason: string } | undefined;
+  unavailableConnection(id: string): { connector: string; reason: string; fix: string } | undefined;
   /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID, or CONNECTION_FROM_FILE (api) for an id the connections file defines. */
   putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
   /**
@@ -235,6 +235,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   function activate(row: ConnectionRow): Live {
     const manifest = manifests.get(row.connector);
     if (!manifest) throw new ConnectorError('MANIFEST_NOT_FOUND', `connection ${row.id}: no manifest named ${row.connector}`, { hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}` });
+    // Before anything changes: a schedule refused must leave the connection as it was (or not running at all).
+    if (row.schedule) parseSchedule(row.schedule);
     const previous = live.get(row.id);
     if (previous?.opened) earlierRetries.set(row.id, (earlierRetries.get(row.id) ?? 0) + previous.opened.health().retries);
     // A run in progress keeps the connector it started with (and the config): closed under it, the
@@ -259,8 +261,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   // Ids the connections file defines: the file wins for them at every start, so the API may not change them.
   const fileIds = new Set<string>();
-  // Stored connections that cannot run (their secrets cannot be opened), kept until replaced: see CONNECTION_UNAVAILABLE.
-  const unreadable = new Map<string, { connector: string; schedule: string | null; reason: string }>();
+  // Stored connections that cannot run (their secrets cannot be opened, or what was stored is not
+  // valid in this release), kept until replaced: see CONNECTION_UNAVAILABLE. `fix` when not the code's.
+  const unreadable = new Map<string, { connector: string; schedule: string | null; reason: string; fix?: string }>();
 
   /** The API may not change what the file defines: the file wins at every start, and the change would be lost. */
   function refuseFileConnection(id: string, change: 'edit' | 'remove'): void {
@@ -356,7 +359,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       // an older version of this service did not find) does not stay in plain text.
       store.saveConnection(row, activate(row).secretPaths);
     } catch (error) {
-      logger?.error({ connection: row.id, ...errorLogFields(error) }, 'stored connection skipped');
+      // Stored by an earlier release, and not valid in this one (a schedule refused now, a connector
+      // gone): kept, and not running, with the reason, like one whose secrets cannot be opened.
+      unreadable.set(row.id, {
+        connector: row.connector, schedule: row.schedule,
+        reason: `what is stored for it is not valid in this release (${error instanceof Error ? error.message : String(error)})`,
+        fix: 'POST the connection again with a valid config and schedule (GET /api/connections shows none for it meanwhile).',
+      });
     }
   }
   try {
@@ -374,7 +383,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     for (const id of fileIds) unreadable.delete(id);
     for (const [id, down] of unreadable) {
       logger?.error({ connection: id, connector: down.connector, code: 'CONNECTION_UNAVAILABLE' },
-        `connection ${id} is not running: ${down.reason}. ${ERROR_CODES.CONNECTION_UNAVAILABLE.fix} Its webhooks are answered 503 meanwhile.`);
+        `connection ${id} is not running: ${down.reason}. ${down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix} Its webhooks are answered 503 meanwhile.`);
     }
     const interrupted = store.failInterruptedRuns(now());
     if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
@@ -444,7 +453,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     unavailableConnection(id) {
       const down = unreadable.get(id);
-      return down && { connector: down.connector, reason: down.reason };
+      return down && { connector: down.connector, reason: down.reason, fix: down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix };
     },
     putConnection,
     removeConnection(id) {

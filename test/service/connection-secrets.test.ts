@@ -144,4 +144,24 @@ describe('after the secret key changed', () => {
     const after = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
     expect(after.connectors.hooks.connections.acme).toMatchObject({ unavailable: null });
   });
+
+  it('a stored connection that this release cannot start (a schedule refused now) is kept, not running, with the reason, until posted again', async () => {
+    ctx.service.putConnection({ id: 'old-schedule', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 1h' }, 'api');
+    await ctx.close();
+    // What an earlier release stored, and this one refuses (it never fires).
+    const db = new Database(join(tmp.dir, 'gwi.db'));
+    db.prepare("UPDATE connections SET schedule = '0 0 30 2 *' WHERE id = 'old-schedule'").run();
+    db.close();
+    ctx = await open();
+    expect(ctx.service.getConnection('old-schedule')).toBeUndefined(); // not half-started
+    const d = signedDelivery();
+    expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/old-schedule', headers: d.headers, payload: d.body })).statusCode).toBe(503);
+    const health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
+    expect(health.connectors.hooks.connections['old-schedule']).toMatchObject({ status: 'down', unavailable: expect.stringContaining('never fires') });
+    const sync = await ctx.app.inject({ method: 'POST', url: '/api/connections/old-schedule/sync', headers: auth });
+    expect(sync.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', hint: expect.stringContaining('valid config and schedule') });
+    const again = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'old-schedule', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 2h' } });
+    expect(again.statusCode).toBe(201);
+    expect(ctx.service.scheduler.list().map((s) => [s.connectionId, s.schedule])).toContainEqual(['old-schedule', 'every 2h']);
+  });
 });
