@@ -35,12 +35,22 @@ describe('runUntilSignal', () => {
     const done = runUntilSignal('serve', () => new Promise<Running>((resolve) => (started = resolve)), host);
     signal('SIGTERM');
     expect(written).toEqual(['gwi-connectors serve: SIGTERM during start-up: stopping as soon as it has started\n']);
+    expect(exits).toEqual([]);
     started(cmd.running);
     await done;
     expect(cmd.closes()).toBe(1);
     cmd.finishClose();
     await tick();
     expect(exits).toEqual([0]);
+  });
+
+  it('a second signal during start-up exits at once (nothing to finish yet, and start-up has no deadline)', async () => {
+    const { host, written, exits, signal } = fakeHost();
+    void runUntilSignal('serve', () => new Promise<Running>(() => {}), host);
+    signal('SIGINT');
+    signal('SIGINT');
+    expect(written[1]).toBe('gwi-connectors serve: SIGINT again during start-up: exiting now\n');
+    expect(exits).toEqual([130]);
   });
 
   it('a signal repeated while it shuts down is said in a line, and closes nothing twice', async () => {

@@ -43,8 +43,9 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  * A start-up failure is printed in one line with exit code 1.
  *
  * The handlers are in place before start-up begins and stay for the whole shutdown: a signal during
- * start-up stops the command once it has started (instead of killing it half-opened), and a signal
- * repeated while it shuts down is said in a line instead of killing it (the shutdown is bounded).
+ * start-up stops the command once it has started (instead of killing it half-opened; a second one
+ * exits at once), and a signal repeated while it shuts down is said in a line instead of killing it
+ * (the shutdown is bounded).
  */
 export async function runUntilSignal(command: string, start: () => Promise<Running>, host: SignalHost = process): Promise<void> {
   let running: Running | undefined;
@@ -60,6 +61,12 @@ export async function runUntilSignal(command: string, start: () => Promise<Runni
       },
     ));
   const onSignal = (signal: NodeJS.Signals) => {
+    if (requested && !running) {
+      // Still starting (it may wait on a slow Pub/Sub): nothing to finish yet, and no deadline bounds it.
+      say(`${signal} again during start-up: exiting now`);
+      host.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      return;
+    }
     if (stopping || requested) {
       say(`${signal} again: still shutting down (in-flight requests and syncs get at most their deadlines); SIGKILL stops it at once`);
       return;
