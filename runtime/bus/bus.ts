@@ -15,10 +15,16 @@ export interface DeliveryMessage {
  * nothing (the SQLite inbox is the queue); the Pub/Sub bus publishes and resolves only once the
  * publish is confirmed, so a receiver answers 2xx only for deliveries that reached Pub/Sub.
  */
+/** A mapped record and its version (RecordPipeline.stored: its stream's cursor value, null without one). */
+export interface PublishedRecord {
+  data: object;
+  version?: number | string | null;
+}
+
 export interface Bus {
   readonly kind: 'local' | 'pubsub';
   publishDelivery(delivery: DeliveryMessage): Promise<void>;
-  publishRecords(connector: string, connection: string, stream: string, records: object[]): Promise<void>;
+  publishRecords(connector: string, connection: string, stream: string, records: ReadonlyArray<PublishedRecord>): Promise<void>;
   /** Where this bus puts bodies too large for a message, if anywhere (`serve`'s retention prunes it). */
   readonly bodyStore?: BodyStore;
   /**

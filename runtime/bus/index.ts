@@ -1,4 +1,4 @@
-export type { BodyStore, Bus, DeliveryMessage } from './bus.js';
+export type { BodyStore, Bus, DeliveryMessage, PublishedRecord } from './bus.js';
 export { createLocalBus } from './local-bus.js';
 export { createPubSubBus, DEFAULT_MAX_INLINE_BYTES, DEFAULT_PUBLISH_TIMEOUT_MS, type PubSubBusOptions } from './pubsub-bus.js';
 export { subscribeDeliveries, type DeliverySubscription, type ReceivedDelivery, type SubscribeDeliveriesOptions } from './subscribe-deliveries.js';

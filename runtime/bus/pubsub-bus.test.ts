@@ -338,11 +338,15 @@ describe.skipIf(pubsubTestsSkipped())('Pub/Sub bus (real emulator)', () => {
     const bus = createPubSubBus({ projectId });
     const t = await tap(recordsTopicName(connector), true);
     const records = Array.from({ length: 25 }, (_, i) => ({ id: i, title: `issue ${i}` }));
-    await bus.publishRecords(connector, 'acme', 'issues', records);
+    // Versions as the pipeline gives them: an instant, a string, none.
+    const versions = (i: number) => (i === 0 ? 1748736000000 : i === 1 ? 'W/abc' : null);
+    await bus.publishRecords(connector, 'acme', 'issues', records.map((data, i) => ({ data, version: versions(i) })));
     await bus.publishRecords(connector, 'acme', 'issues', []); // nothing to do
     const messages = await t.waitFor(25);
     expect(messages.map((m) => JSON.parse(m.data.toString('utf8')))).toEqual(records);
-    expect(messages[0]!.attributes).toEqual({ [ATTR.connector]: connector, [ATTR.connection]: 'acme', [ATTR.stream]: 'issues' });
+    expect(messages[2]!.attributes).toEqual({ [ATTR.connector]: connector, [ATTR.connection]: 'acme', [ATTR.stream]: 'issues' });
+    expect(JSON.parse(messages[0]!.attributes[ATTR.version]!)).toBe(1748736000000);
+    expect(JSON.parse(messages[1]!.attributes[ATTR.version]!)).toBe('W/abc');
     expect(messages[0]!.orderingKey).toBe('acme');
     await t.close();
     await bus.close();
@@ -354,7 +358,7 @@ describe('createLocalBus', () => {
     const bus = createLocalBus();
     expect(bus.kind).toBe('local');
     await bus.publishDelivery(delivery('c', 'x', 1));
-    await bus.publishRecords('c', 'x', 's', [{ id: 1 }]);
+    await bus.publishRecords('c', 'x', 's', [{ data: { id: 1 } }]);
     await bus.close();
   });
 });

@@ -1,6 +1,6 @@
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { ConnectorError } from '../errors/index.js';
-import type { BodyStore, Bus, DeliveryMessage } from './bus.js';
+import type { BodyStore, Bus, DeliveryMessage, PublishedRecord } from './bus.js';
 import { DELIVERY_FORMAT, encodeDeliveryData } from './delivery-codec.js';
 import { ensureTopic, topicNotFound } from './pubsub-resources.js';
 import { ATTR, recordsTopicName, webhooksTopicName } from './topic-names.js';
@@ -171,12 +171,15 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
     await publish(topic, delivery.connection, data, attributes);
   }
 
-  async function publishRecords(connector: string, connection: string, stream: string, records: object[]): Promise<void> {
+  async function publishRecords(connector: string, connection: string, stream: string, records: ReadonlyArray<PublishedRecord>): Promise<void> {
     if (records.length === 0) return;
     const topic = await topicFor(recordsTopicName(connector), false);
     const attributes = { [ATTR.connector]: connector, [ATTR.connection]: connection, [ATTR.stream]: stream };
-    // All in flight at once: the client batches them, and ordering per connection is kept.
-    await Promise.all(records.map((record) => publish(topic, connection, Buffer.from(JSON.stringify(record)), attributes)));
+    // All in flight at once: the client batches them, and ordering per connection is kept. The
+    // version (JSON: a number, or a string) lets a consumer keep the newer of two copies, as the
+    // record store does: a sync may publish a copy older than a webhook's published before it.
+    await Promise.all(records.map(({ data, version }) =>
+      publish(topic, connection, Buffer.from(JSON.stringify(data)), version === undefined || version === null ? attributes : { ...attributes, [ATTR.version]: JSON.stringify(version) })));
   }
 
   return {

@@ -12,4 +12,6 @@ export const ATTR = {
   bodyBytes: 'body_bytes',
   bodyRef: 'body_ref',
   stream: 'stream',
+  /** A record's version, as JSON (a number, or a string): see PublishedRecord. Absent without one. */
+  version: 'version',
 } as const;

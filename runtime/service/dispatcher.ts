@@ -119,7 +119,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         return { stream, records: records.map((data) => pipeline.stored(data)) };
       });
       // Publish before marking done: a crash in between republishes (at least once), never loses.
-      for (const { stream, records } of mapped) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
+      for (const { stream, records } of batches) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: 'done' });
       return { seq: delivery.seq, replays: delivery.replays, connection: delivery.connection, done: true, batches };
     } catch (error) {

@@ -89,7 +89,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       if (abandoned()) throw new Error(INTERRUPTED);
       for (const [name, records] of buffers) {
         if ((stream !== undefined && name !== stream) || records.length === 0) continue;
-        await bus.publishRecords(target.connector, connectionId, name, records.map((r) => r.data));
+        await bus.publishRecords(target.connector, connectionId, name, records);
         // What the store wrote: an older copy than the one stored (a webhook's newer update) is not.
         const written = await store.upsertRecords(connectionId, [{ stream: name, records }]);
         options.metrics?.syncRecords.inc({ connection: connectionId, stream: name }, written);

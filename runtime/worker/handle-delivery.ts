@@ -66,7 +66,7 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
         const pipeline = target.pipelineFor(stream);
         return { stream, records: records.map((data) => pipeline.stored(data)) };
       });
-      for (const { stream, records } of mapped) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
+      for (const { stream, records } of batches) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
       await store.settleDeliveries([{ seq: inserted.seq, replays: null, connection: delivery.connection, done: true, batches }]);
       return 'processed';
     } catch (error) {

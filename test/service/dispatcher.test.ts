@@ -22,7 +22,7 @@ function flakyBus() {
     publishDelivery: async () => {},
     publishRecords: async (_connector, _connection, stream, records) => {
       if (state.down) throw new Error('bus unavailable');
-      published.push({ stream, records });
+      published.push({ stream, records: records.map((r) => r.data) });
     },
     close: async () => {},
   };
