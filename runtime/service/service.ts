@@ -263,7 +263,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const fileIds = new Set<string>();
   // Stored connections that cannot run (their secrets cannot be opened, or what was stored is not
   // valid in this release), kept until replaced: see CONNECTION_UNAVAILABLE. `fix` when not the code's.
-  const unreadable = new Map<string, { connector: string; schedule: string | null; reason: string; fix?: string }>();
+  const unavailable = new Map<string, { connector: string; schedule: string | null; reason: string; fix?: string }>();
 
   /** The API may not change what the file defines: the file wins at every start, and the change would be lost. */
   function refuseFileConnection(id: string, change: 'edit' | 'remove'): void {
@@ -293,7 +293,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // Check the schedule before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
     if (row.schedule) atPath('schedule', () => parseSchedule(row.schedule!));
     store.saveConnection(row, secretPaths(manifest.node.spec, config));
-    unreadable.delete(row.id);
+    unavailable.delete(row.id);
     const live = activate(row);
     warnWithoutWebhookSecret(live);
     return toPublic(live);
@@ -351,7 +351,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Connections stored earlier (API), then the file (which wins for its ids).
   const stored = store.listConnections();
   for (const row of stored.unreadable) {
-    unreadable.set(row.id, { connector: row.connector, schedule: row.schedule, reason: `its stored secrets cannot be opened with this secret key (${row.error.message})` });
+    unavailable.set(row.id, { connector: row.connector, schedule: row.schedule, reason: `its stored secrets cannot be opened with this secret key (${row.error.message})` });
   }
   for (const row of stored.readable) {
     try {
@@ -361,7 +361,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     } catch (error) {
       // Stored by an earlier release, and not valid in this one (a schedule refused now, a connector
       // gone): kept, and not running, with the reason, like one whose secrets cannot be opened.
-      unreadable.set(row.id, {
+      unavailable.set(row.id, {
         connector: row.connector, schedule: row.schedule,
         reason: `what is stored for it is not valid in this release (${error instanceof Error ? error.message : String(error)})`,
         fix: 'POST the connection again with a valid config and schedule (GET /api/connections shows none for it meanwhile).',
@@ -379,9 +379,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         }
       }
     }
-    // The file's entries were stored again with the secrets it gives: only API connections stay unreadable.
-    for (const id of fileIds) unreadable.delete(id);
-    for (const [id, down] of unreadable) {
+    // The file's entries were stored again with the secrets it gives: only API connections stay unavailable.
+    for (const id of fileIds) unavailable.delete(id);
+    for (const [id, down] of unavailable) {
       logger?.error({ connection: id, connector: down.connector, code: 'CONNECTION_UNAVAILABLE' },
         `connection ${id} is not running: ${down.reason}. ${down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix} Its webhooks are answered 503 meanwhile.`);
     }
@@ -452,17 +452,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return entry && toPublic(entry);
     },
     unavailableConnection(id) {
-      const down = unreadable.get(id);
+      const down = unavailable.get(id);
       return down && { connector: down.connector, reason: down.reason, fix: down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix };
     },
     putConnection,
     removeConnection(id) {
       refuseFileConnection(id, 'remove');
       const entry = live.get(id);
-      if (!entry && !unreadable.has(id)) return 'not_found';
+      if (!entry && !unavailable.has(id)) return 'not_found';
       if (syncs.isRunning(id)) throw new ConnectorError('SYNC_RUNNING', `connection ${id} is syncing; it can be removed once the run ends`, { hint: ERROR_CODES.SYNC_RUNNING.fix });
       store.deleteConnection(id);
-      unreadable.delete(id);
+      unavailable.delete(id);
       live.delete(id);
       earlierRetries.delete(id);
       probes.forget(id);
@@ -480,7 +480,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       const webhooks = entry?.manifest.node.webhooks;
       if (!manifests.has(connector)) return counted(connector, failure(404, 'NOT_FOUND', `unknown connector ${connector}`, 'not_found'));
       if (!entry || entry.row.connector !== connector) {
-        const down = unreadable.get(connection);
+        const down = unavailable.get(connection);
         // The reason stays with the operator (/health, the log): this answer goes to whoever posts.
         if (down?.connector === connector) return counted(connector, failure(503, 'CONNECTION_UNAVAILABLE', `connection ${connection} is not running; its operator is told why`, 'unavailable'));
         return counted(connector, failure(404, 'NOT_FOUND', `unknown connection ${connection} for connector ${connector}`, 'not_found'));
@@ -541,7 +541,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           lastRun: storeOk ? store.lastRun(entry.row.id) : undefined,
           deadDeliveries: dead[entry.row.id] ?? 0,
           nextRunAt: nextRuns.get(entry.row.id) ?? null,
-        })).concat([...unreadable].map(([id, down]): ConnectionHealthInput => ({
+        })).concat([...unavailable].map(([id, down]): ConnectionHealthInput => ({
           id, connector: down.connector, schedule: down.schedule, breaker: null, running: false, lastRun: storeOk ? store.lastRun(id) : undefined,
           deadDeliveries: dead[id] ?? 0, nextRunAt: null, unavailable: down.reason,
         }))),

@@ -53,6 +53,14 @@ export interface SyncRunner {
 
 const INTERRUPTED = 'interrupted by shutdown';
 
+/** A run's error: what ended it, if anything did, then every stream that failed (`stream <name>: …`). */
+function runError(fatal: string | null, failures: ReadonlyMap<string, string>): string | null {
+  if (failures.size === 0) return fatal;
+  const each = [...failures].map(([stream, message]) => (message.startsWith(`stream ${stream}:`) ? message : `stream ${stream}: ${message}`));
+  const streams = failures.size === 1 ? each[0]! : `${failures.size} streams failed: ${each.join('; ')}`;
+  return fatal === null ? streams : `${fatal}; ${streams}`;
+}
+
 /** Who records a run's end: the run itself, or stop() when it gave up waiting (never both). */
 interface RunFate {
   abandoned: boolean;
@@ -133,12 +141,7 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
       fatal = error instanceof Error ? error.message : String(error);
     }
     for (const [stream, count] of skipped) if (count > 1) failures.set(stream, `${failures.get(stream)!} (${count} records without a primary key in all)`);
-    let failure = fatal;
-    if (failures.size > 0) {
-      const each = [...failures].map(([stream, message]) => (message.startsWith(`stream ${stream}:`) ? message : `stream ${stream}: ${message}`));
-      const streams = failures.size === 1 ? each[0]! : `${failures.size} streams failed: ${each.join('; ')}`;
-      failure = fatal === null ? streams : `${fatal}; ${streams}`;
-    }
+    let failure = runError(fatal, failures);
     if (abandoned()) return;
     // Aborted by stop(): the engine reports the aborted request; say why it was aborted.
     if (failure !== null && shutdown.signal.aborted) failure = INTERRUPTED;
