@@ -56,8 +56,12 @@ export const ERROR_CODES = {
   SECRET_KEY_INVALID: { meaning: 'The secret-encryption key (GWI_SECRET_KEY or data-dir secret.key) is missing, unreadable or not 32 bytes.', fix: 'Set GWI_SECRET_KEY to 32 random bytes in base64 or hex, or fix the key file permissions.' },
   SECRET_DECRYPT: { meaning: 'A stored secret cannot be decrypted: it was modified or sealed with another key.', fix: 'Restore the key it was stored with, or set the secret again.' },
   CONNECTION_UNAVAILABLE: {
-    meaning: 'The connection is stored but not running: its sealed secrets cannot be opened with the current secret key. Its webhooks are answered 503 (providers that retry will), and it does not sync.',
-    fix: 'Restore the key its secrets were sealed with (GWI_SECRET_KEY or <data>/secret.key) and restart, or POST the connection again with its config to seal its secrets with the current key.',
+    meaning: 'The connection is stored but not running: its sealed secrets cannot be opened with the current secret key, or what an earlier release stored for it is not valid in this one (a schedule refused now, a connector no longer installed). Its webhooks are answered 503 (providers that retry will), and it does not sync.',
+    fix: 'Restore the key its secrets were sealed with (GWI_SECRET_KEY or <data>/secret.key) and restart, or POST the connection again with its config (and a valid schedule): that seals its secrets with the current key.',
+  },
+  REPLAY_ON_WORKERS: {
+    meaning: 'A replay asked of a receiver without dispatch (--no-dispatch) for a delivery it already handed to the Pub/Sub workers.',
+    fix: "Replay it from the workers' dead-letter topic (<prefix>connector-webhooks-<connector>-dead-hold), see docs/service.md.",
   },
   SCHEDULE_INVALID: { meaning: 'A connection schedule is neither an interval ("every 5m") nor a valid cron expression.', fix: 'Use "every <n>s|m|h|d" or a 5/6-field cron expression such as "0 */6 * * *".' },
   BUS_PUBLISH: { meaning: 'Publishing to Google Cloud Pub/Sub failed or was not confirmed.', fix: 'Check the Pub/Sub project, credentials (roles/pubsub.publisher) and network; with --no-create-topics, create the topic the message names. The delivery was not acknowledged and the provider will retry.' },

@@ -187,7 +187,7 @@ export function registerServe(program: Command): void {
     .option('--bus-project <id>', 'Google Cloud project for --bus pubsub (default GWI_PUBSUB_PROJECT)')
     .option('--bodies <dir>', 'with --bus pubsub: directory for bodies over ~9.5 MB, shared with the workers (default GWI_BODIES_DIR, else <data>/bodies)')
     .option('--no-create-topics', 'with --bus pubsub: do not check or create topics (publish-only accounts; also GWI_PUBSUB_CREATE_TOPICS=false)')
-    .option('--retention-days <n>', 'keep done deliveries this many days for dedupe and inspection (0: forever; default 7)', envDefault('GWI_RETENTION_DAYS'))
+    .option('--retention-days <n>', 'keep done deliveries (for dedupe and inspection) and finished sync runs this many days (0: forever; default 7)', envDefault('GWI_RETENTION_DAYS'))
     .option('--max-attempts <n>', 'attempts before a delivery goes dead (1..100; default GWI_MAX_ATTEMPTS, else 5)')
     .option('--no-dispatch', 'with --bus pubsub: only receive and publish; `gwi-connectors worker` processes the deliveries')
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', envDefault('GWI_MANIFESTS'))
