@@ -14,7 +14,7 @@
  *   BENCH_VARIANTS='[{"name":"before","cli":"/tmp/before/dist/runtime/cli/main.js"},{"name":"after"}]' npx tsx bench/ingest/compare.ts
  *
  * A variant is {"name", "cli"?: another build's dist/runtime/cli/main.js, "env"?: {...}: extra
- * environment for its serve}. BENCH_ROUNDS=3, BENCH_DURATION=8, BENCH_CONNECTIONS=64.
+ * environment for its serve, "nodeArgs"?: [...]: flags for node, e.g. the bin's shebang's}. BENCH_ROUNDS=3, BENCH_DURATION=8, BENCH_CONNECTIONS=64.
  */
 import autocannon from 'autocannon';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { freePort, serveEnv, startServe, waitListening, writeConnectionsFile, type ServeProcess } from '../../test/support/serve-process.js';
 import { processCpuMs, signedWebhookRequests, waitDrained } from './support.js';
 
-interface Variant { name: string; cli?: string; env?: Record<string, string> }
+interface Variant { name: string; cli?: string; env?: Record<string, string>; nodeArgs?: string[] }
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 8);
@@ -67,7 +67,7 @@ try {
   for (const [i, variant] of variants.entries()) {
     const root = join(dir, String(i));
     mkdirSync(root);
-    const serve = startServe({ port: await freePort(), dataDir: join(root, 'data'), connectionsFile: writeConnectionsFile(root), env: serveEnv(variant.env), ...(variant.cli ? { cli: variant.cli } : {}) });
+    const serve = startServe({ port: await freePort(), dataDir: join(root, 'data'), connectionsFile: writeConnectionsFile(root), env: serveEnv(variant.env), ...(variant.cli ? { cli: variant.cli } : {}), ...(variant.nodeArgs ? { nodeArgs: variant.nodeArgs } : {}) });
     running.push({ ...variant, serve });
     await waitListening(serve);
   }

@@ -27,6 +27,8 @@ export interface ServeOptions {
   args?: string[];
   /** Another build's CLI (bench/ingest/compare.ts); default this tree's dist/. */
   cli?: string;
+  /** Flags for node itself, before the script (V8 flags NODE_OPTIONS does not take, e.g. the bin's shebang's). */
+  nodeArgs?: string[];
 }
 
 export interface ServeProcess {
@@ -77,7 +79,7 @@ export function serveEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export function startServe(options: ServeOptions): ServeProcess {
   if (!options.cli) assertBuilt();
   const args = [options.cli ?? CLI, 'serve', '--port', String(options.port), '--host', '127.0.0.1', '--data', options.dataDir, '--connections', options.connectionsFile, ...(options.args ?? [])];
-  const child = spawn(process.execPath, args, { env: options.env ?? serveEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], { env: options.env ?? serveEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let listening = false;
   const url = `http://127.0.0.1:${options.port}`;
