@@ -58,7 +58,15 @@ function frameworkReply(code: string, contentType: string | undefined) {
 
 /** The HTTP face of the service: webhooks (public, signed), admin API (bearer), health and metrics. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const closingState: ClosingState = { closing: false, refused: 0 };
+  // Webhooks refused while closing, by connector: providers that never retry (GitHub, GitLab) need them redelivered.
+  const refusedWebhooks = new Map<string, number>();
+  const closingState: ClosingState = {
+    closing: false, refused: 0,
+    onWebhookRefused(connector) {
+      options.service.refusedWhileClosing(connector);
+      refusedWebhooks.set(connector, (refusedWebhooks.get(connector) ?? 0) + 1);
+    },
+  };
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
   const uploads = createUploads();
   const receiveWebhook = createWebhookReceiver(options.service, { uploads, idleTimeoutMs: limits.idleTimeoutMs }, (error) => options.logger?.error({ err: error }, 'webhook request failed'));
@@ -87,7 +95,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   app.addHook('onClose', (_instance, done) => {
-    if (closingState.refused > 0) options.logger?.info({ refused: closingState.refused }, 'requests refused while shutting down (503 SHUTTING_DOWN)');
+    const refused = closingState.refused;
+    if (refusedWebhooks.size > 0) {
+      options.logger?.warn({ refused, webhooks: Object.fromEntries(refusedWebhooks) }, 'requests refused while shutting down (503 SHUTTING_DOWN); redeliver the webhooks of providers that do not retry (GitHub, GitLab)');
+    } else if (refused > 0) {
+      options.logger?.info({ refused }, 'requests refused while shutting down (503 SHUTTING_DOWN)');
+    }
     done();
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {

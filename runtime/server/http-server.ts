@@ -14,10 +14,12 @@ export interface HttpServerOptions {
 
 const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/([^/?]+)(?:\?.*)?$/;
 
-/** While the server closes: new requests are refused, and how many were. */
+/** While the server closes: new requests are refused, and how many were (webhooks by connector). */
 export interface ClosingState {
   closing: boolean;
   refused: number;
+  /** Called for each webhook refused (its connector, from the path): GitHub and GitLab never retry one. */
+  onWebhookRefused(connector: string): void;
 }
 
 /**
@@ -41,12 +43,14 @@ export function createHttpServer(
     connectionsCheckingInterval: checkingIntervalMs(limits),
   };
   const server = createServer(serverOptions, (req, res) => {
+    const match = req.method === 'POST' ? WEBHOOK_PATH.exec(req.url ?? '') : null;
     if (state.closing) {
       state.refused++;
+      const refusedConnector = match && decode(match[1]!);
+      if (refusedConnector) state.onWebhookRefused(refusedConnector);
       answerShuttingDown(res);
       return;
     }
-    const match = req.method === 'POST' ? WEBHOOK_PATH.exec(req.url ?? '') : null;
     const connector = match && decode(match[1]!);
     const connection = match && decode(match[2]!);
     if (connector && connection) webhook(connector, connection, req, res);

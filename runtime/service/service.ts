@@ -116,6 +116,8 @@ export interface Service {
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
   /** The 413 for a body over maxBodyBytes, refused by the HTTP layer before it reached `ingest`; counted like ingest's outcomes. */
   bodyTooLarge(connector: string): IngestReply;
+  /** A webhook refused unread because the service is shutting down (503 SHUTTING_DOWN): counted as `unavailable`. */
+  refusedWhileClosing(connector: string): void;
   /**
    * Put a delivery back in the queue (attempts reset). Several matches: pass the connection. Without
    * dispatch, one not yet handed to the workers is published again; one they have is `on_workers`.
@@ -499,6 +501,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       // write, and a flood of them would pull the quantiles down.
       if (reply.outcome === 'accepted' || reply.outcome === 'duplicate') metrics.ingestLatency.observe({ connector }, (performance.now() - started) / 1000);
       return counted(connector, reply);
+    },
+    refusedWhileClosing(connector) {
+      metrics.deliveries.inc({ connector: manifests.has(connector) ? connector : UNKNOWN_CONNECTOR, outcome: 'unavailable' });
     },
     bodyTooLarge(connector) {
       return counted(connector, failure(413, 'WEBHOOK_BODY', `body is larger than ${maxBodyBytes} bytes`, 'too_large'));

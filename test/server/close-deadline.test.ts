@@ -39,7 +39,7 @@ describe('closing with a stalled upload', () => {
 });
 
 describe('requests that arrive while closing', () => {
-  it('are answered 503 SHUTTING_DOWN in the error shape, unread and with Connection: close; the one before is answered as usual', async () => {
+  it('are answered 503 SHUTTING_DOWN in the error shape, unread and with Connection: close, counted, and logged once; the one before is answered as usual', async () => {
     const lines: Array<{ msg: string; refused?: number }> = [];
     const appLogger = pino({ level: 'info', base: null, timestamp: false }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
     const ctx = await served.start({ idleTimeoutMs: 600_000, requestTimeoutMs: 600_000, closeGraceMs: 2_000 }, { appLogger });
@@ -49,8 +49,10 @@ describe('requests that arrive while closing', () => {
     const client = await rawClient(ctx.port, `POST /webhooks/hooks/acme HTTP/1.1\r\n${head}\r\n\r\n`);
     await new Promise((r) => setTimeout(r, 50));
     const closed = ctx.app.close();
-    // ...finishes it, and sends its next request right behind it.
-    client.socket.write(Buffer.concat([d.body, Buffer.from('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n')]));
+    // ...finishes it, and sends its next request right behind it: another delivery.
+    const next = signedDelivery();
+    const nextHead = Object.entries({ host: '127.0.0.1', 'content-length': String(next.body.length), ...next.headers }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    client.socket.write(Buffer.concat([d.body, Buffer.from(`POST /webhooks/hooks/acme HTTP/1.1\r\n${nextHead}\r\n\r\n`), next.body]));
     const raw = await client.closed;
     await closed;
     const [first, second] = raw.split(/(?=HTTP\/1\.1 )/);
@@ -58,7 +60,10 @@ describe('requests that arrive while closing', () => {
     expect(parseResponse(second!)).toEqual({ status: 503, body: { error: { code: 'SHUTTING_DOWN', message: expect.stringContaining('shutting down'), hint: expect.stringContaining('Retry') } } });
     expect(second).toMatch(/\r\nconnection: close\r\n/i);
     expect(ctx.service.store.listDeliveries({ limit: 10 }).map((x) => x.id)).toEqual([d.id]);
-    // One line for all of them, not one per request.
-    expect(lines.filter((line) => line.msg.includes('refused while shutting down'))).toEqual([expect.objectContaining({ refused: 1, msg: 'requests refused while shutting down (503 SHUTTING_DOWN)' })]);
+    // One line for all of them, not one per request, naming the connectors whose webhooks need redelivering; counted as unavailable.
+    expect(lines.filter((line) => line.msg.includes('refused while shutting down'))).toEqual([
+      expect.objectContaining({ level: 40, refused: 1, webhooks: { hooks: 1 }, msg: expect.stringContaining('redeliver the webhooks of providers that do not retry') }),
+    ]);
+    expect(await ctx.service.metrics.registry.getSingleMetricAsString('gwi_webhook_deliveries_total')).toContain('gwi_webhook_deliveries_total{connector="hooks",outcome="unavailable"} 1');
   }, 10_000);
 });
