@@ -163,7 +163,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const dispatcherOptions = { ...options.dispatcher, ...maxAttemptsFromEnv(options.dispatcher?.maxAttempts, env) };
   // Opened after the checks above, so a refused start-up leaves no database handle behind.
   const dbFile = join(options.dataDir, 'gwi.db');
-  const store = await openSqliteStore({ file: dbFile, secretBox: createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
+  const store = await openSqliteStore({ file: dbFile, secretBox: () => createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
   const live = new Map<string, Live>();
   const pipelineFor = createPipelineCache();
 

@@ -16,7 +16,11 @@ import type { ConnectionRow, DeliveryStatus, DeliverySummary, InsertResult, NewD
 export interface SqliteStoreOptions {
   /** The database file, e.g. `<data>/gwi.db`. */
   file: string;
-  secretBox: SecretBox;
+  /**
+   * Seals and opens stored secrets. A function is called once the file is known to be ours: a start
+   * refused with STORE_FOREIGN then creates no key file beside someone else's database.
+   */
+  secretBox: SecretBox | (() => SecretBox);
   /**
    * `FULL` (default): every commit fsyncs the WAL, so an acknowledged delivery survives power loss.
    * `NORMAL` survives a process crash only. See docs/service.md.
@@ -69,6 +73,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(dirname(options.file), { recursive: true });
   const db = new Database(options.file);
+  let box: SecretBox;
   try {
     // Before any pragma that writes: a file that is not ours is left exactly as it was.
     const version = checkOwnDatabase(db);
@@ -79,11 +84,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     migrate(db, version);
+    box = typeof options.secretBox === 'function' ? options.secretBox() : options.secretBox;
   } catch (error) {
     db.close();
     throw error;
   }
-  const box = options.secretBox;
   // The latest run of each connection asked for (null: none), for /health, which asks for every
   // connection on every request: a query each took ~12 µs, 60 ms of event loop per request with
   // 5,000 connections. Runs are written only through this store (createRun, finishRun,

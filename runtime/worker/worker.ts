@@ -110,7 +110,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   }
 
   // The database first: a data directory it cannot use must not leave a Pub/Sub client behind.
-  const store = await openSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: createSecretBox(options.dataDir, env) });
+  const store = await openSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: () => createSecretBox(options.dataDir, env) });
   const pubsub = options.pubsub ?? new PubSub({ projectId: options.projectId });
   const bus = options.bus ?? createPubSubBus({ projectId: options.projectId, pubsub });
   const stats: WorkerStats = { processed: 0, duplicates: 0, failed: 0 };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -120,9 +120,13 @@ describe('--data (GWI_DATA_DIR) that cannot be used', () => {
     const data = join(tmp.dir, 'data');
     mkdirSync(data);
     writeFileSync(join(data, 'gwi.db'), 'not a database, just text that is long enough to have a header page '.repeat(20));
-    const error = await refusal(serve(args({ data }), ENV));
+    // No GWI_SECRET_KEY: a start that went on would create <data>/secret.key.
+    const { GWI_SECRET_KEY: _key, ...withoutKey } = ENV;
+    const error = await refusal(serve(args({ data }), withoutKey));
     expect(error.code).toBe('STORE_FOREIGN');
     expect(error.format()).toMatch(/--data \(GWI_DATA_DIR\): .*gwi\.db is not a gwi-connectors database: it is not an SQLite database/);
+    // Nothing of ours is left beside someone else's file: no key, no lock, no WAL.
+    expect(readdirSync(data)).toEqual(['gwi.db']);
   });
 });
 
