@@ -1,5 +1,5 @@
 import { PubSub, type Topic } from '@google-cloud/pubsub';
-import { ConnectorError } from '../errors/index.js';
+import { ConnectorError, createFailureLatch } from '../errors/index.js';
 import type { BodyStore, Bus, DeliveryMessage, PublishedRecord } from './bus.js';
 import { DELIVERY_FORMAT, encodeDeliveryData } from './delivery-codec.js';
 import { ensureTopic, topicNotFound } from './pubsub-resources.js';
@@ -39,8 +39,6 @@ export interface PubSubBusOptions {
 
 export const DEFAULT_MAX_INLINE_BYTES = 9_500_000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
-/** While publishes fail, how often failing() checks whether the topic is usable again. */
-const PROBE_EVERY_MS = 2_000;
 /** gRPC status PERMISSION_DENIED. */
 const PERMISSION_DENIED = 7;
 
@@ -60,33 +58,17 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
   const requireSubscription = (options.requireSubscription ?? false) && createTopics;
   const topics = new Map<string, Promise<Topic>>();
   const ready = new Set<Topic>(); // topics whose creation finished: the ones close() flushes
-  // The last delivery publish's failure, until one succeeds or a probe finds Pub/Sub answering again.
-  let failure: { message: string; topic: string } | undefined;
-  let probedAt = -Infinity;
-  let probing = false;
-
-  /**
-   * While deliveries fail to publish, failing() checks (at most every PROBE_EVERY_MS) whether the
-   * topic is usable again, so that /health recovers without waiting for a webhook, which a load
-   * balancer that routes on /health would no longer send. With requireSubscription: the topic has a
-   * subscription again. Otherwise: Pub/Sub answers for the topic (a publish-only account may be
-   * refused the read: an answer all the same).
-   */
-  function probe(): void {
-    const failed = failure;
-    if (!failed || probing || Date.now() - probedAt < PROBE_EVERY_MS) return;
-    probing = true;
-    probedAt = Date.now();
-    const usable = requireSubscription
-      ? topicFor(failed.topic, true).then(() => undefined)
-      : pubsub.topic(failed.topic).getMetadata().then(() => undefined, (error: unknown) => {
+  // The last delivery publish's failure, until one succeeds or failing()'s check finds the topic
+  // usable again. With requireSubscription: it has a subscription again. Otherwise: Pub/Sub answers
+  // for it (a publish-only account may be refused the read: an answer all the same).
+  const publishFailure = createFailureLatch<{ message: string; topic: string }>((failed) => {
+    const usable: Promise<unknown> = requireSubscription
+      ? topicFor(failed.topic, true)
+      : pubsub.topic(failed.topic).getMetadata().catch((error: unknown) => {
         if ((error as { code?: unknown } | null)?.code !== PERMISSION_DENIED) throw error;
       });
-    withDeadline(usable, timeoutMs, `checking topic ${failed.topic}`).then(
-      () => { if (failure === failed) failure = undefined; },
-      () => undefined,
-    ).finally(() => { probing = false; });
-  }
+    return withDeadline(usable, timeoutMs, `checking topic ${failed.topic}`);
+  });
 
   function topicFor(name: string, needsSubscriber: boolean): Promise<Topic> {
     let topic = topics.get(name);
@@ -187,16 +169,13 @@ export function createPubSubBus(options: PubSubBusOptions): Bus {
     ...(options.bodyStore ? { bodyStore: options.bodyStore } : {}),
     publishDelivery: (delivery) =>
       withDeadline(publishDelivery(delivery), timeoutMs, `delivery ${delivery.deliveryId}`).then(
-        () => void (failure = undefined),
+        () => publishFailure.succeeded(),
         (error: unknown) => {
-          failure = { message: error instanceof Error ? error.message : String(error), topic: webhooksTopicName(delivery.connector) };
+          publishFailure.failed({ message: error instanceof Error ? error.message : String(error), topic: webhooksTopicName(delivery.connector) });
           throw error;
         },
       ),
-    failing() {
-      probe();
-      return failure?.message;
-    },
+    failing: () => publishFailure.current()?.message,
     publishRecords: (connector, connection, stream, records) =>
       withDeadline(publishRecords(connector, connection, stream, records), timeoutMs, `${records.length} ${stream} record(s)`),
     async close() {

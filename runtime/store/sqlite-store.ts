@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredToken, TokenStore } from '../auth/types.js';
 import type { SecretBox } from '../crypto/index.js';
-import { ConnectorError, ERROR_CODES, isConnectorError } from '../errors/index.js';
+import { ConnectorError, createFailureLatch, ERROR_CODES, isConnectorError } from '../errors/index.js';
 import type { StreamState } from '../protocol/messages.js';
 import { createGroupCommitter } from './group-commit.js';
 import { createInboxCore, toInsertItem, toInsertResult, type InlineInboxCore, type InsertItem } from './inbox-core.js';
@@ -49,8 +49,6 @@ export const QUEUE_COUNT_SQL = {
   dead: `SELECT COUNT(*) AS n FROM deliveries INDEXED BY deliveries_dead WHERE status = 'dead'`,
 } as const;
 
-/** After a failed inbox commit, ping() tries a commit of its own at most this often. */
-const PROBE_EVERY_MS = 2_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const SUMMARY_COLUMNS = 'seq, connector, connection, delivery_id, event, status, attempts, next_attempt_at, error, received_at';
 
@@ -126,37 +124,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const failStmt = db.prepare(`UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ?`);
 
   const dbIdentity = fileIdentity(options.file);
-  // The last inbox commit's failure, until a commit succeeds: a delivery, or a probe that ping()
-  // starts (at most every PROBE_EVERY_MS) so that a store that recovered (space freed) says so
-  // without waiting for a webhook, which a load balancer routing on /health would never send.
-  let lastInboxFailure: unknown;
-  let failures = 0;
-  let probeStartedAt = -Infinity;
-  let probing = false;
-  const fail = (cause: unknown) => {
-    lastInboxFailure = cause;
-    failures++;
-  };
-  const probeInbox = () => {
-    if (probing || Date.now() - probeStartedAt < PROBE_EVERY_MS || !db.open) return;
-    probing = true;
-    probeStartedAt = Date.now();
-    const before = failures;
-    const probed = worker ? worker.probe(probeStartedAt) : Promise.resolve().then(() => void core().probe(probeStartedAt));
-    probed.then(
-      () => { if (failures === before) lastInboxFailure = undefined; },
-      (cause: unknown) => { if (failures === before) lastInboxFailure = cause; },
-    ).finally(() => { probing = false; });
-  };
+  // The last inbox commit's failure (disk full), until a commit succeeds: a delivery's, or the
+  // inbox's own test commit (InboxCore.probe), which ping() starts.
+  const inboxFailure = createFailureLatch<unknown>(
+    () => (worker ? worker.probe(Date.now()) : Promise.resolve().then(() => void core().probe(Date.now()))),
+    { canCheck: () => db.open },
+  );
 
   const store: Store = {
     async insertDelivery(delivery) {
       try {
         const inserted = await inbox.submit(delivery);
-        lastInboxFailure = undefined;
+        inboxFailure.succeeded();
         return inserted;
       } catch (cause) {
-        fail(cause);
+        inboxFailure.failed(cause);
         throw new ConnectorError('STORE_UNAVAILABLE', `the webhook inbox could not be written: ${cause instanceof Error ? cause.message : String(cause)}`, {
           hint: 'Check the data directory (disk space, permissions).',
           cause,
@@ -350,8 +332,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // commit failed (disk full) until one succeeds (a delivery or a probe), its writer thread
       // failed, or the database file at the path is no longer the one open here (deleted or
       // replaced: nothing written would last).
-      if (lastInboxFailure !== undefined) probeInbox();
-      if (lastInboxFailure !== undefined || worker?.failure() !== undefined || fileIdentity(options.file) !== dbIdentity) return false;
+      if (inboxFailure.current() !== undefined || worker?.failure() !== undefined || fileIdentity(options.file) !== dbIdentity) return false;
       try {
         db.prepare('SELECT 1').get();
         return db.open;
