@@ -129,9 +129,8 @@ export function createSyncRunner(options: SyncRunnerOptions): SyncRunner {
           if (list.length >= batchSize) await flush(stream);
         } else if (message.type === 'STATE') {
           await flush();
-          store.saveState(connectionId, message.state);
-          // So that a run cut off by a crash still shows what it wrote (failInterruptedRuns keeps it).
-          store.recordRunProgress(run.id, fate.written);
+          // With the run's records so far: a run cut off by a crash still shows what it wrote (failInterruptedRuns keeps it).
+          store.saveState(connectionId, message.state, { id: run.id, records: fate.written });
         } else if (message.type === 'TRACE' && message.trace.type === 'ERROR') {
           failStream(message.trace.error.stream_descriptor?.name ?? '(connection)', message.trace.error.message);
         }

@@ -260,10 +260,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     loadState(connection) {
       return (db.prepare('SELECT state FROM state WHERE connection = ? ORDER BY stream').all(connection) as Array<{ state: string }>).map((row) => JSON.parse(row.state) as StreamState);
     },
-    saveState(connection, state) {
+    saveState(connection, state, run) {
       const stream = state.stream.stream_descriptor.name;
-      db.prepare(`INSERT INTO state (connection, stream, state, updated_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT (connection, stream) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`).run(connection, stream, JSON.stringify(state), Date.now());
+      db.transaction(() => {
+        db.prepare(`INSERT INTO state (connection, stream, state, updated_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT (connection, stream) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`).run(connection, stream, JSON.stringify(state), Date.now());
+        if (run) store.recordRunProgress(run.id, run.records);
+      })();
     },
 
     createRun(connection, trigger, now) {

@@ -193,7 +193,8 @@ export interface Store {
   listRecords(connection: string, stream: string, limit: number, after?: number): RecordRow[];
 
   loadState(connection: string): StreamState[];
-  saveState(connection: string, state: StreamState): void;
+  /** With `run`: also its records so far (recordRunProgress), in the same transaction (one fsync, not two). */
+  saveState(connection: string, state: StreamState, run?: { id: string; records: number }): void;
 
   createRun(connection: string, trigger: RunRow['trigger'], now: number): RunRow;
   finishRun(id: string, status: Exclude<RunStatus, 'running'>, records: number, error: string | null, now: number): void;
