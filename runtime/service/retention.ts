@@ -1,6 +1,8 @@
 import type { Store } from '../store/index.js';
 
 const BATCH = 5_000;
+/** `--retention-days` when not given: 7 days (serve and worker). */
+export const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 

@@ -23,7 +23,7 @@ import { failure, ingestDelivery, type IngestDeps, type IngestReply, type Ingest
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
 import { createRepublisher, type Republisher } from './republisher.js';
-import { createRetention, type Retention } from './retention.js';
+import { createRetention, DEFAULT_RETENTION_MS, type Retention } from './retention.js';
 import { resolveConfig, secretPaths, secretValues, type SecretPath } from '../config/index.js';
 import { describeSecretPath, withoutSecrets } from './spec.js';
 import { createSyncRunner, type SyncRunner } from './sync-runner.js';
@@ -399,7 +399,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   }
 
   const retention = createRetention({
-    store, now, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
+    store, now, retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
     onError: (error) => logger?.warn(errorLogFields(error), 'pruning old deliveries failed'),
   });
   // Runs too (one row per sync: 86,400 a day for a connection synced every second), in batches with

@@ -12,7 +12,7 @@ import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { createDeliveryHandler, type HandleResult } from './handle-delivery.js';
-import { createRetention, type Retention } from '../service/retention.js';
+import { createRetention, DEFAULT_RETENTION_MS, type Retention } from '../service/retention.js';
 import { deadLetterTopicName, workerSubscriptionName } from './names.js';
 import { loadTargets } from './targets.js';
 
@@ -142,7 +142,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   // The worker's rows are copies: Pub/Sub owns retries and dead letters, and a row a killed worker
   // left pending was redelivered to another. Without this the worker's database kept every body.
   const retention = createRetention({
-    store, retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000, anyStatus: true, now: options.now ?? Date.now,
+    store, retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS, anyStatus: true, now: options.now ?? Date.now,
     onError: (error) => options.logger?.warn(errorLogFields(error), 'pruning old deliveries failed'),
   });
   const subscriptions: DeliverySubscription[] = [];
