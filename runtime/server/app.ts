@@ -84,7 +84,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return known ? reply.code(known.status).send(known.body) : reply.send(error);
     },
     // Node's own answers to unparsable requests (431, 400) and timeouts (408), in our error shape.
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (error, socket) => {
+      const code = answerClientError(error, socket);
+      if (code) options.service.refusedByHttp(code);
+    },
     serverFactory: (handler, serverOptions) =>
       createHttpServer(handler, serverOptions as HttpServerOptions, receiveWebhook, closingState, limits),
   });

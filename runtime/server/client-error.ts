@@ -32,14 +32,16 @@ type WithResponse = Socket & { _httpMessage?: { headersSent?: boolean } | null }
 /**
  * The server's `clientError` handler (Fastify's `clientErrorHandler`): the answer Node would send
  * for a request it cannot parse or that timed out, in our error shape `{"error": {code, message,
- * hint}}`, then the socket is closed (the stream cannot be trusted after a parse error).
+ * hint}}`, then the socket is closed (the stream cannot be trusted after a parse error). Returns the
+ * code of the refusal (for the metrics), or undefined when there was nobody to refuse (a reset
+ * connection, a socket already gone).
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): string | undefined {
   // A reset connection has nobody to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (error.code === 'ECONNRESET' || socket.destroyed) return undefined;
+  const reply = CLIENT_ERRORS[error.code ?? ''] ?? BAD_FRAMING;
   // A response already started on this socket cannot be followed by another one.
   if (socket.writable && !(socket as WithResponse)._httpMessage?.headersSent) {
-    const reply = CLIENT_ERRORS[error.code ?? ''] ?? BAD_FRAMING;
     const body = JSON.stringify({ error: { code: reply.code, message: reply.message, hint: reply.hint } });
     socket.write(
       `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -47,4 +49,5 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
     );
   }
   socket.destroy();
+  return reply.code;
 }

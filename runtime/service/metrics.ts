@@ -12,6 +12,7 @@ export interface ServiceMetrics {
   syncRecords: Counter<'connection' | 'stream'>;
   syncRuns: Counter<'connection' | 'result'>;
   httpRetries: Counter<'connection'>;
+  httpRefused: Counter<'code'>;
   breakerState: Gauge<'connection'>;
 }
 
@@ -54,6 +55,8 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
         for (const h of sources.connectorHealth()) this.inc({ connection: h.connection }, h.retries);
       },
     }),
+    // Refusals made before a route saw the request: no connector is known, so not among the deliveries.
+    httpRefused: new Counter({ name: 'gwi_http_refused_total', help: 'Requests the HTTP server refused before any route saw them (unparsable, headers too large, timed out), by error code.', labelNames: ['code'], registers: [registry] }),
     breakerState: new Gauge({
       name: 'gwi_circuit_breaker_state', help: 'Circuit breaker per connection: 0 closed, 1 half open, 2 open.', labelNames: ['connection'], registers: [registry],
       collect() {

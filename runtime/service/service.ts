@@ -118,6 +118,8 @@ export interface Service {
   bodyTooLarge(connector: string): IngestReply;
   /** A webhook refused unread because the service is shutting down (503 SHUTTING_DOWN): counted as `unavailable`. */
   refusedWhileClosing(connector: string): void;
+  /** A request Node's HTTP parser refused, or that timed out, before any route saw it (its error code): counted. */
+  refusedByHttp(code: string): void;
   /**
    * Put a delivery back in the queue (attempts reset). Several matches: pass the connection. Without
    * dispatch, one not yet handed to the workers is published again; one they have is `on_workers`.
@@ -504,6 +506,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     refusedWhileClosing(connector) {
       metrics.deliveries.inc({ connector: manifests.has(connector) ? connector : UNKNOWN_CONNECTOR, outcome: 'unavailable' });
+    },
+    refusedByHttp(code) {
+      metrics.httpRefused.inc({ code });
     },
     bodyTooLarge(connector) {
       return counted(connector, failure(413, 'WEBHOOK_BODY', `body is larger than ${maxBodyBytes} bytes`, 'too_large'));

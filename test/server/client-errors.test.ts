@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parseResponse, postHead, rawClient } from './raw-client.js';
 import { servedPerTest } from './served.js';
 
-/** What Node refuses before any route (headers too large, broken framing) is answered in our error shape. */
+/** What Node refuses before any route (headers too large, broken framing) is answered in our error shape, and counted. */
+
+const refusedCount = async (port: number, code: string) => {
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(new RegExp(`^gwi_http_refused_total\\{code="${code}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+};
 
 const served = servedPerTest();
 const ERROR_SHAPE = { error: { code: expect.any(String), message: expect.any(String), hint: expect.any(String) } };
@@ -14,6 +19,7 @@ describe('client errors', () => {
     const reply = parseResponse(await client.closed);
     expect(reply).toEqual({ status: 431, body: ERROR_SHAPE });
     expect(reply.body).toMatchObject({ error: { code: 'HEADERS_TOO_LARGE' } });
+    expect(await refusedCount(ctx.port, 'HEADERS_TOO_LARGE')).toBe(1);
   });
 
   it.each([
@@ -26,5 +32,6 @@ describe('client errors', () => {
     const reply = parseResponse(await client.closed);
     expect(reply).toEqual({ status: 400, body: ERROR_SHAPE });
     expect(reply.body).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    expect(await refusedCount(ctx.port, 'BAD_REQUEST')).toBe(1);
   });
 });

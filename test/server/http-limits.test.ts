@@ -33,6 +33,10 @@ describe('HTTP limits', () => {
         status: 408,
         body: { error: { code: 'REQUEST_TIMEOUT', message: expect.any(String), hint: expect.stringContaining('whole body') } },
       });
+      // Refused before any route saw it: counted by its code, not among the deliveries.
+      const metrics = await (await fetch(`http://127.0.0.1:${ctx.port}/metrics`)).text();
+      expect(metrics).toMatch(/^gwi_http_refused_total\{code="REQUEST_TIMEOUT"\} 1$/m);
+      expect(metrics).not.toMatch(/^gwi_webhook_deliveries_total\{/m);
     } finally {
       clearInterval(drip);
     }
