@@ -151,7 +151,10 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     const paging = readPaging(request.query);
     if ('message' in paging) return badRequest(reply, paging.message, paging.hint);
     const { rows, next } = page(service.store.listRecords(request.params.id, request.params.stream, paging.limit + 1, paging.after), paging.limit);
-    return { records: rows.map((r) => r.data), next };
+    // Where this answer ends, also on the last page: passed as `after` later, it lists what was added
+    // or changed since (a changed record moves to the end of the listing).
+    const changesAfter = rows.length > 0 ? String(rows[rows.length - 1]!.seq) : String(paging.after ?? 0);
+    return { records: rows.map((r) => r.data), next, changes_after: changesAfter };
   });
 };
 

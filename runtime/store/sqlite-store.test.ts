@@ -429,17 +429,26 @@ describe('createSqliteStore: inbox', () => {
 });
 
 describe('createSqliteStore: records, connections, state, runs, tokens', () => {
-  it('upserts records by primary key, keeping their position', async () => {
-    await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 1 } }, { key: 'b', data: { v: 1 } }] }]);
-    await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 2 } }] }]);
-    expect(store.listRecords('c', 's', 10).map((r) => [r.key, r.data['v']])).toEqual([['a', 2], ['b', 1]]);
+  it('upserts records by primary key; a changed record moves after every other, the same data again stays where it is', async () => {
+    const listed = (after?: number) => store.listRecords('c', 's', 10, after).map((r) => [r.key, r.data['v']]);
+    await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 1 } }, { key: 'b', data: { v: 1 } }, { key: 'c', data: { v: 1 } }] }]);
+    const lastRead = store.listRecords('c', 's', 10).at(-1)!.seq;
+    await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'a', data: { v: 2 } }, { key: 'b', data: { v: 1 } }] }]);
+    expect(listed()).toEqual([['b', 1], ['c', 1], ['a', 2]]);
+    // After the last seq read: what changed since, and only that.
+    expect(listed(lastRead)).toEqual([['a', 2]]);
+    await store.upsertRecords('o', [{ stream: 's', records: [{ key: 'x', data: { v: 1 } }] }]); // another connection's record
+    await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'b', data: { v: 3 } }, { key: 'd', data: { v: 1 } }] }]);
+    expect(listed(lastRead)).toEqual([['a', 2], ['b', 3], ['d', 1]]);
   });
   it('does not replace a stored record by an older copy (a lower version); equal, newer or unversioned ones replace it', async () => {
     const put = (key: string, v: string, version: number | string | null) => store.upsertRecords('c', [{ stream: 's', records: [{ key, data: { v }, version }] }]);
     const value = (key: string) => store.listRecords('c', 's', 10).find((r) => r.key === key)?.data['v'];
     await put('pr', 'webhook: closed', Date.parse('2025-06-01T00:00:00Z'));
+    await put('other', 'x', null);
     expect(await put('pr', 'sync page read earlier: open', Date.parse('2024-01-01T03:20:00Z'))).toBe(0); // not written, not counted
     expect(value('pr')).toBe('webhook: closed');
+    expect(store.listRecords('c', 's', 10).map((r) => r.key)).toEqual(['pr', 'other']); // nor moved: nothing changed
     await put('pr', 'same version again', Date.parse('2025-06-01T00:00:00Z'));
     expect(value('pr')).toBe('same version again');
     await put('pr', 'newer', Date.parse('2025-06-02T00:00:00Z'));

@@ -190,6 +190,10 @@ export interface Store {
 
   /** Upserts by primary key; resolves with the rows written (an older copy than the stored one is not: RecordBatch). */
   upsertRecords(connection: string, batches: readonly RecordBatch[]): Promise<number>;
+  /**
+   * Records in the order they last changed (seq): one whose data changes moves after every other,
+   * so the records after a seq are those added or changed since it was the last one read.
+   */
   listRecords(connection: string, stream: string, limit: number, after?: number): RecordRow[];
 
   loadState(connection: string): StreamState[];

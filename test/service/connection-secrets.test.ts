@@ -135,7 +135,7 @@ describe('after the secret key changed', () => {
     expect(sync.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringMatching(/^connection acme is not running: .*secret key/), hint: expect.stringContaining('POST the connection again') });
     const records = await ctx.app.inject({ method: 'GET', url: '/api/connections/acme/records/issues', headers: auth });
     expect(records.statusCode).toBe(200);
-    expect(records.json()).toEqual({ records: [], next: null });
+    expect(records.json()).toEqual({ records: [], next: null, changes_after: '0' });
 
     // Posted again: sealed with the key in use, and running.
     const again = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'acme', connector: 'hooks', config: { webhook_secret: 'new-secret' } } });
