@@ -10,13 +10,14 @@ import { createHttpServer, type ClosingState, type HttpServerOptions } from './h
 import { createUploads } from './in-flight.js';
 import { publicRoutes } from './public-routes.js';
 import { createWebhookReceiver } from './receive-webhook.js';
+import { createUploadBudget } from './upload-budget.js';
 import { webhookRoutes } from './webhook-routes.js';
 
 export interface AppOptions {
   service: Service;
   adminToken: string;
   logger?: PinoLogger;
-  /** Client timeouts and the shutdown deadline (defaults: 30 s idle, 300 s per request, 10 s grace on close); tests pass small ones. */
+  /** Client timeouts, the shutdown deadline and the upload buffer (defaults: 30 s idle, 300 s per request, 10 s grace on close, 256 MiB); tests pass small ones. */
   limits?: Partial<HttpLimits>;
 }
 
@@ -69,7 +70,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
   const uploads = createUploads();
-  const receiveWebhook = createWebhookReceiver(options.service, { uploads, idleTimeoutMs: limits.idleTimeoutMs }, (error) => options.logger?.error({ err: error }, 'webhook request failed'));
+  const budget = createUploadBudget(limits.uploadBufferBytes);
+  const receiveWebhook = createWebhookReceiver(options.service, { uploads, idleTimeoutMs: limits.idleTimeoutMs, budget }, (error) => options.logger?.error({ err: error }, 'webhook request failed'));
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     // In-flight requests finish on close; new ones are refused by the HTTP server (http-server.ts)

@@ -14,9 +14,11 @@ export interface HttpLimits {
    * worked on is not cut off at the first step, so nothing stored goes unanswered because of it.
    */
   closeGraceMs: number;
+  /** Bytes of webhook bodies held in memory at once (being received or not yet stored); see upload-budget.ts. */
+  uploadBufferBytes: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { idleTimeoutMs: 30_000, requestTimeoutMs: 300_000, closeGraceMs: 10_000 };
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { idleTimeoutMs: 30_000, requestTimeoutMs: 300_000, closeGraceMs: 10_000, uploadBufferBytes: 256 * 1024 * 1024 };
 
 /** Node checks request and header deadlines on an interval (30 s by default); a short timeout needs a shorter one. */
 export function checkingIntervalMs(limits: HttpLimits): number {

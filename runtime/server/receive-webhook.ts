@@ -1,38 +1,38 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service/index.js';
 import type { Uploads } from './in-flight.js';
+import type { UploadBudget } from './upload-budget.js';
 
 /** Answers one `POST /webhooks/:connector/:connection` on the raw request and response. */
 export type WebhookReceiver = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * The webhook receiver: the body is read as bytes (the signature covers exactly them), up to the
- * largest connector's limit, handed to the service, and its answer written back as JSON. One
- * receiver for both ways in: from the HTTP server directly (http-server.ts, requests on a socket)
- * and from the Fastify route (`app.inject`, shutdown). The limit is read once: manifests are fixed
- * for the life of the service.
+ * The webhook receiver: the body is read as bytes (the signature covers exactly them), up to its
+ * connector's limit, handed to the service, and its answer written back as JSON. One receiver for
+ * both ways in: from the HTTP server directly (http-server.ts, requests on a socket) and from the
+ * Fastify route (`app.inject`, shutdown). Bodies are held in memory until stored, within `budget`
+ * (see upload-budget.ts): a body that does not fit is refused 503 SERVER_BUSY, unread if it announced
+ * its length.
  */
-export function createWebhookReceiver(service: Service, reading: { uploads: Uploads; idleTimeoutMs: number }, onError: (error: unknown) => void): WebhookReceiver {
-  const { uploads, idleTimeoutMs } = reading;
-  const limit = service.maxBodyBytes();
-  const ingest = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse, body: Buffer) =>
+export function createWebhookReceiver(
+  service: Service, reading: { uploads: Uploads; idleTimeoutMs: number; budget: UploadBudget }, onError: (error: unknown) => void,
+): WebhookReceiver {
+  const { uploads, idleTimeoutMs, budget } = reading;
+  /** `settled` runs once the service is done with the body (no extra promise on the hot path). */
+  const ingest = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse, body: Buffer, settled?: () => void) =>
     service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
-      (reply) => answer(res, reply.status, reply.body),
+      (reply) => {
+        settled?.();
+        answer(res, reply.status, reply.body);
+      },
       (error: unknown) => {
+        settled?.();
         onError(error);
         answer(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
       },
     );
   return (connector, connection, req, res) => {
-    const tooLarge = () => {
-      const reply = service.bodyTooLarge(connector);
-      answer(res, reply.status, reply.body);
-    };
-    // Answered before the body is read (Node reads and discards the rest, keeping the connection usable).
-    if (Number(req.headers['content-length']) > limit) {
-      tooLarge();
-      return;
-    }
+    const refuse = (reply: { status: number; body: unknown }) => answer(res, reply.status, reply.body);
     if (!service.takesWebhooks(connector, connection)) {
       // ingest refuses these on the names alone, before it looks at the body: 404, or 503 for a
       // connection it knows but cannot run (CONNECTION_UNAVAILABLE), counted as usual. Nobody's
@@ -40,31 +40,57 @@ export function createWebhookReceiver(service: Service, reading: { uploads: Uplo
       void ingest(connector, connection, req, res, EMPTY);
       return;
     }
+    const limit = service.maxBodyBytes(connector);
+    const announced = Number(req.headers['content-length']);
+    // Answered before the body is read (Node reads and discards the rest, keeping the connection usable).
+    if (announced > limit) {
+      refuse(service.bodyTooLarge(connector));
+      return;
+    }
+    if (announced > 0 && !budget.fits(announced)) {
+      refuse(service.uploadsFull(connector));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    // Bytes of this body taken from the budget, given back once it is stored, refused or gone.
+    let held = 0;
+    let refused = false;
+    const release = () => {
+      budget.release(held);
+      held = 0;
+    };
     uploads.start(req);
     // A large or chunked body may take many packets: a client that stops sending mid-way loses its
     // socket after the inactivity timeout (Node destroys a socket whose timeout nobody handles). A
     // small one arrives in a packet or two; one stalled anyway ends at the request timeout. Not set on
     // every socket: that costs each read and write a timer refresh.
-    const large = !(Number(req.headers['content-length']) <= SMALL_BODY_BYTES);
+    const large = !(announced <= SMALL_BODY_BYTES);
     // (`?.`: requests injected through the Fastify route have a socket without timers.)
     if (large) req.socket.setTimeout?.(idleTimeoutMs);
     req.on('data', (chunk: Buffer) => {
-      if (size > limit) return;
+      if (refused) return;
       size += chunk.length;
-      if (size > limit) {
+      if (size > limit || !budget.take(chunk.length)) {
+        refused = true;
         chunks.length = 0;
-        tooLarge();
-      } else chunks.push(chunk);
+        release();
+        refuse(size > limit ? service.bodyTooLarge(connector) : service.uploadsFull(connector));
+        return;
+      }
+      held += chunk.length;
+      chunks.push(chunk);
     });
     // A request that ends early (client gone, broken framing) is neither stored nor answered.
-    req.on('error', () => uploads.end(req));
+    req.on('error', () => {
+      uploads.end(req);
+      release();
+    });
     req.on('end', () => {
       uploads.end(req);
       if (large) req.socket.setTimeout?.(0);
-      if (size > limit) return;
-      void ingest(connector, connection, req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      if (refused) return;
+      void ingest(connector, connection, req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), release);
     });
   };
 }

@@ -41,6 +41,9 @@ const VERIFY_STATUS: Record<VerifyFailureReason, [number, string, IngestOutcome]
   misconfigured: [500, 'WEBHOOK_MISCONFIGURED', 'misconfigured'],
 };
 
+/** GitHub's largest webhook payload: the limit of a connector whose manifest sets no `webhooks.max_body_bytes`. */
+export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
+
 export const failure = (status: number, code: string, message: string, outcome: IngestOutcome): IngestReply => ({ status, body: { error: { code, message } }, outcome });
 
 /**
@@ -61,9 +64,8 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   const { webhooks } = target;
   // Once: the verifier and the parser recognise normalised headers and do not copy them again.
   const headers = normaliseHeaders(rawHeaders);
-  if (rawBody.length > (webhooks.max_body_bytes ?? 26_214_400)) {
-    return failure(413, 'WEBHOOK_BODY', `body is larger than ${webhooks.max_body_bytes} bytes`, 'too_large');
-  }
+  const maxBodyBytes = webhooks.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (rawBody.length > maxBodyBytes) return failure(413, 'WEBHOOK_BODY', `body is larger than ${maxBodyBytes} bytes`, 'too_large');
   let secrets: string[];
   try {
     secrets = await target.secrets();

@@ -19,7 +19,7 @@ import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { createThreadDispatcher, manifestsReloadable, type ThreadDispatcher } from './dispatcher-thread.js';
 import { createConnector } from '../sync/index.js';
 import { buildHealth, type ConnectionHealthInput, type HealthReport } from './health.js';
-import { failure, ingestDelivery, type IngestDeps, type IngestReply, type IngestTarget } from './ingest.js';
+import { DEFAULT_MAX_BODY_BYTES, failure, ingestDelivery, type IngestDeps, type IngestReply, type IngestTarget } from './ingest.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
 import { createRepublisher, type Republisher } from './republisher.js';
@@ -97,8 +97,8 @@ export interface Service {
   readonly probes: ProbeLoop;
   readonly retention: Retention;
   connectors(): Array<{ name: string; version: string; description: string | null; streams: string[]; webhooks: boolean; events: string[] }>;
-  /** The largest body any connector accepts (the HTTP layer's hard limit). */
-  maxBodyBytes(): number;
+  /** The largest body this connector's webhooks accept (`webhooks.max_body_bytes`, else 25 MiB): the HTTP layer reads no more. */
+  maxBodyBytes(connector: string): number;
   listConnections(): PublicConnection[];
   getConnection(id: string): PublicConnection | undefined;
   /** A stored connection that is not running (CONNECTION_UNAVAILABLE): its connector and why. */
@@ -116,6 +116,8 @@ export interface Service {
   ingest(connector: string, connection: string, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<IngestReply>;
   /** The 413 for a body over maxBodyBytes, refused by the HTTP layer before it reached `ingest`; counted like ingest's outcomes. */
   bodyTooLarge(connector: string): IngestReply;
+  /** The 503 SERVER_BUSY for a body refused because the bodies being received fill their memory budget; counted as `unavailable`. */
+  uploadsFull(connector: string): IngestReply;
   /** A webhook refused unread because the service is shutting down (503 SHUTTING_DOWN): counted as `unavailable`. */
   refusedWhileClosing(connector: string): void;
   /** A request Node's HTTP parser refused, or that timed out, before any route saw it (its error code): counted. */
@@ -425,7 +427,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     probes.start();
   }
 
-  const maxBodyBytes = Math.max(26_214_400, ...[...manifests.values()].map((m) => m.node.webhooks?.max_body_bytes ?? 0));
+  const bodyLimits = new Map([...manifests.values()].map((m) => [m.node.name, m.node.webhooks?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES]));
+  const maxBodyBytes = (connector: string) => bodyLimits.get(connector) ?? DEFAULT_MAX_BODY_BYTES;
   /** Every webhook reply is counted; a connector name nobody configured is one label, not one per name tried. */
   const counted = (connector: string, reply: IngestReply): IngestReply => {
     metrics.deliveries.inc({ connector: manifests.has(connector) ? connector : UNKNOWN_CONNECTOR, outcome: reply.outcome });
@@ -449,7 +452,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         webhooks: node.webhooks !== undefined, events: Object.keys(node.webhooks?.events ?? {}),
       }));
     },
-    maxBodyBytes: () => maxBodyBytes,
+    maxBodyBytes,
     listConnections: () => [...live.values()].map(toPublic),
     getConnection(id) {
       const entry = live.get(id);
@@ -511,7 +514,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       metrics.httpRefused.inc({ code });
     },
     bodyTooLarge(connector) {
-      return counted(connector, failure(413, 'WEBHOOK_BODY', `body is larger than ${maxBodyBytes} bytes`, 'too_large'));
+      return counted(connector, failure(413, 'WEBHOOK_BODY', `body is larger than ${maxBodyBytes(connector)} bytes`, 'too_large'));
+    },
+    uploadsFull(connector) {
+      return counted(connector, failure(503, 'SERVER_BUSY', 'webhook bodies being received fill the memory set aside for them; nothing of this one was read or stored, retry in a few seconds', 'unavailable'));
     },
     async replay(id, connection) {
       // Looked up in the connections configured now: a delivery of a removed connection could not be mapped anyway.

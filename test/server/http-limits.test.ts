@@ -11,12 +11,14 @@ import { servedPerTest } from './served.js';
  */
 
 const BIG = 25 * 1024 * 1024;
+/** Within the hooks connector's own limit (1 MiB), and large enough (over 64 KiB) for the inactivity timeout. */
+const LARGE = 1_000_000;
 const served = servedPerTest();
 
 describe('HTTP limits', () => {
   it('destroys a socket that stalls mid-body once it has been idle for idleTimeoutMs', async () => {
     const ctx = await served.start({ idleTimeoutMs: 150, requestTimeoutMs: 600_000 });
-    const client = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', BIG) + '{"acti');
+    const client = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', LARGE) + '{"acti');
     // Nothing more is sent: only the inactivity timeout can end this.
     await client.closed;
     expect(ctx.service.store.listDeliveries({ limit: 10 })).toHaveLength(0);
@@ -24,7 +26,7 @@ describe('HTTP limits', () => {
 
   it('answers 408 in our error shape when a trickling request is not complete within requestTimeoutMs', async () => {
     const ctx = await served.start({ idleTimeoutMs: 600_000, requestTimeoutMs: 200 });
-    const client = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', BIG));
+    const client = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', LARGE));
     // One byte every 20 ms: never idle, never complete.
     const drip = setInterval(() => client.socket.writable && client.socket.write('x'), 20);
     try {
@@ -73,5 +75,51 @@ describe('HTTP limits', () => {
     const client = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', BIG));
     expect(parseResponse(await client.until('}}'))).toMatchObject({ status: 503, body: { error: { code: 'CONNECTION_UNAVAILABLE' } } });
     client.socket.destroy();
+  }, 10_000);
+
+  it("refuses a body over its connector's own limit before reading it, not at the largest limit of any connector", async () => {
+    const ctx = await served.start({ idleTimeoutMs: 600_000, requestTimeoutMs: 600_000 });
+    // hooks accepts 1 MiB; 2 MiB announced, none sent: the answer can only come before the body.
+    const client = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', 2 * 1024 * 1024));
+    expect(parseResponse(await client.until('}}'))).toMatchObject({ status: 413, body: { error: { code: 'WEBHOOK_BODY', message: 'body is larger than 1048576 bytes' } } });
+    client.socket.destroy();
+  }, 10_000);
+
+  it('refuses bodies past the upload buffer with 503 SERVER_BUSY (unread when announced), and takes them again once it is free', async () => {
+    const ctx = await served.start({ idleTimeoutMs: 600_000, requestTimeoutMs: 600_000, uploadBufferBytes: 64 * 1024 });
+    // One upload holds 60 KB of the 64 KiB and stalls.
+    const holder = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', 64_000) + 'x'.repeat(60_000));
+    // Announced, does not fit: refused before its body is read (asked again until the holder's bytes have arrived).
+    let refusal: unknown;
+    for (let i = 0; i < 100 && refusal === undefined; i++) {
+      const announced = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', 10_000));
+      const raw = await Promise.race([announced.until('}}'), new Promise<string>((resolve) => setTimeout(() => resolve(''), 50))]);
+      if (raw) refusal = parseResponse(raw);
+      announced.socket.destroy();
+    }
+    expect(refusal).toMatchObject({ status: 503, body: { error: { code: 'SERVER_BUSY' } } });
+    // Chunked (no length): refused when its first chunk does not fit.
+    const chunked = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', 0).replace('content-length: 0', 'transfer-encoding: chunked') + `2710\r\n${'y'.repeat(10_000)}\r\n`);
+    expect(parseResponse(await chunked.until('}}'))).toMatchObject({ status: 503, body: { error: { code: 'SERVER_BUSY' } } });
+    chunked.socket.destroy();
+    expect(ctx.service.store.listDeliveries({ limit: 10 })).toHaveLength(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${ctx.port}/metrics`)).text();
+    expect(metrics).toMatch(/gwi_webhook_deliveries_total\{connector="hooks",outcome="unavailable"\} 2/);
+
+    // The stalled upload goes: its bytes are given back, and a webhook is taken again.
+    holder.socket.destroy();
+    await holder.closed;
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 202; i++) {
+      const d = signedDelivery();
+      status = (await fetch(`http://127.0.0.1:${ctx.port}/webhooks/hooks/acme`, { method: 'POST', headers: d.headers, body: d.body })).status;
+      if (status !== 202) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(202);
+    // Stored bodies give their bytes back: many more than the buffer holds at once go through.
+    for (let i = 0; i < 40; i++) {
+      const d = signedDelivery({ title: 't'.repeat(8_000) });
+      expect((await fetch(`http://127.0.0.1:${ctx.port}/webhooks/hooks/acme`, { method: 'POST', headers: d.headers, body: d.body })).status).toBe(202);
+    }
   }, 10_000);
 });

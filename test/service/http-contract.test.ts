@@ -206,7 +206,7 @@ describe('a real listening server', () => {
       });
       req.on('error', reject);
       const chunk = Buffer.alloc(1 << 20, 'x');
-      for (let sent = 0; sent <= ctx.service.maxBodyBytes(); sent += chunk.length) req.write(chunk);
+      for (let sent = 0; sent <= ctx.service.maxBodyBytes('hooks'); sent += chunk.length) req.write(chunk);
       req.end();
     });
     expect(status).toBe(413);

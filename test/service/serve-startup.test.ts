@@ -62,6 +62,12 @@ describe('serve refuses bad settings before opening anything', () => {
     expect(existsSync(join(tmp.dir, 'data'))).toBe(false);
   });
 
+  it.each([['x'], [''], ['0'], ['1.5'], ['-3']])('--upload-buffer-mb %j: CONFIG_INVALID naming --upload-buffer-mb (GWI_UPLOAD_BUFFER_MB)', async (mb) => {
+    const error = await refusal(serve(args({ uploadBufferMb: mb }), ENV));
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: `--upload-buffer-mb (GWI_UPLOAD_BUFFER_MB) must be a whole number of MiB (1 or more), got ${JSON.stringify(mb)}` });
+    expect(existsSync(join(tmp.dir, 'data'))).toBe(false);
+  });
+
   it('--max-attempts "": refused, where an empty GWI_MAX_ATTEMPTS means the default', async () => {
     await expect(serve(args({ maxAttempts: ' ' }), ENV)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: '--max-attempts (GWI_MAX_ATTEMPTS) is empty' });
     expect(existsSync(join(tmp.dir, 'data'))).toBe(false);

@@ -28,6 +28,21 @@ export interface ServeArgs {
   retentionDays?: string;
   /** `--max-attempts`: checked where GWI_MAX_ATTEMPTS is (createService), so it is passed on as that. */
   maxAttempts?: string;
+  /** `--upload-buffer-mb`: memory for webhook bodies being received (HttpLimits.uploadBufferBytes). */
+  uploadBufferMb?: string;
+}
+
+const UPLOAD_BUFFER = flagName('--upload-buffer-mb', 'GWI_UPLOAD_BUFFER_MB');
+
+/** `--upload-buffer-mb` in bytes: a whole number of MiB, at least 1. */
+function parseUploadBufferMb(raw: string): number {
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!(Number.isSafeInteger(n) && n >= 1)) {
+    throw new ConnectorError('CONFIG_INVALID', `${UPLOAD_BUFFER} must be a whole number of MiB (1 or more), got ${JSON.stringify(raw)}`, {
+      hint: 'For example --upload-buffer-mb 512; leave it out for 256. Each webhook body being received is held in memory up to its connector\'s limit (25 MiB by default).',
+    });
+  }
+  return n * 1024 * 1024;
 }
 
 const ADMIN_TOKEN_FILE = 'admin.token';
@@ -92,6 +107,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   // must leave no database, dispatcher thread or timer behind (the process would not exit).
   const port = parsePort(args.port);
   const retention = args.retentionDays === undefined ? undefined : parseRetentionDays(args.retentionDays);
+  const uploadBufferBytes = args.uploadBufferMb === undefined ? undefined : parseUploadBufferMb(args.uploadBufferMb);
   // The service reads an empty GWI_MAX_ATTEMPTS as unset; an empty flag given on purpose is a mistake.
   if (args.maxAttempts?.trim() === '') {
     throw new ConnectorError('CONFIG_INVALID', `${flagName('--max-attempts', 'GWI_MAX_ATTEMPTS')} is empty`, { hint: 'Leave it out for the default (5 attempts), or give e.g. --max-attempts 10.' });
@@ -131,7 +147,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     const pruneBodies = bus.bodyStore?.prune?.bind(bus.bodyStore);
     if (pruneBodies) running.retention.alsoPrune(pruneBodies);
     admin = adminToken(dataDir, env);
-    app = await buildApp({ service: running, adminToken: admin.token, logger });
+    app = await buildApp({ service: running, adminToken: admin.token, logger, ...(uploadBufferBytes === undefined ? {} : { limits: { uploadBufferBytes } }) });
     await app.listen({ port, host: args.host });
   } catch (error) {
     // The service runs (database, dispatcher, timers): close it, or the failed start never exits.
@@ -190,6 +206,7 @@ export function registerServe(program: Command): void {
     .option('--retention-days <n>', 'keep done deliveries (for dedupe and inspection) and finished sync runs this many days (0: forever; default 7)', envDefault('GWI_RETENTION_DAYS'))
     .option('--max-attempts <n>', 'attempts before a delivery goes dead (1..100; default GWI_MAX_ATTEMPTS, else 5)')
     .option('--no-dispatch', 'with --bus pubsub: only receive and publish; `gwi-connectors worker` processes the deliveries')
+    .option('--upload-buffer-mb <n>', 'memory for webhook bodies being received at once, in MiB; past it new ones get 503 SERVER_BUSY (default 256)', envDefault('GWI_UPLOAD_BUFFER_MB'))
     .option('--manifests <paths>', 'your own manifests besides the bundled ones: comma-separated YAML files, or a folder holding only manifests', envDefault('GWI_MANIFESTS'))
     .action((args: ServeArgs) => runUntilSignal('serve', () => serve(args)));
 }
