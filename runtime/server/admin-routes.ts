@@ -35,8 +35,9 @@ function page<T extends { seq: number }>(rowsPlusOne: T[], limit: number): { row
 
 /** `?limit=&after=` of a listing: the page size (default 100) and the cursor, or what is wrong with them. */
 function readPaging(query: { limit?: string; after?: string }): { limit: number; after: number | undefined } | { message: string; hint: string } {
-  const limit = query.limit === undefined ? 100 : Number(query.limit);
-  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) return { message: 'limit must be an integer from 1 to 1000', hint: HINTS.limit };
+  // Digits only: Number() would also take `1e2`, `0x10` and ` 5`, which are not the whole number the hint asks for.
+  const limit = query.limit === undefined ? 100 : /^\d+$/.test(query.limit) ? Number(query.limit) : NaN;
+  if (!(limit >= 1 && limit <= 1000)) return { message: `limit must be a whole number from 1 to 1000, got ${JSON.stringify(query.limit)}`, hint: HINTS.limit };
   if (query.after === undefined || query.after === '') return { limit, after: undefined };
   if (!/^\d+$/.test(query.after)) return { message: 'after must be a cursor returned as `next`', hint: HINTS.after };
   return { limit, after: Number(query.after) };

@@ -86,6 +86,16 @@ describe('admin query parameters', () => {
     expect((await get('/api/deliveries?status=dead&limit=5')).statusCode).toBe(200);
   });
 
+  it('refuses a limit that is not all digits (1e2, 0x10, " 5", 5.0), though Number() reads it, naming the value', async () => {
+    for (const limit of ['1e2', '0x10', ' 5', '5.0', '+5']) {
+      const res = await get(`/api/deliveries?limit=${encodeURIComponent(limit)}`);
+      expect({ limit, status: res.statusCode }).toEqual({ limit, status: 400 });
+      expect(res.json().error).toEqual({ code: 'BAD_REQUEST', message: `limit must be a whole number from 1 to 1000, got ${JSON.stringify(limit)}`, hint: expect.stringContaining('whole number') });
+      expect((await get(`/api/connections/acme/records/issues?limit=${encodeURIComponent(limit)}`)).statusCode).toBe(400);
+    }
+    expect((await get('/api/deliveries?limit=007')).statusCode).toBe(200);
+  });
+
   it('refuses a repeated one with 400 instead of a 500', async () => {
     const res = await get('/api/deliveries?connection=a&connection=b');
     expect(res.statusCode).toBe(400);
