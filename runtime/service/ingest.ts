@@ -41,6 +41,24 @@ const VERIFY_STATUS: Record<VerifyFailureReason, [number, string, IngestOutcome]
   misconfigured: [500, 'WEBHOOK_MISCONFIGURED', 'misconfigured'],
 };
 
+/** Request headers that carry credentials of their own: checked, never stored or published. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'] as const;
+
+/**
+ * The headers stored and published with a delivery: all but those that carry a secret, that is a
+ * `type: token` rule's header (the webhook secret itself, e.g. X-Gitlab-Token) and credential
+ * headers a proxy or provider may add. Stored, they would be a copy of a secret in plain text beside
+ * the sealed one, in the database, its backups and on the bus. Most deliveries have none: no copy then.
+ */
+function keptHeaders(headers: Record<string, string>, webhooks: WebhooksNode): Record<string, string> {
+  const token = webhooks.signature.type === 'token' ? webhooks.signature.header.toLowerCase() : undefined;
+  if (!(token !== undefined && token in headers) && !CREDENTIAL_HEADERS.some((name) => name in headers)) return headers;
+  const kept = { ...headers };
+  if (token !== undefined) delete kept[token];
+  for (const name of CREDENTIAL_HEADERS) delete kept[name];
+  return kept;
+}
+
 /** GitHub's largest webhook payload: the limit of a connector whose manifest sets no `webhooks.max_body_bytes`. */
 export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
 
@@ -91,10 +109,11 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   } catch (error) {
     return failure(400, 'WEBHOOK_BODY', isConnectorError(error) ? error.message : 'malformed body', 'bad_request');
   }
+  const kept = keptHeaders(headers, webhooks);
   let result;
   try {
     result = await deps.store.insertDelivery({
-      connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody, contentType, receivedAt: deps.now(), json,
+      connector: target.connector, connection: target.connection, deliveryId, event, headers: kept, body: rawBody, contentType, receivedAt: deps.now(), json,
     });
   } catch (error) {
     deps.logger?.error({ connection: target.connection, ...errorLogFields(error) }, 'webhook inbox write failed');
@@ -106,7 +125,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   // receiver without dispatch republishes it (republisher.ts), one with dispatch maps it here anyway.
   if (deps.bus.kind !== 'local' && !result.published) {
     try {
-      await publishStored(deps, result.seq, { connector: target.connector, connection: target.connection, deliveryId, event, headers, body: rawBody });
+      await publishStored(deps, result.seq, { connector: target.connector, connection: target.connection, deliveryId, event, headers: kept, body: rawBody });
     } catch (error) {
       // Stored locally (the local dispatcher still maps it) but not confirmed on the bus: no 2xx.
       deps.logger?.error({ connection: target.connection, ...errorLogFields(error) }, 'publishing the delivery failed');

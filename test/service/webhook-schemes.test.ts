@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifest, parseManifest } from '../../runtime/manifest/index.js';
@@ -227,6 +229,17 @@ describe('plain token (GitLab legacy X-Gitlab-Token)', () => {
     expect(reply(await post(url, push, gitlab('a6c1e0c2-5d7e-4a9f-9d62-1f6e0c3b5a10')))).toEqual([200, { id: 'a6c1e0c2-5d7e-4a9f-9d62-1f6e0c3b5a10', duplicate: true }]);
     expect(await deliveries('gitlab')).toMatchObject([{ event: 'Push Hook' }]);
   });
+  it('stores and publishes no copy of the token, nor of credential headers a proxy added', async () => {
+    const headers = { ...gitlab('b1'), authorization: 'Bearer proxy-credential-1', cookie: 'session=cookie-credential-2' };
+    expect((await post(url, push, headers)).statusCode).toBe(202);
+    const [stored] = ctx.service.store.dueDeliveries(Date.now() + 60_000, 10);
+    expect(stored?.headers).toMatchObject({ 'x-gitlab-event': 'Push Hook', 'idempotency-key': 'b1' });
+    expect(Object.keys(stored?.headers ?? {})).not.toContain('x-gitlab-token');
+    // Nowhere in the database files, WAL included (the connection's own copy is sealed).
+    const bytes = readdirSync(tmp.dir).filter((name) => name.startsWith('gwi.db')).map((name) => readFileSync(join(tmp.dir, name)).toString('latin1')).join('');
+    for (const secret of ['glpat-like-token', 'proxy-credential-1', 'cookie-credential-2']) expect(bytes).not.toContain(secret);
+  });
+
   it('refuses a wrong token (also one of another length) with 401 and a missing one with 400', async () => {
     // The body is not signed in this scheme: only the token proves the sender.
     expect((await post(url, push, gitlab('k1', 'glpat-like-tokeN'))).statusCode).toBe(401);
