@@ -67,10 +67,11 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
 
   scope.get('/api/connectors', async () => ({ connectors: service.connectors() }));
   scope.get('/api/connections', async () => ({ connections: service.listConnections() }));
-  // Creates or replaces (upsert): 201 for a new id, 200 when it replaced the connection with that id.
+  // Creates or replaces (upsert): 201 for a new id, 200 when it replaced the connection with that id,
+  // running or stored but not running (CONNECTION_UNAVAILABLE: posting it again is how it is repaired).
   scope.post('/api/connections', async (request, reply) => {
     const id = (request.body as { id?: unknown } | null)?.id;
-    const existed = typeof id === 'string' && service.getConnection(id) !== undefined;
+    const existed = typeof id === 'string' && (service.getConnection(id) ?? service.unavailableConnection(id)) !== undefined;
     return reply.code(existed ? 200 : 201).send(service.putConnection(request.body, 'api'));
   });
 

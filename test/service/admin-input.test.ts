@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -38,6 +39,22 @@ describe('POST /api/connections', () => {
     const replaced = await postConnection({ id: 'second', connector: 'hooks', config: { webhook_secret: 's3' }, schedule: 'every 1h' });
     expect(replaced.statusCode).toBe(200);
     expect(replaced.json()).toMatchObject({ id: 'second', schedule: 'every 1h', source: 'api' });
+  });
+
+  it('replaces (200, not 201) a stored connection that is not running (CONNECTION_UNAVAILABLE)', async () => {
+    ctx = await startService(tmp.dir, { background: false });
+    ctx.service.putConnection({ id: 'stalled', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 1h' }, 'api');
+    await ctx.close();
+    // What an earlier release stored and this one refuses (a schedule that never fires): stored, not running.
+    const db = new Database(join(tmp.dir, 'gwi.db'));
+    db.prepare("UPDATE connections SET schedule = '0 0 30 2 *' WHERE id = 'stalled'").run();
+    db.close();
+    ctx = await startService(tmp.dir, { background: false });
+    expect(ctx.service.unavailableConnection('stalled')).toBeDefined();
+    const replaced = await postConnection({ id: 'stalled', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 2h' });
+    expect(replaced.statusCode).toBe(200);
+    expect(replaced.json()).toMatchObject({ id: 'stalled', schedule: 'every 2h', source: 'api' });
+    expect(ctx.service.unavailableConnection('stalled')).toBeUndefined();
   });
 
   it('says that ${ENV} references are not expanded in a posted config, instead of "export the variable"', async () => {

@@ -139,7 +139,7 @@ describe('after the secret key changed', () => {
 
     // Posted again: sealed with the key in use, and running.
     const again = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'acme', connector: 'hooks', config: { webhook_secret: 'new-secret' } } });
-    expect(again.statusCode).toBe(201);
+    expect(again.statusCode).toBe(200); // it replaced the stored connection
     expect((await post('acme', 'new-secret')).statusCode).toBe(202);
     const after = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
     expect(after.connectors.hooks.connections.acme).toMatchObject({ unavailable: null });
@@ -161,7 +161,7 @@ describe('after the secret key changed', () => {
     const sync = await ctx.app.inject({ method: 'POST', url: '/api/connections/old-schedule/sync', headers: auth });
     expect(sync.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', hint: expect.stringContaining('valid config and schedule') });
     const again = await ctx.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: { id: 'old-schedule', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 2h' } });
-    expect(again.statusCode).toBe(201);
+    expect(again.statusCode).toBe(200); // it replaced the stored connection
     expect(ctx.service.scheduler.list().map((s) => [s.connectionId, s.schedule])).toContainEqual(['old-schedule', 'every 2h']);
   });
 });
