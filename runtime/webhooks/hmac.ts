@@ -15,7 +15,10 @@ export const verifyHmac: Verifier<'hmac'> = async ({ rule, rawBody, headers, sec
   if (secrets.length === 0) return missingSecret(rule);
   const header = headers[rule.header.toLowerCase()];
   if (header === undefined || header === '') return fail('missing_header', `missing signature header ${rule.header}`);
-  if (rule.timestamp) {
+  // A timestamp in a header is checked first (a missing one is a 400, whatever the signature). One
+  // in the body only once the signature matched: reading it means parsing the body and evaluating an
+  // expression over it, which bytes nobody has vouched for must not reach.
+  if (rule.timestamp?.header) {
     const stale = await checkTimestamp(rule.timestamp, rawBody, headers, now);
     if (stale) return stale;
   }
@@ -24,22 +27,40 @@ export const verifyHmac: Verifier<'hmac'> = async ({ rule, rawBody, headers, sec
   const provided = header.slice(prefix.length).trim();
   const encoding = rule.encoding ?? 'hex';
   const algorithm = rule.algorithm ?? 'sha256';
-  const content = rule.signed_content
-    ? Buffer.from(String(await compileTemplate(rule.signed_content).render({ body: rawBody.toString('utf8'), headers })), 'utf8')
-    : rawBody;
+  const content = rule.signed_content ? await signedContent(rule.signed_content, rawBody, headers) : rawBody;
 
+  let matched = false;
   for (const secret of secrets) {
     if (usesGitHubScheme(rule, content)) {
-      if (await octokitVerify(secret, content.toString('utf8'), header)) return OK;
-      continue;
+      matched = await octokitVerify(secret, content.toString('utf8'), header);
+    } else {
+      const digest = createHmac(algorithm, secret).update(content).digest(encoding);
+      // Hex digests are case-insensitive; base64 is not.
+      matched = safeEqual(digest, encoding === 'hex' ? provided.toLowerCase() : provided);
     }
-    const digest = createHmac(algorithm, secret).update(content).digest(encoding);
-    // Hex digests are case-insensitive; base64 is not.
-    const candidate = encoding === 'hex' ? provided.toLowerCase() : provided;
-    if (safeEqual(digest, candidate)) return OK;
+    if (matched) break;
   }
-  return fail('mismatch', `signature in ${rule.header} does not match the body`);
+  if (!matched) return fail('mismatch', `signature in ${rule.header} does not match the body`);
+  if (rule.timestamp && !rule.timestamp.header) return (await checkTimestamp(rule.timestamp, rawBody, headers, now)) ?? OK;
+  return OK;
 };
+
+/** Stands for the body while the template renders, when the body is not UTF-8 (see signedContent). */
+const BODY_MARK = '\u0000gwi-body\u0000';
+
+/**
+ * The bytes a `signed_content` template says are signed. The template renders text; the body goes in
+ * as text, which is exact for UTF-8. Other bytes would be replaced (U+FFFD), so two bodies differing
+ * only there would share a signature: for those the body's own bytes are put where the template
+ * placed it, when it places it once and unchanged (`v0:{{ headers.x }}:{{ body }}`).
+ */
+async function signedContent(template: string, rawBody: Buffer, headers: Readonly<Record<string, string>>): Promise<Buffer> {
+  const render = async (body: string) => String(await compileTemplate(template).render({ body, headers }));
+  if (isUtf8(rawBody)) return Buffer.from(await render(rawBody.toString('utf8')), 'utf8');
+  const parts = (await render(BODY_MARK)).split(BODY_MARK);
+  if (parts.length !== 2) return Buffer.from(await render(rawBody.toString('utf8')), 'utf8');
+  return Buffer.concat([Buffer.from(parts[0]!, 'utf8'), rawBody, Buffer.from(parts[1]!, 'utf8')]);
+}
 
 /**
  * GitHub's plain scheme (`sha256=<hex>` over the raw body) goes through @octokit/webhooks-methods.

@@ -89,6 +89,21 @@ describe('verifySignature: other hmac shapes', () => {
     expect(await verifySignature(rule, fresh, { 'linear-signature': hmacHex('s', fresh) }, ['s'], now)).toEqual({ ok: true });
     const old = Buffer.from(JSON.stringify({ action: 'create', webhookTimestamp: now.getTime() - 61_000 }));
     expect(await verifySignature(rule, old, { 'linear-signature': hmacHex('s', old) }, ['s'], now)).toMatchObject({ reason: 'stale_timestamp' });
+    // A body timestamp is read only from a body whose signature matched: unsigned bytes are not parsed.
+    const junk = Buffer.from('{"webhookTimestamp": not json');
+    expect(await verifySignature(rule, junk, { 'linear-signature': 'ab'.repeat(32) }, ['s'], now)).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(await verifySignature(rule, junk, { 'linear-signature': hmacHex('s', junk) }, ['s'], now)).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+});
+
+describe('verifySignature: signed_content over a body that is not UTF-8', () => {
+  const rule: SignatureNode = { type: 'hmac', algorithm: 'sha256', header: 'X-Sig', prefix: 'v0=', encoding: 'hex', secret: 's', signed_content: 'v0:{{ headers.`x-ts` }}:{{ body }}' };
+  const sign = (body: Buffer) => 'v0=' + hmacHex('s', Buffer.concat([Buffer.from('v0:1:'), body]));
+  it('signs the bytes as sent, so two bodies that differ only in invalid bytes do not share a signature', async () => {
+    const a = Buffer.from([0x61, 0xff, 0x62]);
+    const b = Buffer.from([0x61, 0xfe, 0x62]);
+    expect(await verifySignature(rule, a, { 'x-sig': sign(a), 'x-ts': '1' }, ['s'])).toEqual({ ok: true });
+    expect(await verifySignature(rule, b, { 'x-sig': sign(a), 'x-ts': '1' }, ['s'])).toMatchObject({ ok: false, reason: 'mismatch' });
   });
 });
 
