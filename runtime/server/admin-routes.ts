@@ -22,7 +22,11 @@ const HINTS = {
   connection: 'GET /api/connections lists the connections; add one with POST /api/connections (or the --connections file).',
   limit: 'Leave limit out for 100, or give a whole number from 1 to 1000, e.g. ?limit=50.',
   after: 'Leave after out for the first page; for the next one pass the previous answer\'s `next` unchanged.',
+  emptyConnection: 'Give a connection id, e.g. ?connection=acme, or leave connection out for all of them; GET /api/connections lists the ids.',
 };
+
+/** `?connection=` given empty: refused rather than read as "no filter" (or as a connection named ""). */
+const emptyConnection = (reply: FastifyReply, route: string) => badRequest(reply, `connection must not be empty on ${route}`, HINTS.emptyConnection);
 
 /**
  * One page of rows after a cursor: the store is asked for one row more than the page holds, so
@@ -84,6 +88,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
 
   scope.get<{ Querystring: { connection?: string; status?: string; limit?: string; after?: string } }>('/api/deliveries', async (request, reply) => {
     const { connection, status } = request.query;
+    if (connection === '') return emptyConnection(reply, 'GET /api/deliveries');
     if (status !== undefined && !STATUSES.includes(status as DeliveryStatus)) {
       return badRequest(reply, `status must be one of ${STATUSES.join(', ')}, got ${JSON.stringify(status)}`, `Give one of them, e.g. ?status=dead, or leave status out for all.`);
     }
@@ -94,6 +99,12 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
       service.store.listDeliveries({ limit: limit + 1, ...(connection ? { connection } : {}), ...(status ? { status: status as DeliveryStatus } : {}), ...(after ? { after } : {}) }),
       limit,
     );
+    // An empty page for a connection that is not configured: a typo, or one that was removed (its
+    // deliveries are kept and stay listed). One indexed row (deliveries_by_connection) tells which.
+    if (rows.length === 0 && connection !== undefined && !service.getConnection(connection) && !service.unavailableConnection(connection)
+      && service.store.listDeliveries({ connection, limit: 1 }).length === 0) {
+      return notFound(reply, `no connection ${connection}, and no delivery of one`, `${HINTS.connection} The deliveries of a removed connection stay listed under its id.`);
+    }
     return {
       deliveries: rows.map(({ id, connector, connection: conn, event, status: st, attempts, received_at, error }) => ({ id, connector, connection: conn, event, status: st, attempts, received_at, error })),
       next,
@@ -102,9 +113,14 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
 
   scope.post<{ Params: { id: string }; Querystring: { connection?: string } }>('/api/deliveries/:id/replay', { config: TAKES_NO_BODY }, async (request, reply) => {
     const { id } = request.params;
-    const outcome = await service.replay(id, request.query.connection);
+    const { connection } = request.query;
+    if (connection === '') return emptyConnection(reply, 'POST /api/deliveries/:id/replay');
+    const outcome = await service.replay(id, connection);
     if (outcome.result === 'not_found') {
-      const where = request.query.connection === undefined ? 'of any connection configured now' : `of connection ${request.query.connection}`;
+      if (connection !== undefined && !service.getConnection(connection) && !service.unavailableConnection(connection)) {
+        return notFound(reply, `no delivery ${id} of connection ${connection}: no connection ${connection} is configured now`, `${HINTS.connection} Deliveries of a connection that was removed cannot be replayed.`);
+      }
+      const where = connection === undefined ? 'of any connection configured now' : `of connection ${connection}`;
       return notFound(reply, `no delivery ${id} ${where}`, 'GET /api/deliveries lists the delivery ids (the dedupe key, e.g. <hook id>:<GUID> for GitHub, URL-encoded); deliveries of a connection that was removed cannot be replayed.');
     }
     if (outcome.result === 'ambiguous') {

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseManifest } from '../../runtime/manifest/index.js';
-import { auth, HOOKS_MANIFEST, SECRET, startService, tempDir } from './fixtures.js';
+import { auth, HOOKS_MANIFEST, SECRET, signedDelivery, startService, tempDir } from './fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let ctx: Awaited<ReturnType<typeof startService>> | undefined;
@@ -111,6 +111,32 @@ describe('admin query parameters', () => {
       expect((await get(`/api/connections/acme/records/issues?limit=${encodeURIComponent(limit)}`)).statusCode).toBe(400);
     }
     expect((await get('/api/deliveries?limit=007')).statusCode).toBe(200);
+  });
+
+  it('connection: empty is 400 (it read as "no filter"), an id never seen is 404, a removed connection\'s deliveries stay listed', async () => {
+    const replay = (query: string) => ctx!.app.inject({ method: 'POST', url: `/api/deliveries/x/replay${query}`, headers: auth });
+    for (const res of [await get('/api/deliveries?connection='), await replay('?connection=')]) {
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toEqual({ code: 'BAD_REQUEST', message: expect.stringMatching(/^connection must not be empty on (GET|POST) \/api\/deliveries/), hint: expect.stringContaining('leave connection out') });
+    }
+    const typo = await get('/api/deliveries?connection=acm');
+    expect(typo.statusCode).toBe(404);
+    expect(typo.json().error).toEqual({ code: 'NOT_FOUND', message: 'no connection acm, and no delivery of one', hint: expect.stringContaining('GET /api/connections lists the connections') });
+    const replayTypo = await replay('?connection=acm');
+    expect(replayTypo.statusCode).toBe(404);
+    expect(replayTypo.json().error).toMatchObject({ message: 'no delivery x of connection acm: no connection acm is configured now', hint: expect.stringContaining('GET /api/connections lists the connections') });
+    // Configured, nothing received yet: an empty page.
+    expect((await get('/api/deliveries?connection=acme')).json()).toEqual({ deliveries: [], next: null });
+
+    ctx!.service.putConnection({ id: 'gone', connector: 'hooks', config: { webhook_secret: SECRET } }, 'api');
+    const d = signedDelivery();
+    expect((await ctx!.app.inject({ method: 'POST', url: '/webhooks/hooks/gone', payload: d.body, headers: d.headers })).statusCode).toBe(202);
+    expect(ctx!.service.removeConnection('gone')).toBe('removed');
+    const kept = await get('/api/deliveries?connection=gone');
+    expect(kept.statusCode).toBe(200);
+    expect(kept.json().deliveries.map((x: { id: string; connection: string }) => [x.id, x.connection])).toEqual([[d.id, 'gone']]);
+    // Filtered to nothing, but it has deliveries: an empty page, not 404.
+    expect((await get('/api/deliveries?connection=gone&status=dead')).json()).toEqual({ deliveries: [], next: null });
   });
 
   it('refuses a repeated one with 400 instead of a 500', async () => {
