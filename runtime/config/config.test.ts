@@ -95,6 +95,68 @@ describe('resolveConfig()', () => {
   });
 });
 
+describe('resolveConfig() never prints a secret, even where the error is on an object that holds one', () => {
+  it('an anyOf at the root names the object by its type, not its content (secret in the first key)', async () => {
+    const github = await loadManifest('github');
+    for (const config of [{ webhook_secret: 'SUPERSECRET-1', repositories: ['a/b'] }, { token: 'TOKENSECRET-2' }]) {
+      const error = failure(() => resolveConfig(config, github, { env: {} }));
+      expect(error.format()).not.toMatch(/SECRET-\d/);
+      expect(JSON.stringify(error.context)).not.toMatch(/SECRET-\d/);
+    }
+  });
+
+  it('a scalar where an object of secrets belongs, an object or list anywhere, and a secret in an array item are not shown', () => {
+    const spec = withSpec({
+      type: 'object',
+      properties: {
+        oauth: { type: 'object', properties: { client_secret: { type: 'string', secret: true } } },
+        keys: { type: 'array', items: { type: 'string', secret: true, minLength: 30 } },
+        plain: { type: 'array', maxItems: 0, items: { type: 'string' } },
+        size: { type: 'integer' },
+      },
+    });
+    const error = failure(() => resolveConfig({ oauth: 'OAUTH-SECRET-1', keys: ['KEY-SECRET-2'], plain: ['not-a-secret'], size: 'big' }, spec, { env: {} }));
+    expect(error.message).toContain('config.oauth must be object, got a string');
+    expect(error.message).toContain('config.plain must NOT have more than 0 items, got a list');
+    expect(error.message).toContain('config.size must be integer, got "big"');
+    expect(error.message).not.toMatch(/SECRET|not-a-secret/);
+  });
+});
+
+describe('resolveConfig() says "one of" for an anyOf/oneOf of required-only branches', () => {
+  it('github without a credential or repositories: one line each, no "must match a schema in anyOf"', async () => {
+    const github = await loadManifest('github');
+    const error = failure(() => resolveConfig({ webhook_secret: 'w' }, github, { env: {} }));
+    expect(error.message).toBe('config does not match the github spec: give one of config.token, config.oauth or config.app; give one of config.repositories or config.organization');
+    expect(error.location?.path).toBe('config');
+  });
+
+  it('a oneOf matched twice, and branches requiring several keys', () => {
+    const spec = withSpec({
+      type: 'object',
+      properties: { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'string' } },
+      oneOf: [{ required: ['a'] }, { required: ['b', 'c'] }],
+    });
+    expect(failure(() => resolveConfig({}, spec, { env: {} })).message).toContain(': give one of config.a or config.b and config.c');
+    expect(failure(() => resolveConfig({ a: 'x', b: 'y', c: 'z' }, spec, { env: {} })).message).toContain(': give only one of config.a or config.b and config.c, not several');
+    // A branch that does more than require keys is reported as ajv does.
+    const mixed = withSpec({ type: 'object', properties: { a: { type: 'string' } }, anyOf: [{ required: ['a'] }, { properties: { a: { minLength: 3 } } , required: ['a'] }] });
+    expect(failure(() => resolveConfig({}, mixed, { env: {} })).message).toContain('must match a schema in anyOf');
+  });
+});
+
+describe('resolveConfig() tells of a ${VAR} set but empty', () => {
+  it('calls onEmptyVariable with the variable and the config key, and still expands it to ""', () => {
+    const seen: string[] = [];
+    const spec = withSpec({ type: 'object', properties: { token: { type: 'string', secret: true }, repositories: { type: 'array', items: { type: 'string' } }, base_url: { type: 'string' } } });
+    const config = resolveConfig({ token: '${EMPTY_TOKEN}', repositories: ['${REPO:-a/b}'], base_url: '${EMPTY_BASE:-http://x}' }, spec, {
+      env: { EMPTY_TOKEN: '', EMPTY_BASE: '' }, onEmptyVariable: (variable, key) => seen.push(`${variable}@${key}`),
+    });
+    expect(seen).toEqual(['EMPTY_TOKEN@token']);
+    expect(config).toMatchObject({ token: '', base_url: 'http://x' });
+  });
+});
+
 /** A manifest around `spec` (YAML reads JSON). */
 function withSpec(spec: object) {
   return parseManifest(`name: strict\nversion: 1.0.0\nspec: ${JSON.stringify(spec)}\nrequester: { url_base: "http://127.0.0.1:9" }\nstreams: { things: { primary_key: id, schema: {}, request: { path: /things } } }\n`, 'strict.yaml');
