@@ -21,7 +21,12 @@ export interface FileConnection {
   locate(error: unknown): unknown;
 }
 
-export const CONNECTION_ID = /^[a-z0-9-]+$/;
+/** At most 63 characters: an id is in every URL and log line of its connection (and fits a DNS label). */
+export const CONNECTION_ID = /^[a-z0-9-]{1,63}$/;
+const ID_HINT = 'Use 1 to 63 lower-case letters, digits and dashes, e.g. "acme-github".';
+
+/** The keys of the file itself; any other is refused (a misspelt `connection:` would configure nothing). */
+const FILE_KEYS: readonly string[] = ['connections'];
 
 /** The keys of an entry; any other is refused (a misspelt `schedul:` would leave the connection unscheduled). */
 const ENTRY_KEYS: readonly string[] = ['id', 'connector', 'config', 'schedule'];
@@ -42,7 +47,18 @@ export function readConnectionsFile(file: string): FileConnection[] {
   }
   const { value, source, problems } = parseYaml(text, file);
   const syntax = problems[0];
-  if (syntax) throw new ConnectorError('CONFIG_FILE', `the connections file is not valid YAML: ${syntax.message}`, { location: syntax.location ?? { file }, hint: syntax.hint });
+  if (syntax) {
+    throw new ConnectorError('CONFIG_FILE', `the connections file is not valid YAML: ${syntax.message}`, {
+      location: syntax.location ?? { file }, hint: syntax.hint ?? 'Fix the YAML syntax at this position.',
+    });
+  }
+  const unknown = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value).find((key) => !FILE_KEYS.includes(key)) : undefined;
+  if (unknown !== undefined) {
+    throw new ConnectorError('CONFIG_FILE', `unknown top-level key ${JSON.stringify(unknown)}${suggestion(unknown, FILE_KEYS)}`, {
+      location: source.locate(value, [unknown], 'key'),
+      hint: `The file has one top-level key, connections: (the list of entries); correct the key's spelling, or remove it. ${FORMAT_HINT}`,
+    });
+  }
   const list = (value as { connections?: unknown } | null)?.connections;
   if (!Array.isArray(list)) {
     throw new ConnectorError('CONFIG_FILE', 'expected a top-level "connections:" list', { location: source.locate(value, ['connections']), hint: FORMAT_HINT });
@@ -83,8 +99,9 @@ function placeError(error: unknown, label: string, at: (path: Path) => SourceLoc
  * prefixes the message for callers without a file to point into (the API's "request body").
  */
 export function checkConnectionInput(value: unknown, where?: string): ConnectionInput {
-  const fail = (field: string, message: string, hint?: string) =>
-    new ConnectorError('CONFIG_INVALID', where ? `${where}: ${message}` : message, { location: { path: field }, ...(hint ? { hint } : {}) });
+  // Every refusal says how to fix it (the API's error body and the file's message carry the hint).
+  const fail = (field: string, message: string, hint: string, code: 'CONFIG_INVALID' | 'SCHEDULE_INVALID' = 'CONFIG_INVALID') =>
+    new ConnectorError(code, where ? `${where}: ${message}` : message, { location: { path: field }, hint });
   const entry = value as Partial<ConnectionInput> | null;
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) throw fail('', 'expected an object with id, connector and config', FORMAT_HINT);
   const unknown = Object.keys(entry).find((key) => !ENTRY_KEYS.includes(key));
@@ -92,14 +109,19 @@ export function checkConnectionInput(value: unknown, where?: string): Connection
     throw fail(unknown, `unknown key ${JSON.stringify(unknown)}${suggestion(unknown, ENTRY_KEYS)}`, `A connection has the keys ${ENTRY_KEYS.join(', ')}; the connector's own settings go under config.`);
   }
   if (typeof entry.id !== 'string' || !CONNECTION_ID.test(entry.id)) {
-    throw fail('id', `id must match [a-z0-9-]+, got ${JSON.stringify(entry.id) ?? 'nothing'}`, 'Use lower-case letters, digits and dashes, e.g. "acme-github".');
+    const got = typeof entry.id === 'string' && entry.id.length > 63 ? `${JSON.stringify(entry.id.slice(0, 20))}... (${entry.id.length} characters)` : JSON.stringify(entry.id) ?? 'nothing';
+    throw fail('id', `id must be 1 to 63 characters of [a-z0-9-], got ${got}`, ID_HINT);
   }
   if (typeof entry.connector !== 'string' || entry.connector === '') throw fail('connector', 'connector must name a manifest', 'e.g. connector: github (`gwi-connectors validate` lists the bundled ones).');
   if (entry.config !== undefined && (typeof entry.config !== 'object' || entry.config === null || Array.isArray(entry.config))) {
     throw fail('config', 'config must be an object', 'Write the config as key: value lines under config:.');
   }
   if (entry.schedule !== undefined && entry.schedule !== null && typeof entry.schedule !== 'string') {
-    throw fail('schedule', 'schedule must be a string such as "every 1h" or "0 * * * *"');
+    throw fail('schedule', 'schedule must be a string such as "every 1h" or "0 * * * *"', 'Write it as schedule: "every 1h" (or a cron expression), or leave schedule out for a connection synced only on demand.');
+  }
+  // "" would be stored and shown as a schedule, while no schedule is null everywhere else.
+  if (typeof entry.schedule === 'string' && entry.schedule.trim() === '') {
+    throw fail('schedule', 'schedule is empty', 'Leave schedule out (or give null) for a connection synced only on demand, or write one such as "every 1h".', 'SCHEDULE_INVALID');
   }
   return { id: entry.id, connector: entry.connector, config: (entry.config ?? {}) as Record<string, unknown>, schedule: entry.schedule ?? null };
 }
