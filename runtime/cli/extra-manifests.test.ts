@@ -28,9 +28,9 @@ describe('--manifests for serve and worker', () => {
 
   it('serve --manifests lists the user connector in the admin API', async () => {
     const data = mkdtempSync(join(tmpdir(), 'serve-manifests-'));
-    const running = await serve({ port: '0', host: '127.0.0.1', data, bus: 'local', manifests: example }, { GWI_ADMIN_TOKEN: 'admin' });
+    const running = await serve({ port: '0', host: '127.0.0.1', data, bus: 'local', manifests: example }, { GWI_ADMIN_TOKEN: 'admin-token-0123456789' });
     try {
-      const response = await fetch(`${running.url}/api/connectors`, { headers: { authorization: 'Bearer admin' } });
+      const response = await fetch(`${running.url}/api/connectors`, { headers: { authorization: 'Bearer admin-token-0123456789' } });
       expect(response.status).toBe(200);
       expect(JSON.stringify(await response.json())).toContain('"tickets"');
     } finally {

@@ -58,7 +58,8 @@ export function prepareDataDir(raw: string): string {
   const refuse = (why: string, cause?: unknown) =>
     new ConnectorError('CONFIG_INVALID', `${DATA} ${dir} cannot be used as the data directory: ${why}`, { hint: DATA_HINT, ...(cause ? { cause } : {}) });
   try {
-    mkdirSync(dir, { recursive: true });
+    // Only its owner may enter a directory made here: it holds delivery bodies and records.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (error) {
     throw refuse(reason(error), error);

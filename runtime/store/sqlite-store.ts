@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredToken, TokenStore } from '../auth/types.js';
@@ -69,7 +69,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 
 /** The embedded store: one SQLite file in WAL mode. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  mkdirSync(dirname(options.file), { recursive: true });
+  mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+  // Created here, before SQLite does it with 0644: the database holds delivery bodies and records,
+  // and SQLite gives its -wal and -shm files the database file's mode.
+  try {
+    writeFileSync(options.file, '', { flag: 'wx', mode: 0o600 });
+  } catch {
+    // It exists (left as it is), or SQLite says below why it cannot be opened.
+  }
   const db = new Database(options.file);
   let box: SecretBox;
   try {

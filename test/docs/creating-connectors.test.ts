@@ -255,8 +255,8 @@ describe('docs/creating-connectors.md', () => {
       inbox: 'inline',
       dispatcher: { pollMs: 20 },
     });
-    const app = await buildApp({ service, adminToken: 'admin-dev-token' });
-    const admin = { authorization: 'Bearer admin-dev-token' };
+    const app = await buildApp({ service, adminToken: 'dev-admin-token-0123456789' });
+    const admin = { authorization: 'Bearer dev-admin-token-0123456789' };
     try {
       const sync = await app.inject({ method: 'POST', url: '/api/connections/demo-tickets/sync', headers: admin });
       expect(sync.statusCode).toBe(202);

@@ -52,6 +52,11 @@ describe('serve, first run', () => {
       expect(shell.stdout).toBe(`Authorization: Bearer ${token}`);
       const list = await fetch(`${url!}/api/connections`, { headers: { authorization: shell.stdout.slice('Authorization: '.length) } });
       expect(list.status).toBe(200);
+      // Its body is JSON (placeholders to replace, but valid as printed): posted, it makes a connection.
+      const body = /-d '([^']*)'/.exec(message)?.[1];
+      expect(() => JSON.parse(body ?? '')).not.toThrow();
+      const posted = await fetch(`${url!}/api/connections`, { method: 'POST', body, headers: { authorization: shell.stdout.slice('Authorization: '.length), 'content-type': 'application/json' } });
+      expect(posted.status).toBe(201);
     } finally {
       child.kill('SIGTERM');
       await exited;

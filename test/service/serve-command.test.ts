@@ -39,7 +39,7 @@ describe('gwi-connectors serve', () => {
   it('loads a connections file and finishes in-flight requests on close (graceful shutdown)', async () => {
     const file = join(tmp.dir, 'connections.yaml');
     writeFileSync(file, 'connections:\n  - id: acme\n    connector: github\n    config:\n      token: ${TOKEN}\n      repositories: [a/b]\n      webhook_secret: ${HOOK}\n');
-    const running = await serve(args({ connections: file }), { ...TEST_ENV, TOKEN: 't0ken', HOOK: SECRET, GWI_ADMIN_TOKEN: 'adm', LOG_LEVEL: 'silent' });
+    const running = await serve(args({ connections: file }), { ...TEST_ENV, TOKEN: 't0ken', HOOK: SECRET, GWI_ADMIN_TOKEN: 'adm-token-0123456789', LOG_LEVEL: 'silent' });
     const sends = Array.from({ length: 50 }, () => {
       const d = signedDelivery();
       const headers = { ...d.headers, 'x-github-event': 'issues' };
@@ -59,8 +59,8 @@ describe('gwi-connectors serve', () => {
     for (const o of answered.filter((a) => a.status === 202)) expect(JSON.parse(o.body)).toMatchObject({ id: o.id, duplicate: false });
     // Every 202 is in the database after the restart, and no request that got no answer is: a stored
     // delivery whose request failed would be one the server took in and then dropped the answer of.
-    const again = await serve(args({ connections: file }), { ...TEST_ENV, TOKEN: 't0ken', HOOK: SECRET, GWI_ADMIN_TOKEN: 'adm', LOG_LEVEL: 'silent' });
-    const res = await fetch(`${again.url}/api/deliveries?limit=1000`, { headers: { authorization: 'Bearer adm' } });
+    const again = await serve(args({ connections: file }), { ...TEST_ENV, TOKEN: 't0ken', HOOK: SECRET, GWI_ADMIN_TOKEN: 'adm-token-0123456789', LOG_LEVEL: 'silent' });
+    const res = await fetch(`${again.url}/api/deliveries?limit=1000`, { headers: { authorization: 'Bearer adm-token-0123456789' } });
     const stored = new Set(((await res.json()) as { deliveries: Array<{ id: string }> }).deliveries.map((d) => d.id));
     expect(answered.filter((o) => o.status === 202 && !stored.has(o.id))).toEqual([]);
     expect(outcomes.filter((o) => o.status === 0 && stored.has(o.id))).toEqual([]);

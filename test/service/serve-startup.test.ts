@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -27,7 +27,7 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
-const ENV = { ...TEST_ENV, GWI_ADMIN_TOKEN: 'adm', LOG_LEVEL: 'silent' };
+const ENV = { ...TEST_ENV, GWI_ADMIN_TOKEN: 'adm-token-0123456789', LOG_LEVEL: 'silent' };
 const args = (extra: Partial<ServeArgs> = {}): ServeArgs => ({ port: '0', host: '127.0.0.1', data: join(tmp.dir, 'data'), bus: 'local', ...extra });
 const workerArgs = (data: string) => ({ data, subscriptionPrefix: '', maxAttempts: '5' });
 
@@ -89,6 +89,37 @@ describe('serve refuses bad settings before opening anything', () => {
     expect(error.message).toContain('--host (HOST) 999.1.1.1 is neither an IP address nor a name that resolves');
     const again = await serve(args(), ENV);
     await again.close();
+  });
+
+  it('GWI_ADMIN_TOKEN under 16 characters: CONFIG_INVALID saying so, before the data dir is made', async () => {
+    const error = await refusal(serve(args(), { ...ENV, GWI_ADMIN_TOKEN: 'short-token' }));
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: 'the admin token in GWI_ADMIN_TOKEN is 11 characters long; it must have at least 16' });
+    expect(error.hint).toContain('openssl rand');
+    expect(existsSync(join(tmp.dir, 'data'))).toBe(false);
+  });
+
+  it('an empty admin.token file: CONFIG_INVALID naming it (it locked the admin API out with no word), and the started service is closed', async () => {
+    mkdirSync(join(tmp.dir, 'data'));
+    writeFileSync(join(tmp.dir, 'data', 'admin.token'), '\n');
+    const error = await refusal(serve(args(), { ...TEST_ENV, LOG_LEVEL: 'silent' }));
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: `the admin token in ${join(tmp.dir, 'data', 'admin.token')} is empty; it must have at least 16` });
+    expect(error.hint).toContain('Delete');
+    // Closed: the inbox lock is free again for the next start.
+    const again = await serve(args(), ENV);
+    await again.close();
+  });
+
+  it('a data dir made by serve is private: the directory 0700, gwi.db and its WAL 0600', async () => {
+    const running = await serve(args(), ENV);
+    try {
+      const fetched = await fetch(`${running.url}/health`);
+      expect(fetched.status).toBe(200);
+      const mode = (path: string) => statSync(path).mode & 0o777;
+      expect(mode(join(tmp.dir, 'data'))).toBe(0o700);
+      for (const name of ['gwi.db', 'gwi.db-wal']) expect([name, mode(join(tmp.dir, 'data', name))]).toEqual([name, 0o600]);
+    } finally {
+      await running.close();
+    }
   });
 
   it('a fresh data dir whose start fails keeps no unprinted admin token', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createBus } from '../../bus/create-bus.js';
@@ -53,12 +53,39 @@ const ADMIN_TOKEN_FILE = 'admin.token';
  */
 function adminToken(dataDir: string, env: NodeJS.ProcessEnv): { token: string; created: boolean; file?: string } {
   const fromEnv = env['GWI_ADMIN_TOKEN'];
-  if (fromEnv) return { token: fromEnv, created: false };
+  if (fromEnv) return { token: checkedAdminToken(fromEnv, 'GWI_ADMIN_TOKEN'), created: false };
   const file = resolve(dataDir, ADMIN_TOKEN_FILE);
-  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false, file };
+  if (existsSync(file)) return { token: checkedAdminToken(readFileSync(file, 'utf8').trim(), file), created: false, file };
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return { token, created: true, file };
+}
+
+/** The shortest admin token accepted: it guards every connection's config and every stored delivery. */
+const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** The token, or CONFIG_INVALID naming where it came from when it is too short to guard the admin API. */
+function checkedAdminToken(token: string, source: string): string {
+  if (token.length >= MIN_ADMIN_TOKEN_LENGTH) return token;
+  const fromFile = source !== 'GWI_ADMIN_TOKEN';
+  throw new ConnectorError('CONFIG_INVALID', `the admin token in ${source} is ${token.length === 0 ? 'empty' : `${token.length} characters long`}; it must have at least ${MIN_ADMIN_TOKEN_LENGTH}`, {
+    hint: fromFile
+      ? `Delete ${source} to have a new token generated at the next start, or write a long random one into it (e.g. openssl rand -base64 24 > ${source}).`
+      : 'Set GWI_ADMIN_TOKEN to a long random value, e.g. export GWI_ADMIN_TOKEN=$(openssl rand -base64 24), or unset it to have one generated in <data>/admin.token.',
+  });
+}
+
+/**
+ * The files of the data directory that other users of the machine can read or enter: it holds
+ * delivery bodies, records and (sealed) secrets. A warning names them; nothing is changed.
+ */
+function openToOthers(dataDir: string): string[] {
+  const open: string[] = [];
+  for (const path of [dataDir, ...['gwi.db', 'secret.key', ADMIN_TOKEN_FILE].map((name) => join(dataDir, name))]) {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat && (stat.mode & 0o077) !== 0) open.push(`${path} (mode ${(stat.mode & 0o777).toString(8)})`);
+  }
+  return open;
 }
 
 /**
@@ -106,6 +133,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   // Everything that can be checked without opening anything is checked first: a refused start-up
   // must leave no database, dispatcher thread or timer behind (the process would not exit).
   const port = parsePort(args.port);
+  if (env['GWI_ADMIN_TOKEN']) checkedAdminToken(env['GWI_ADMIN_TOKEN'], 'GWI_ADMIN_TOKEN');
   const retention = args.retentionDays === undefined ? undefined : parseRetentionDays(args.retentionDays);
   const uploadBufferBytes = args.uploadBufferMb === undefined ? undefined : parseUploadBufferMb(args.uploadBufferMb);
   // The service reads an empty GWI_MAX_ATTEMPTS as unset; an empty flag given on purpose is a mistake.
@@ -170,9 +198,13 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   }
   const connections = running.listConnections();
   logger.info({ url, data: dataDir, bus: running.bus.kind, connectors: running.connectors().length, connections: connections.length }, 'gwi-connectors serving');
+  const open = openToOthers(dataDir);
+  if (open.length > 0) {
+    logger.warn({ files: open }, `other users of this machine can read the data directory (delivery bodies, records): chmod 700 ${dataDir} and chmod 600 the files listed`);
+  }
   if (connections.length === 0) {
     logger.info(
-      `no connections yet: add one with --connections FILE (see docs/service.md) or: curl -X POST ${url}/api/connections -H ${authorizationForShell(tokenFile)} -H "Content-Type: application/json" -d '{"id":"acme-github","connector":"github","config":{...}}'`,
+      `no connections yet: add one with --connections FILE (see docs/service.md) or, with your values for <token>, owner/repo and <secret>: curl -X POST ${url}/api/connections -H ${authorizationForShell(tokenFile)} -H "Content-Type: application/json" -d '{"id":"acme-github","connector":"github","config":{"token":"<token>","repositories":["owner/repo"],"webhook_secret":"<secret>"}}'`,
     );
   }
 
