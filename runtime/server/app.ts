@@ -8,6 +8,7 @@ import { closeDeadline } from './close-deadline.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 import { createHttpServer, type ClosingState, type HttpServerOptions } from './http-server.js';
 import { createUploads } from './in-flight.js';
+import { UNSUPPORTED_TYPE_HINT, unsupportedTypeMessage } from './json-body.js';
 import { publicRoutes } from './public-routes.js';
 import { createWebhookReceiver } from './receive-webhook.js';
 import { createUploadBudget } from './upload-budget.js';
@@ -39,10 +40,7 @@ const SEND_JSON = 'Send a JSON object with Content-Type: application/json.';
 /** Fastify's own refusals, said in our words: what is wrong and what to send instead. */
 const FRAMEWORK_ERRORS: Partial<Record<string, FrameworkReply>> = {
   FST_ERR_BAD_URL: { status: 400, code: 'BAD_REQUEST', message: 'the URL path is not valid percent-encoding', hint: 'Encode "%" as %25 in path segments; each % must start an escape such as %2F.' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', hint: 'Send Content-Type: application/json with a JSON body.',
-    message: (contentType) => `Content-Type ${contentType ? JSON.stringify(contentType) : '(none)'} is not accepted here`,
-  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', hint: UNSUPPORTED_TYPE_HINT, message: unsupportedTypeMessage },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'BAD_REQUEST', message: 'the body is empty', hint: SEND_JSON },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'BAD_REQUEST', message: 'the body is not valid JSON', hint: SEND_JSON },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'the body is larger than this route accepts', hint: 'Send a smaller body.' },

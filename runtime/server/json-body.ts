@@ -1,15 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-/** A 400 for a body that is not JSON; the error handler sends `message` and `hint` (see app.ts). */
+/** A refused body (400 by default, 415 for a type that is not JSON); the error handler sends `message` and `hint` (see app.ts). */
 export class BodyError extends Error {
-  readonly statusCode = 400;
-  readonly code = 'BAD_REQUEST';
-  constructor(message: string, readonly hint: string) {
+  constructor(message: string, readonly hint: string, readonly statusCode = 400, readonly code = 'BAD_REQUEST') {
     super(message);
   }
 }
 
 const JSON_HINT = 'Send a JSON object with Content-Type: application/json.';
+
+/** Whether the request's route is marked TAKES_NO_BODY. */
+const takesNoBody = (request: FastifyRequest) => (request.routeOptions.config as { takesNoBody?: boolean }).takesNoBody === true;
+
+/** The refusal of a body sent to a route that takes none: it would be ignored, e.g. `{"full": true}` to sync. */
+const noBodyError = (request: FastifyRequest) =>
+  new BodyError(`${request.method} ${request.routeOptions.url ?? request.url} takes no body`, 'Send the request without a body (an empty body is accepted, also with Content-Type: application/json).');
 
 /**
  * Route config of a POST that takes no body (sync, replay): clients that always send
@@ -26,10 +31,8 @@ export function acceptJsonOnly(scope: FastifyInstance): void {
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = String(body);
-    if (text.trim() === '') {
-      const optional = (request.routeOptions.config as { takesNoBody?: boolean }).takesNoBody === true;
-      return optional ? done(null, undefined) : done(new BodyError('the body is empty', JSON_HINT), undefined);
-    }
+    if (text.trim() === '') return takesNoBody(request) ? done(null, undefined) : done(new BodyError('the body is empty', JSON_HINT), undefined);
+    if (takesNoBody(request)) return done(noBodyError(request), undefined);
     try {
       done(null, JSON.parse(text, refusePrototypeKeys));
     } catch (error) {
@@ -37,6 +40,23 @@ export function acceptJsonOnly(scope: FastifyInstance): void {
       done(new BodyError(`the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, JSON_HINT), undefined);
     }
   });
+  // Any other type, or a body without one: 415, unread. A route that takes no body accepts an empty
+  // one of any type and refuses any other as a body, not as its type.
+  scope.addContentTypeParser('*', (request, _payload, done) => {
+    if (!takesNoBody(request)) return done(unsupportedType(request.headers['content-type']), undefined);
+    // HTTP/1.1: no Content-Length and no Transfer-Encoding is no body (as Fastify reads it without a type).
+    const length = request.headers['content-length'];
+    const empty = request.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+    return empty ? done(null, undefined) : done(noBodyError(request), undefined);
+  });
+}
+
+/** The 415 of a body that is not JSON: here, and for a Content-Type Fastify cannot parse (app.ts). */
+export const UNSUPPORTED_TYPE_HINT = 'Send Content-Type: application/json with a JSON body.';
+export const unsupportedTypeMessage = (contentType: string | undefined) => `Content-Type ${contentType ? JSON.stringify(contentType) : '(none)'} is not accepted here`;
+
+function unsupportedType(contentType: string | undefined): BodyError {
+  return new BodyError(unsupportedTypeMessage(contentType), UNSUPPORTED_TYPE_HINT, 415, 'UNSUPPORTED_MEDIA_TYPE');
 }
 
 /** What Fastify's parser refuses too (protoAction/constructorAction 'error'): keys that could poison prototypes. */

@@ -55,6 +55,30 @@ describe('POSTs that take no body', () => {
     expect(create.statusCode).toBe(400);
     expect(create.json().error).toMatchObject({ code: 'BAD_REQUEST', message: 'the body is empty' });
   });
+
+  it('refuse a body that is not empty with 400 naming the route, whatever its type (it was ignored: {"full":true} to sync gave 202)', async () => {
+    const [id] = await deliver(1);
+    const replayUrl = `/api/deliveries/${encodeURIComponent(id!)}/replay`;
+    const cases: Array<['POST' | 'DELETE', string, string, Record<string, string>, string]> = [
+      ['POST', '/api/connections/acme/sync', 'POST /api/connections/:id/sync', JSON_TYPE, '{"full":true}'],
+      ['POST', '/api/connections/acme/sync', 'POST /api/connections/:id/sync', { 'content-type': 'text/plain' }, 'full'],
+      ['POST', '/api/connections/acme/sync', 'POST /api/connections/:id/sync', {}, 'full=1'],
+      ['POST', replayUrl, 'POST /api/deliveries/:id/replay', JSON_TYPE, '{"x":1}'],
+      ['POST', replayUrl, 'POST /api/deliveries/:id/replay', JSON_TYPE, 'null'],
+      ['DELETE', '/api/connections/acme', 'DELETE /api/connections/:id', JSON_TYPE, '{}'],
+    ];
+    for (const [method, url, route, headers, payload] of cases) {
+      const r = await inject(method, url, { ...auth, ...headers }, payload);
+      expect({ url, payload, status: r.statusCode }).toEqual({ url, payload, status: 400 });
+      expect(r.json().error).toEqual({ code: 'BAD_REQUEST', message: `${route} takes no body`, hint: expect.stringContaining('without a body') });
+    }
+    // Nothing was done: acme is still there, and an empty body of any type is still accepted.
+    expect((await inject('GET', '/api/connections')).json().connections.map((c: { id: string }) => c.id)).toEqual(['acme']);
+    expect((await inject('POST', replayUrl, { ...auth, 'content-type': 'text/plain' }, '')).statusCode).toBe(202);
+    expect((await inject('POST', replayUrl, { ...auth, ...JSON_TYPE }, ' \n')).statusCode).toBe(202);
+    // A route that takes a body still says which type to send.
+    expect((await inject('POST', '/api/connections', { ...auth, 'content-type': 'text/plain' }, 'x')).json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type "text/plain" is not accepted here' });
+  });
 });
 
 describe('admin error replies', () => {
