@@ -33,6 +33,9 @@ interface FrameworkReply {
   hint: string;
 }
 
+/** The methods a route may have (Fastify adds HEAD to each GET): tried on a path no route of the request's method has. */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 const NO_ROUTE_HINT = 'Webhooks are POST /webhooks/:connector/:connection; the admin routes (under /api), /health and /metrics are listed in docs/service.md.';
 const INTERNAL_HINT = 'A fault on the server: its log has the error (same time); retry, and report it if it persists.';
 const SEND_JSON = 'Send a JSON object with Content-Type: application/json.';
@@ -118,9 +121,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const hint = status >= 500 ? INTERNAL_HINT : 'hint' in error && typeof error.hint === 'string' ? error.hint : undefined;
     return reply.code(status).send({ error: { code: error.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : error.message, ...(hint ? { hint } : {}) } });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, hint: NO_ROUTE_HINT } }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // A path some route answers, with another method (`PUT /api/connections`): 405 and what it allows.
+    const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    if (allowed.length > 0) {
+      return reply.code(405).header('allow', allowed.join(', ')).send({
+        error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${path}`, hint: `Use ${allowed.join(', ')} (the Allow header); docs/service.md lists what each route does.` },
+      });
+    }
+    return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}`, hint: NO_ROUTE_HINT } });
+  });
   await app.register(webhookRoutes(receiveWebhook));
   await app.register(adminRoutes(options.service, options.adminToken));
   await app.register(publicRoutes(options.service));

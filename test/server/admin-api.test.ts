@@ -115,6 +115,28 @@ describe('admin error replies', () => {
   });
 });
 
+describe('a known path with another method', () => {
+  it('is 405 with an Allow header and our error shape, not 404; an unknown path stays 404', async () => {
+    const cases: Array<['GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH', string, string]> = [
+      ['PUT', '/api/connections', 'GET, HEAD, POST'],
+      ['GET', '/api/deliveries/x/replay?connection=acme', 'POST'],
+      ['POST', '/api/connectors', 'GET, HEAD'],
+      ['PATCH', '/api/connections/acme', 'DELETE'],
+      ['GET', '/webhooks/hooks/acme', 'POST'],
+      ['DELETE', '/health', 'GET, HEAD'],
+    ];
+    for (const [method, url, allow] of cases) {
+      const r = await ctx.app.inject({ method, url, headers: auth });
+      expect({ method, url, status: r.statusCode, allow: r.headers.allow }).toEqual({ method, url, status: 405, allow });
+      expect(r.json()).toEqual({ error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${url.split('?')[0]}`, hint: expect.stringContaining(`Use ${allow}`) } });
+    }
+    for (const url of ['/api/nothing-here', '/api/connectors/', '/webhooks/hooks']) {
+      const r = await ctx.app.inject({ method: 'PUT', url, headers: auth });
+      expect({ url, status: r.statusCode, allow: r.headers.allow }).toEqual({ url, status: 404, allow: undefined });
+    }
+  });
+});
+
 describe('paging: an exactly full last page', () => {
   it('GET /api/deliveries: 4 deliveries, limit=2 gives one next, then a full page with next null', async () => {
     const ids = await deliver(4);
