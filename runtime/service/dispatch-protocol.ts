@@ -14,14 +14,22 @@ export interface DispatchWorkerData {
   busy: SharedArrayBuffer;
   /** The store's writer thread (Store.inboxPort): settle transactions go there, serialised with the inbox. */
   inboxPort?: MessagePort;
+  /**
+   * Connection updates (ConnectionUpdate), on a channel of their own: the thread reads them with
+   * receiveMessageOnPort before each read of the inbox, not as message events (see dispatch-worker.ts).
+   */
+  connectionPort: MessagePort;
 }
 
 export interface ConnectionForDispatch { id: string; connector: string; config: Record<string, unknown> }
 
-/** HTTP thread → dispatcher thread. */
-export type ToDispatcher =
+/** HTTP thread → dispatcher thread, on DispatchWorkerData.connectionPort. */
+export type ConnectionUpdate =
   | { t: 'connection'; row: ConnectionForDispatch }
-  | { t: 'removed'; id: string }
+  | { t: 'removed'; id: string };
+
+/** HTTP thread → dispatcher thread, on the worker's own port. */
+export type ToDispatcher =
   | { t: 'start' }
   | { t: 'wake' }
   | { t: 'drain'; id: number }

@@ -7,14 +7,14 @@
 import { errorLogFields } from '../errors/index.js';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { createLocalBus } from '../bus/local-bus.js';
 import { loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createSqliteStore } from '../store/index.js';
 import { settleThroughPort } from '../store/inbox-worker.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import type { ConnectionForDispatch, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
+import type { ConnectionForDispatch, ConnectionUpdate, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
 import { createPipelineCache } from './pipelines.js';
 import { createDispatcher, restFactorFor } from './dispatcher.js';
 
@@ -73,6 +73,26 @@ const noSecrets = {
 const ownStore = createSqliteStore({ file: data.dbFile, secretBox: noSecrets, synchronous: data.synchronous, inbox: 'inline' });
 const store: Store = data.inboxPort ? { ...ownStore, settleDeliveries: settleThroughPort(data.inboxPort) } : ownStore;
 
+const connectionUpdates: { [K in ConnectionUpdate['t']]: (m: Extract<ConnectionUpdate, { t: K }>) => void } = {
+  connection: ({ row }) => void connections.set(row.id, row),
+  removed: ({ id }) => void connections.delete(id),
+};
+/**
+ * Applies every connection update the HTTP thread has posted so far. Message events are not enough:
+ * one posted before a delivery was stored may not have been dispatched yet when a pass reads that
+ * delivery (the thread was busy loading manifests at start-up, or is in the middle of a pass), and
+ * the delivery then met an unknown connection (audit 10, API #3). postMessage puts the message in
+ * this port's queue before it returns, and the service posts a connection before it accepts any
+ * webhook for it, so reading the queue synchronously before each read of the inbox (and again on a
+ * target miss) orders every update before the deliveries stored after it.
+ */
+function applyConnectionUpdates(): void {
+  for (let received = receiveMessageOnPort(data.connectionPort); received; received = receiveMessageOnPort(data.connectionPort)) {
+    const update = received.message as ConnectionUpdate;
+    (connectionUpdates[update.t] as (m: ConnectionUpdate) => void)(update);
+  }
+}
+
 const inFlight = new Int32Array(data.busy);
 const dispatcher = createDispatcher({
   store, bus: createLocalBus(), metrics, logger,
@@ -84,10 +104,15 @@ const dispatcher = createDispatcher({
   ...(data.maxAttempts !== undefined ? { maxAttempts: data.maxAttempts } : {}),
   ...(data.backoff ? { backoff: data.backoff } : {}),
   ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),
+  beforeRead: applyConnectionUpdates,
   target(connectionId) {
+    if (!connections.has(connectionId)) applyConnectionUpdates();
     const row = connections.get(connectionId);
-    const manifest = row && manifests.get(row.connector);
-    return manifest && { manifest, config: row.config, pipelineFor: pipelineFor(manifest) };
+    if (!row) return undefined;
+    const manifest = manifests.get(row.connector);
+    // Not "not configured": the connection runs, but this thread could not load its manifest (logged at start).
+    if (!manifest) throw new Error(`connector ${row.connector} of connection ${connectionId} could not be loaded in the dispatcher thread; see the log of its start and restart the service`);
+    return { manifest, config: row.config, pipelineFor: pipelineFor(manifest) };
   },
 });
 
@@ -103,8 +128,6 @@ const ready = (async () => {
 })();
 
 const handlers: { [K in ToDispatcher['t']]: (m: Extract<ToDispatcher, { t: K }>) => void | Promise<void> } = {
-  connection: ({ row }) => void connections.set(row.id, row),
-  removed: ({ id }) => void connections.delete(id),
   start: () => dispatcher.start(),
   wake: () => dispatcher.wake(),
   async drain({ id }) {
@@ -121,11 +144,13 @@ const handlers: { [K in ToDispatcher['t']]: (m: Extract<ToDispatcher, { t: K }>)
     flushCounts();
     await ownStore.close();
     data.inboxPort?.close();
+    data.connectionPort.close();
     send({ t: 'stopped' });
   },
 };
 
-// Messages wait for the manifests, then run in arrival order (a connection before the wake that needs it).
+// Messages wait for the manifests, then run in arrival order. Connection updates do not wait: they
+// are on their own port, read before each read of the inbox (applyConnectionUpdates).
 let chain: Promise<void> = ready;
 port.on('message', (message: ToDispatcher) => {
   chain = chain.then(() => (handlers[message.t] as (m: ToDispatcher) => void | Promise<void>)(message));

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createThreadDispatcher } from './dispatcher-thread.js';
 import { loadManifest } from '../manifest/index.js';
-import { HOOKS_MANIFEST, signedDelivery, startService, tempDir } from '../../test/service/fixtures.js';
+import { createSqliteStore, type Store } from '../store/index.js';
+import { HOOKS_MANIFEST, SECRET, signedDelivery, startService, tempDir } from '../../test/service/fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -40,6 +41,62 @@ describe('dispatcher on its own thread', () => {
     expect(ctx.service.store.listRecords('acme', 'issues', 10)).toEqual([]);
     expect(ctx.service.store.listDeliveries({ limit: 10 })[0]).toMatchObject({ status: 'failed', error: 'connection acme is not configured any more' });
     await ctx.close();
+  });
+
+  /** A store of our own beside a thread of our own: the test decides what the thread is told, and when. */
+  function storeAndManifest() {
+    const file = join(tmp.dir, 'hooks.yaml');
+    writeFileSync(file, HOOKS_MANIFEST);
+    const dbFile = join(tmp.dir, 'gwi.db');
+    const store = createSqliteStore({ file: dbFile, secretBox: { seal: (s) => s, open: (s) => s }, inbox: 'inline' });
+    const deliver = (connection: string, issueId: number) => {
+      const d = signedDelivery({ issueId });
+      return store.insertDelivery({ connector: 'hooks', connection, deliveryId: d.id, event: 'issues', headers: d.headers, body: d.body, contentType: 'application/json', receivedAt: Date.now() });
+    };
+    const only = (s: Store) => s.listDeliveries({ limit: 10 })[0];
+    return { file, dbFile, store, deliver, only };
+  }
+  const fresh = { id: 'fresh', connector: 'hooks', config: { webhook_secret: SECRET } };
+
+  it('applies a connection posted just after start before it maps a delivery stored after that (one attempt is not spent on it)', async () => {
+    const { file, dbFile, store, deliver, only } = storeAndManifest();
+    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], maxAttempts: 1, pollMs: 20 });
+    // The order `serve` had: start, then a connection posted, then its first webhook stored, all while
+    // the thread may still be loading its manifests. The connection is not in the store's table, so
+    // only the order of the thread's reads can map this delivery (before the fix: dead, "connection
+    // fresh is not configured any more", the first pass reading it before the connection message).
+    thread.start();
+    thread.setConnection(fresh);
+    await deliver('fresh', 7);
+    thread.wake();
+    await vi.waitFor(() => expect(only(store)?.status).not.toBe('pending'), { timeout: 20_000, interval: 20 });
+    expect(only(store)).toMatchObject({ status: 'done', attempts: 1, error: null }); // the attempt that mapped it
+    expect(store.listRecords('fresh', 'issues', 10).map((r) => r.data)).toEqual([{ id: 7, title: expect.any(String), repo: 'acme/api' }]);
+    await thread.stop();
+    await store.close();
+  });
+
+  it('leaves the delivery of a connection it does not know pending, attempts unchanged, while the store has the connection; ends it once removed', async () => {
+    const { file, dbFile, store, deliver, only } = storeAndManifest();
+    store.saveConnection({ ...fresh, schedule: null, source: 'api' }, []);
+    await deliver('fresh', 8);
+    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], maxAttempts: 1 });
+    // Stored but never posted to the thread (a connection that does not run, or not yet): it waits.
+    expect(await thread.drainOnce()).toBe(0);
+    expect(await thread.drainOnce()).toBe(0);
+    expect(only(store)).toMatchObject({ status: 'pending', attempts: 0, error: null });
+    thread.setConnection(fresh);
+    expect(await thread.drainOnce()).toBe(1);
+    expect(only(store)).toMatchObject({ status: 'done', attempts: 1 }); // the attempt that mapped it
+
+    // Removed (from the store, then from the thread): what is left of it ends as today.
+    store.deleteConnection('fresh');
+    thread.removeConnection('fresh');
+    await deliver('fresh', 9);
+    expect(await thread.drainOnce()).toBe(1);
+    expect(store.listDeliveries({ limit: 10, status: 'dead' })).toMatchObject([{ attempts: 1, error: 'connection fresh is not configured any more' }]);
+    await thread.stop();
+    await store.close();
   });
 
   it('runs in the background once started: a wake after ingest maps the delivery', async () => {

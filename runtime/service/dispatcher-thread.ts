@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../sync/types.js';
 import type { BackoffOptions } from './backoff.js';
-import type { ConnectionForDispatch, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
+import type { ConnectionForDispatch, ConnectionUpdate, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -25,7 +25,10 @@ export interface ThreadDispatcherOptions {
 export interface ThreadDispatcher extends Dispatcher {
   /** The connection's config (secrets opened) for the thread's mappings; call on every (re)activation. */
   setConnection(row: ConnectionForDispatch): void;
-  /** The connection is gone: its deliveries fail as those of an unknown connection. */
+  /**
+   * The connection is gone: its deliveries left in the inbox fail as those of an unknown connection
+   * (once it is no longer stored; see DispatcherOptions.target).
+   */
   removeConnection(id: string): void;
   /** Webhook requests in flight on this thread: the dispatcher thread yields CPU while > 0. */
   readonly inFlight: Int32Array;
@@ -54,17 +57,22 @@ export const manifestsReloadable = (files: readonly string[]) => files.every((fi
  */
 export function createThreadDispatcher(options: ThreadDispatcherOptions): ThreadDispatcher {
   const busy = new SharedArrayBuffer(4);
+  // Connection updates go on a channel of their own, which the thread reads before each read of the
+  // inbox: as message events they could be applied after a delivery stored later (dispatch-worker.ts).
+  const updates = new MessageChannel();
+  updates.port1.unref();
   const entry = workerEntry();
   const worker = new Worker(entry.source, {
     eval: entry.eval,
     workerData: {
       dbFile: options.dbFile, synchronous: options.synchronous ?? 'FULL', manifestFiles: options.manifestFiles, busy,
+      connectionPort: updates.port2,
       ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
       ...(options.inboxPort ? { inboxPort: options.inboxPort } : {}),
-    },
-    transferList: options.inboxPort ? [options.inboxPort] : [],
+    } satisfies DispatchWorkerData,
+    transferList: [updates.port2, ...(options.inboxPort ? [options.inboxPort] : [])],
   });
   worker.unref();
   const drains = new Map<number, { resolve(n: number): void; reject(e: Error): void }>();
@@ -74,6 +82,9 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
   let threadError: string | undefined;
   const post = (message: ToDispatcher) => {
     if (!exited) worker.postMessage(message);
+  };
+  const update = (message: ConnectionUpdate) => {
+    if (!exited) updates.port1.postMessage(message);
   };
   const settleDrainsWith = (error: Error) => {
     for (const drain of drains.values()) drain.reject(error);
@@ -106,6 +117,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
   });
   worker.on('exit', () => {
     exited ??= new Error('the dispatcher thread stopped');
+    updates.port1.close();
     if (!stopping) options.logger?.error({ err: threadError ?? 'it exited' }, 'the dispatcher thread stopped: webhooks are still stored, but none is mapped until the service restarts');
     settleDrainsWith(exited);
     stopped?.();
@@ -115,8 +127,8 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
   let stopping: Promise<void> | undefined;
   return {
     inFlight: new Int32Array(busy),
-    setConnection: (row) => post({ t: 'connection', row }),
-    removeConnection: (id) => post({ t: 'removed', id }),
+    setConnection: (row) => update({ t: 'connection', row }),
+    removeConnection: (id) => update({ t: 'removed', id }),
     start: () => post({ t: 'start' }),
     wake() {
       if (wakeQueued) return;

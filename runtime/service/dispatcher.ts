@@ -18,7 +18,16 @@ export interface DispatchTarget {
 export interface DispatcherOptions {
   store: Store;
   bus: Bus;
+  /**
+   * The connection's manifest and config. Undefined: the dispatcher does not run it. Its delivery
+   * then ends as one of a connection that is not configured any more (an attempt, then dead) only if
+   * the store no longer has the connection (it was removed). A connection still stored is one the
+   * service knows (not running: CONNECTION_UNAVAILABLE, or not yet known to a dispatcher thread): its
+   * deliveries stay pending, their attempts unchanged, and are looked at again at the next pass.
+   */
   target(connectionId: string): DispatchTarget | undefined;
+  /** Called before each read of due deliveries (the dispatcher thread applies connection updates there). */
+  beforeRead?(): void;
   /** The service's counter, or the dispatcher thread's batching stand-in for it. */
   metrics?: { dispatched: { inc(labels: { connector: string; result: string }): void } };
   logger?: Logger;
@@ -103,11 +112,39 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** An unref'd timer: a resting dispatcher never keeps the process alive. */
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
 
-  /** Map one delivery and publish its records; the outcome is written with the rest of the batch. */
-  async function handle(delivery: StoredDelivery): Promise<DeliveryOutcome> {
+  /**
+   * The ids of the connections stored now, read once a pass at its first target miss (a miss is rare:
+   * a removed connection's leftovers, or one that does not run). Reset before each read of the inbox.
+   */
+  let storedIds: Set<string> | undefined;
+  function stillStored(connectionId: string): boolean {
+    if (!storedIds) {
+      const { readable, unreadable } = store.listConnections();
+      storedIds = new Set([...readable.map((row) => row.id), ...unreadable.map((row) => row.id)]);
+    }
+    return storedIds.has(connectionId);
+  }
+  // Connections whose deliveries wait, said once each (not once a pass).
+  const waitingSaid = new Set<string>();
+
+  /**
+   * Map one delivery and publish its records; the outcome is written with the rest of the batch.
+   * Undefined: its connection is not running here but still stored, so it waits (see `target`).
+   */
+  async function handle(delivery: StoredDelivery): Promise<DeliveryOutcome | undefined> {
     try {
       const target = options.target(delivery.connection);
-      if (!target) throw new Error(`connection ${delivery.connection} is not configured any more`);
+      if (!target) {
+        if (stillStored(delivery.connection)) {
+          if (!waitingSaid.has(delivery.connection)) {
+            waitingSaid.add(delivery.connection);
+            options.logger?.warn({ connection: delivery.connection, delivery: delivery.id }, `deliveries of connection ${delivery.connection} wait: it is stored but does not run here; they are mapped once it runs, or end once it is removed`);
+          }
+          return undefined;
+        }
+        throw new Error(`connection ${delivery.connection} is not configured any more`);
+      }
+      waitingSaid.delete(delivery.connection);
       const payload = parseBody(delivery.body, delivery.contentType ?? undefined);
       const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, {
         pipelineFor: target.pipelineFor,
@@ -146,13 +183,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function drainOnce(): Promise<number> {
     let handled = 0;
+    // Deliveries left waiting in this pass (their connection is stored but not running): not read again until the next.
+    const waiting = new Set<number>();
     for (;;) {
       const size = loop.running && busy() ? busyBatchSize : batchSize;
-      const due = store.dueDeliveries(now(), size);
+      options.beforeRead?.();
+      storedIds = undefined;
+      const due = store.dueDeliveries(now(), size, waiting);
       const outcomes: DeliveryOutcome[] = [];
       let sliceStarted = performance.now();
       for (const delivery of due) {
-        outcomes.push(await handle(delivery));
+        const outcome = await handle(delivery);
+        if (outcome) outcomes.push(outcome);
+        else waiting.add(delivery.seq);
         if (loop.running && busy() && performance.now() - sliceStarted >= busySliceMs) {
           await yieldToIngest(sliceStarted);
           sliceStarted = performance.now();
@@ -161,7 +204,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // One transaction per batch: settling deliveries one by one would compete with the webhook
       // inbox for the store's writer.
       if (outcomes.length > 0) await store.settleDeliveries(outcomes);
-      handled += due.length;
+      handled += outcomes.length;
       if (due.length < size || !loop.running) return handled;
       await yieldToIngest(sliceStarted);
     }

@@ -110,6 +110,42 @@ describe('dispatcher', () => {
   });
 });
 
+describe('a delivery whose connection the dispatcher has no target for', () => {
+  it('waits, pending with its attempts unchanged, while the store has the connection; ends as "not configured any more" once it does not', async () => {
+    const ctx = await startService(tmp.dir, { background: false });
+    const d = signedDelivery({ issueId: 3 });
+    await send(ctx.app, d);
+    const manifest = hooksManifest();
+    const pipelines = createPipelineCache();
+    let running = false; // what the dispatcher is told about acme (the service's own dispatcher is not started)
+    let reads = 0;
+    const dispatcher = createDispatcher({
+      store: ctx.service.store, bus: createLocalBus(), maxAttempts: 1,
+      beforeRead: () => void reads++,
+      target: (id) => (running && id === 'acme' ? { manifest, config: {}, pipelineFor: pipelines(manifest) } : undefined),
+    });
+    const row = async () => (await ctx.service.store.findDeliveries(d.id, ACME))[0];
+
+    // Stored (as a connection that does not run is, or one a dispatcher thread has not heard of yet).
+    expect(await dispatcher.drainOnce()).toBe(0);
+    expect(await dispatcher.drainOnce()).toBe(0);
+    expect(await row()).toMatchObject({ status: 'pending', attempts: 0, error: null });
+    expect(reads).toBe(2); // one read a pass: a waiting delivery is not read again in the same pass
+    running = true;
+    expect(await dispatcher.drainOnce()).toBe(1);
+    expect(await row()).toMatchObject({ status: 'done', attempts: 1, error: null });
+
+    // Removed: the store has it no more, so what is left of it ends as before (with maxAttempts 1: dead).
+    const left = signedDelivery({ issueId: 4 });
+    await send(ctx.app, left);
+    running = false;
+    expect(ctx.service.removeConnection('acme')).toBe('removed');
+    expect(await dispatcher.drainOnce()).toBe(1);
+    expect((await ctx.service.store.findDeliveries(left.id, ACME))[0]).toMatchObject({ status: 'dead', attempts: 1, error: 'connection acme is not configured any more' });
+    await ctx.close();
+  });
+});
+
 describe('the dispatcher while ingest is busy', () => {
   it('rests after each slice by busyRestFactor, read anew after every slice, and still maps everything', async () => {
     const ctx = await startService(tmp.dir, { background: false });
