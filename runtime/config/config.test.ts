@@ -121,6 +121,13 @@ describe('resolveConfig() never prints a secret, even where the error is on an o
     expect(error.message).toContain('config.size must be integer, got "big"');
     expect(error.message).not.toMatch(/SECRET|not-a-secret/);
   });
+
+  it('a secret value given to a key that is not secret too is masked in the value shown; a one-letter secret is masked only inside the value shown, never in the key names', () => {
+    const spec = withSpec({ type: 'object', properties: { token: { type: 'string', secret: true }, base_url: { type: 'string', format: 'uri' }, size: { type: 'integer' } } });
+    const long = 'x'.repeat(50) + 'LONG-SECRET';
+    expect(failure(() => resolveConfig({ token: long, base_url: long }, spec, { env: {} })).message).toBe('config does not match the strict spec: config.base_url must match format "uri", got "***"');
+    expect(failure(() => resolveConfig({ token: 't', size: 'text' }, spec, { env: {} })).message).toBe('config does not match the strict spec: config.size must be integer, got "***ex***"');
+  });
 });
 
 describe('resolveConfig() says "one of" for an anyOf/oneOf of required-only branches', () => {

@@ -49,9 +49,10 @@ export function resolveConfig(raw: unknown, manifest: LoadedManifest, options: R
   if (!validate(config)) {
     const errors = foldAlternatives(validate.errors ?? []);
     // Values are shown only at leaves no secret mark covers (describeError); the redactor is the
-    // second line, for a secret value that sits where the spec did not expect it.
+    // second line, for a secret's value given to a key that is not secret as well. It masks the
+    // values shown, not the whole message: a short secret ("t") would mangle the key names.
     const redact = createRedactor(secretValues(manifest.node.spec, config));
-    const problems = errors.map((error) => redact(describeError(error, validate.schema)));
+    const problems = errors.map((error) => describeError(error, validate.schema, redact));
     const first = errors[0];
     const unknownKey = errors.some((error) => error.keyword === 'additionalProperties');
     throw new ConnectorError('CONFIG_INVALID', `config does not match the ${manifest.node.name} spec: ${problems.join('; ')}`, {
@@ -118,7 +119,7 @@ const orList = (items: readonly string[]): string => (items.length < 2 ? items.j
  * (itself, or below: a string where an object of secrets belongs may be the secret); an object or a
  * list is named by its type, since it may hold secrets.
  */
-function describeError(error: ErrorObject, root: unknown): string {
+function describeError(error: ErrorObject, root: unknown, redact: (text: string) => string): string {
   const path = configPath(error);
   switch (error.keyword) {
     case 'required':
@@ -134,15 +135,15 @@ function describeError(error: ErrorObject, root: unknown): string {
       return `${path} is not a known config key${suggestion(String(error.params['additionalProperty']), keys)}${known}`;
     }
     default:
-      return `${path} ${error.message ?? 'is invalid'}${shown(error, root)}`;
+      return `${path} ${error.message ?? 'is invalid'}${shown(error, root, redact)}`;
   }
 }
 
-function shown(error: ErrorObject, root: unknown): string {
+function shown(error: ErrorObject, root: unknown, redact: (text: string) => string): string {
   const data: unknown = error.data;
   if (typeof data === 'object' && data !== null) return `, got ${Array.isArray(data) ? 'a list' : 'an object'}`;
   if (holdsSecret(error.parentSchema, root) || isSecretSchema(error.schema)) return error.keyword === 'type' ? `, got ${data === null ? 'null' : `a ${typeof data}`}` : '';
-  return `, got ${preview(data)}`;
+  return `, got ${preview(data, redact)}`;
 }
 
 /** Whether a spec node, or any node below it (local `$ref`s followed), is marked secret. */
@@ -154,7 +155,8 @@ function holdsSecret(node: unknown, root: unknown, seen = new Set<unknown>()): b
   return Object.values(node).some((child) => holdsSecret(child, root, seen));
 }
 
-function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+/** The value as JSON, secrets masked before it is cut (a cut secret would no longer be found). */
+function preview(value: unknown, redact: (text: string) => string): string {
+  const text = redact(JSON.stringify(value) ?? String(value));
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
