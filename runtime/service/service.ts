@@ -125,6 +125,7 @@ export interface Service {
   /**
    * Put a delivery back in the queue (attempts reset). Several matches: pass the connection. Without
    * dispatch, one not yet handed to the workers is published again; one they have is `on_workers`.
+   * Throws CONNECTION_UNAVAILABLE (with the reason) for a delivery of a stored connection that is not running.
    */
   replay(id: string, connection?: string): Promise<{ result: 'replayed'; delivery: DeliverySummary } | { result: 'not_found' } | { result: 'ambiguous'; connections: string[] } | { result: 'on_workers' }>;
   health(): HealthReport;
@@ -165,6 +166,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     });
   }
   const dispatcherOptions = { ...options.dispatcher, ...maxAttemptsFromEnv(options.dispatcher?.maxAttempts, env) };
+  // The connections file is read and every entry checked (manifest, config, schedule) before anything
+  // is stored or started: a refused start changes nothing, not even the entries before the bad one.
+  const fromFile = options.connectionsFile === undefined ? undefined : checkConnectionsFile(options.connectionsFile, manifests, env);
   // Opened after the checks above, so a refused start-up leaves no database handle behind.
   const dbFile = join(options.dataDir, 'gwi.db');
   const store = await openSqliteStore({ file: dbFile, secretBox: () => createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
@@ -266,7 +270,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
 
   // Ids the connections file defines: the file wins for them at every start, so the API may not change them.
-  const fileIds = new Set<string>();
+  const fileIds = new Set((fromFile ?? []).map((entry) => entry.row.id));
   // Stored connections that cannot run (their secrets cannot be opened, or what was stored is not
   // valid in this release), kept until replaced: see CONNECTION_UNAVAILABLE. `fix` when not the code's.
   const unavailable = new Map<string, { connector: string; schedule: string | null; reason: string; fix?: string }>();
@@ -285,45 +289,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
     const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : undefined);
     if (source === 'api') refuseFileConnection(entry.id, 'edit');
-    const manifest = manifests.get(entry.connector);
-    if (!manifest) {
-      // From the file, the error is placed at the entry and names it (FileConnection.locate).
-      throw new ConnectorError('CONFIG_INVALID', `${source === 'api' ? `connection ${entry.id}: ` : ''}unknown connector ${entry.connector}`, {
-        location: { path: 'connector' }, hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}`,
-      });
-    }
-    const config = structuredClone(source === 'file'
-      ? resolveConfig(entry.config, manifest, { env, ...(options.connectionsFile ? { file: options.connectionsFile } : {}) })
-      : resolveApiConfig(entry.id, entry.config, manifest)) as Record<string, unknown>;
-    const row: ConnectionRow = { id: entry.id, connector: entry.connector, config, schedule: entry.schedule ?? null, source };
-    // Check the schedule before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
-    if (row.schedule) atPath('schedule', () => parseSchedule(row.schedule!));
-    store.saveConnection(row, secretPaths(manifest.node.spec, config));
-    unavailable.delete(row.id);
-    const live = activate(row);
-    warnWithoutWebhookSecret(live);
-    return toPublic(live);
+    return saveAndActivate(checkConnection(entry, source, manifests, { env, ...(options.connectionsFile ? { file: options.connectionsFile } : {}) }));
   }
 
-  /**
-   * `${ENV}` is expanded for the connections file only: an API caller must not read the server's
-   * environment. A reference in a posted config is therefore a mistake, and "export the variable"
-   * would be the wrong fix.
-   */
-  function resolveApiConfig(id: string, config: Record<string, unknown>, manifest: LoadedManifest): unknown {
-    try {
-      return resolveConfig(config, manifest, { env: {} });
-    } catch (error) {
-      if (!isConnectorError(error) || error.code !== 'CONFIG_ENV_MISSING') throw error;
-      const variables = (error.context as { variables?: unknown } | undefined)?.variables;
-      const first = Array.isArray(variables) && typeof variables[0] === 'string' ? variables[0] : '...';
-      const more = Array.isArray(variables) && variables.length > 1 ? ` (and ${variables.length - 1} more)` : '';
-      const where = error.location?.path ?? 'config';
-      throw new ConnectorError('CONFIG_INVALID', `connection ${id}: ${where} holds \${${first}}${more}, but \`\${...}\` references are expanded only in the connections file, not in configs sent to the API`, {
-        ...(error.location ? { location: { path: error.location.path } } : {}), context: error.context, cause: error,
-        hint: 'Send the value itself (a literal "${" is written "$${").',
-      });
-    }
+  /** Store a checked connection (secrets sealed) and run it in place of what ran under its id. */
+  function saveAndActivate(checked: CheckedConnection): PublicConnection {
+    store.saveConnection(checked.row, checked.secretPaths);
+    unavailable.delete(checked.row.id);
+    const live = activate(checked.row);
+    warnWithoutWebhookSecret(live);
+    return toPublic(live);
   }
 
   /** What ingest needs of a connection; its secrets are rendered once, on first use. */
@@ -354,12 +329,18 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }, () => {});
   }
 
-  // Connections stored earlier (API), then the file (which wins for its ids).
+  // Connections stored earlier (API), then the file (which wins for its ids: those stored are replaced,
+  // not started first). With a file, a connection it gave once and lists no more is removed (`dropped`).
+  // Without one, what earlier files gave keeps running as stored (and the API may then change it).
   const stored = store.listConnections();
+  const dropped = fromFile === undefined ? [] : [...stored.readable, ...stored.unreadable].filter((row) => row.source === 'file' && !fileIds.has(row.id)).map((row) => row.id);
+  const replacedOrDropped = (id: string) => fileIds.has(id) || dropped.includes(id);
   for (const row of stored.unreadable) {
+    if (replacedOrDropped(row.id)) continue;
     unavailable.set(row.id, { connector: row.connector, schedule: row.schedule, reason: `its stored secrets cannot be opened with this secret key (${row.error.message})` });
   }
   for (const row of stored.readable) {
+    if (replacedOrDropped(row.id)) continue;
     try {
       // Sealed again with the spec as it is now: a field the manifest has since marked secret (or one
       // an older version of this service did not find) does not stay in plain text.
@@ -375,18 +356,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }
   }
   try {
-    if (options.connectionsFile) {
-      for (const entry of readConnectionsFile(options.connectionsFile)) {
-        fileIds.add(entry.input.id);
-        try {
-          putConnection(entry.input, 'file');
-        } catch (error) {
-          throw entry.locate(error);
-        }
+    if (fromFile !== undefined && options.connectionsFile !== undefined) {
+      // Like DELETE /api/connections/:id: the row goes, its deliveries, records, state and runs stay.
+      for (const id of dropped) store.deleteConnection(id);
+      if (dropped.length > 0) {
+        logger?.warn({ connections: dropped, file: options.connectionsFile },
+          `connection${dropped.length > 1 ? 's' : ''} ${dropped.join(', ')} removed: ${options.connectionsFile} lists ${dropped.length > 1 ? 'them' : 'it'} no more (deliveries, records, state and runs are kept; an entry added back under the same id goes on from them)`);
+      }
+      for (const entry of fromFile) saveAndActivate(entry);
+      for (const { id, key, variable } of fromFile.flatMap((entry) => entry.emptyVariables.map((empty) => ({ id: entry.row.id, ...empty })))) {
+        logger?.warn({ connection: id, key: `config.${key}`, variable },
+          `connection ${id}: config.${key} comes from \${${variable}}, which is set but empty, so it is "" (set the variable, or write the value as "" if empty is meant)`);
       }
     }
-    // The file's entries were stored again with the secrets it gives: only API connections stay unavailable.
-    for (const id of fileIds) unavailable.delete(id);
     for (const [id, down] of unavailable) {
       logger?.error({ connection: id, connector: down.connector, code: 'CONNECTION_UNAVAILABLE' },
         `connection ${id} is not running: ${down.reason}. ${down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix} Its webhooks are answered 503 meanwhile.`);
@@ -520,12 +502,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return counted(connector, failure(503, 'SERVER_BUSY', 'webhook bodies being received fill the memory set aside for them; nothing of this one was read or stored, retry in a few seconds', 'unavailable'));
     },
     async replay(id, connection) {
-      // Looked up in the connections configured now: a delivery of a removed connection could not be mapped anyway.
-      const where = [...live.values()].filter((entry) => connection === undefined || entry.row.id === connection).map((entry) => ({ connector: entry.row.connector, connection: entry.row.id }));
+      // Looked up in the connections configured now (running or not): a delivery of a removed
+      // connection could not be mapped anyway.
+      const where = [
+        ...[...live.values()].map((entry) => ({ connector: entry.row.connector, connection: entry.row.id })),
+        ...[...unavailable].map(([unavailableId, down]) => ({ connector: down.connector, connection: unavailableId })),
+      ].filter((target) => connection === undefined || target.connection === connection);
       const matches = await store.findDeliveries(id, where);
       if (matches.length === 0) return { result: 'not_found' };
       if (matches.length > 1) return { result: 'ambiguous', connections: matches.map((m) => m.connection) };
       const delivery = matches[0]!;
+      const down = unavailable.get(delivery.connection);
+      if (down) {
+        // Stored, not removed: say why it does not run, as its sync does. Nothing is changed.
+        throw new ConnectorError('CONNECTION_UNAVAILABLE', `connection ${delivery.connection} is not running: ${down.reason}; its delivery ${id} can be replayed once it runs again`, {
+          hint: down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix,
+        });
+      }
       if (republisher) {
         // Done here means Pub/Sub confirmed it: a failure since was the workers', and their
         // dead-letter topic is where to replay it. Not done: it never reached them, publish it now.
@@ -622,6 +615,69 @@ function maxAttemptsFromEnv(given: number | undefined, env: NodeJS.ProcessEnv): 
 const UNKNOWN_CONNECTOR = '(unknown)';
 
 const withPort = (inboxPort: MessagePort | undefined) => (inboxPort ? { inboxPort } : {});
+
+/** A connection checked against its manifest, resolved and ready to store: nothing written yet. */
+interface CheckedConnection {
+  row: ConnectionRow;
+  secretPaths: SecretPath[];
+  /** Config keys (dotted) set from a `${VAR}` that is set but empty: warned about once the start goes on. */
+  emptyVariables: Array<{ key: string; variable: string }>;
+}
+
+/**
+ * Check one connection (its shape already checked): a known connector, the config against its spec
+ * (`${ENV}` expanded for the file only), the schedule. Writes nothing, so a whole file can be checked
+ * before any of it is stored.
+ */
+function checkConnection(entry: ConnectionInput, source: 'file' | 'api', manifests: ReadonlyMap<string, LoadedManifest>, where: { env: NodeJS.ProcessEnv; file?: string }): CheckedConnection {
+  const manifest = manifests.get(entry.connector);
+  if (!manifest) {
+    // From the file, the error is placed at the entry and names it (FileConnection.locate).
+    throw new ConnectorError('CONFIG_INVALID', `${source === 'api' ? `connection ${entry.id}: ` : ''}unknown connector ${entry.connector}`, {
+      location: { path: 'connector' }, hint: `Known connectors: ${[...manifests.keys()].join(', ') || '(none)'}`,
+    });
+  }
+  const emptyVariables: CheckedConnection['emptyVariables'] = [];
+  const config = structuredClone(source === 'file'
+    ? resolveConfig(entry.config, manifest, { env: where.env, ...(where.file ? { file: where.file } : {}), onEmptyVariable: (variable, key) => emptyVariables.push({ key, variable }) })
+    : resolveApiConfig(entry.id, entry.config, manifest)) as Record<string, unknown>;
+  const row: ConnectionRow = { id: entry.id, connector: entry.connector, config, schedule: entry.schedule ?? null, source };
+  // Checked before storing, so a bad expression is refused (SCHEDULE_INVALID), not stored.
+  if (row.schedule) atPath('schedule', () => parseSchedule(row.schedule!));
+  return { row, secretPaths: secretPaths(manifest.node.spec, config), emptyVariables };
+}
+
+/** Every entry of the connections file, checked; the first refusal is placed at its line in the file. */
+function checkConnectionsFile(file: string, manifests: ReadonlyMap<string, LoadedManifest>, env: NodeJS.ProcessEnv): CheckedConnection[] {
+  return readConnectionsFile(file).map((entry) => {
+    try {
+      return checkConnection(entry.input, 'file', manifests, { env, file });
+    } catch (error) {
+      throw entry.locate(error);
+    }
+  });
+}
+
+/**
+ * `${ENV}` is expanded for the connections file only: an API caller must not read the server's
+ * environment. A reference in a posted config is therefore a mistake, and "export the variable"
+ * would be the wrong fix.
+ */
+function resolveApiConfig(id: string, config: Record<string, unknown>, manifest: LoadedManifest): unknown {
+  try {
+    return resolveConfig(config, manifest, { env: {} });
+  } catch (error) {
+    if (!isConnectorError(error) || error.code !== 'CONFIG_ENV_MISSING') throw error;
+    const variables = (error.context as { variables?: unknown } | undefined)?.variables;
+    const first = Array.isArray(variables) && typeof variables[0] === 'string' ? variables[0] : '...';
+    const more = Array.isArray(variables) && variables.length > 1 ? ` (and ${variables.length - 1} more)` : '';
+    const where = error.location?.path ?? 'config';
+    throw new ConnectorError('CONFIG_INVALID', `connection ${id}: ${where} holds \${${first}}${more}, but \`\${...}\` references are expanded only in the connections file, not in configs sent to the API`, {
+      ...(error.location ? { location: { path: error.location.path } } : {}), context: error.context, cause: error,
+      hint: 'Send the value itself (a literal "${" is written "$${").',
+    });
+  }
+}
 
 /** Run `check`; a ConnectorError it throws without a place is placed at `path` of the connection entry. */
 function atPath<T>(path: string, check: () => T): T {
