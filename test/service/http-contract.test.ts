@@ -190,7 +190,8 @@ describe('a real listening server', () => {
     expect([again.status, await again.json()]).toEqual([200, { id: d.id, duplicate: true }]);
     expect((await fetch(`${base}/webhooks/hooks/nope`, { method: 'POST', body: d.body, headers: d.headers })).status).toBe(404);
     // Not a webhook post, or not a path the receiver can decode: Fastify answers.
-    expect((await fetch(`${base}/webhooks/hooks/acme`)).status).toBe(404);
+    const get = await fetch(`${base}/webhooks/hooks/acme`);
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
     expectClientError((await fetch(`${base}/webhooks/%E0%A4%A/acme`, { method: 'POST', body: d.body, headers: d.headers })).status);
     expect(ctx.service.store.listDeliveries({ limit: 10 })).toHaveLength(1);
   });
