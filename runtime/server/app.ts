@@ -112,7 +112,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isConnectorError(error)) {
       const status = CODE_STATUS[error.code] ?? 500;
-      return reply.code(status).send({ error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } });
+      // `where`: the path in the request the error is about (`config.repositories.1`, `schedule`), as the CLI prints `(at ...)`.
+      const where = error.location?.path;
+      return reply.code(status).send({ error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...(where ? { where } : {}) } });
     }
     const known = frameworkReply(error.code, request.headers['content-type']);
     if (known) return reply.code(known.status).send(known.body);

@@ -115,6 +115,24 @@ describe('admin error replies', () => {
   });
 });
 
+describe('where', () => {
+  it('an error about a place in the request body says which (its location path), beside code, message and hint', async () => {
+    const post = (body: object) => inject('POST', '/api/connections', { ...auth, ...JSON_TYPE }, JSON.stringify(body));
+    const cases: Array<[object, string, string]> = [
+      [{ id: 'x', connector: 'hooks', config: { webhook_secret: 's', repositories: ['a/b', { name: 'c/d' }] } }, 'CONFIG_INVALID', 'config.repositories.1'],
+      [{ id: 'x', connector: 'hooks', config: { webhook_secret: 's', extra: 1 } }, 'CONFIG_INVALID', 'config.extra'],
+      [{ id: 'x', connector: 'hooks', config: { webhook_secret: 's' }, schedule: 'every 0s' }, 'SCHEDULE_INVALID', 'schedule'],
+    ];
+    for (const [body, code, where] of cases) {
+      const r = await post(body);
+      expect({ where, status: r.statusCode }).toEqual({ where, status: 400 });
+      expect(r.json()).toEqual({ error: { code, message: expect.any(String), hint: expect.any(String), where } });
+    }
+    // No place, no `where`.
+    expect((await inject('GET', '/api/runs/nope')).json().error).not.toHaveProperty('where');
+  });
+});
+
 describe('a known path with another method', () => {
   it('is 405 with an Allow header and our error shape, not 404; an unknown path stays 404', async () => {
     const cases: Array<['GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH', string, string]> = [
