@@ -47,12 +47,22 @@ function readPaging(query: { limit?: string; after?: string }): { limit: number;
   return { limit, after: Number(query.after) };
 }
 
+const BEARER = 'bearer ';
+
+/**
+ * Whether `Authorization` is `Bearer <token>`: the scheme in any case (RFC 7235 says it is
+ * case-insensitive; `bearer x` was refused), one space, then the token compared in constant time.
+ */
+function bearerMatches(header: string, token: string): boolean {
+  const scheme = header.slice(0, BEARER.length).toLowerCase() === BEARER;
+  return scheme && token !== '' && safeEqual(header.slice(BEARER.length), token);
+}
+
 /** The admin API under /api, behind `Authorization: Bearer <GWI_ADMIN_TOKEN>`. */
 export const adminRoutes = (service: Service, adminToken: string): FastifyPluginAsync => async (scope: FastifyInstance) => {
-  const expected = `Bearer ${adminToken}`;
   acceptJsonOnly(scope);
   scope.addHook('onRequest', async (request, reply) => {
-    if (!safeEqual(request.headers.authorization ?? '', expected)) {
+    if (!bearerMatches(request.headers.authorization ?? '', adminToken)) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({
         error: {
           code: 'UNAUTHORIZED', message: 'missing or wrong admin token',

@@ -115,6 +115,21 @@ describe('admin error replies', () => {
   });
 });
 
+describe('the admin token', () => {
+  it('is taken after the Bearer scheme in any case (RFC 7235), the token itself compared exactly', async () => {
+    const token = auth.authorization.slice('Bearer '.length);
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      const r = await inject('GET', '/api/connections', { authorization: `${scheme} ${token}` });
+      expect({ scheme, status: r.statusCode }).toEqual({ scheme, status: 200 });
+    }
+    for (const authorization of [`bearer ${token.toUpperCase()}`, `bearer ${token}x`, `bearer ${token.slice(0, -1)}`, `bearer  ${token}`, `bearer${token}`, `Basic ${token}`, 'bearer', token]) {
+      const r = await inject('GET', '/api/connections', { authorization });
+      expect({ authorization, status: r.statusCode }).toEqual({ authorization, status: 401 });
+      expect(r.headers['www-authenticate']).toBe('Bearer');
+    }
+  });
+});
+
 describe('where', () => {
   it('an error about a place in the request body says which (its location path), beside code, message and hint', async () => {
     const post = (body: object) => inject('POST', '/api/connections', { ...auth, ...JSON_TYPE }, JSON.stringify(body));
