@@ -10,6 +10,8 @@ export interface DispatchWorkerData {
   maxAttempts?: number;
   backoff?: BackoffOptions;
   pollMs?: number;
+  /** DispatcherOptions.waitMs. */
+  waitMs?: number;
   /** Int32Array view [0]: webhook requests in flight on the HTTP thread (the dispatcher yields while > 0). */
   busy: SharedArrayBuffer;
   /** The store's writer thread (Store.inboxPort): settle transactions go there, serialised with the inbox. */

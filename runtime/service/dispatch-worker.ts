@@ -104,6 +104,7 @@ const dispatcher = createDispatcher({
   ...(data.maxAttempts !== undefined ? { maxAttempts: data.maxAttempts } : {}),
   ...(data.backoff ? { backoff: data.backoff } : {}),
   ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),
+  ...(data.waitMs !== undefined ? { waitMs: data.waitMs } : {}),
   beforeRead: applyConnectionUpdates,
   target(connectionId) {
     if (!connections.has(connectionId)) applyConnectionUpdates();

@@ -80,7 +80,8 @@ describe('dispatcher on its own thread', () => {
     const { file, dbFile, store, deliver, only } = storeAndManifest();
     store.saveConnection({ ...fresh, schedule: null, source: 'api' }, []);
     await deliver('fresh', 8);
-    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], maxAttempts: 1 });
+    // waitMs 0: a waiting delivery is due again at once (the deferral itself: test/service/dispatcher.test.ts).
+    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], maxAttempts: 1, waitMs: 0 });
     // Stored but never posted to the thread (a connection that does not run, or not yet): it waits.
     expect(await thread.drainOnce()).toBe(0);
     expect(await thread.drainOnce()).toBe(0);

@@ -18,6 +18,8 @@ export interface ThreadDispatcherOptions {
   maxAttempts?: number;
   backoff?: BackoffOptions;
   pollMs?: number;
+  /** DispatcherOptions.waitMs. */
+  waitMs?: number;
   /** Store.inboxPort(): the dispatcher's writes join the inbox writer's queue instead of taking the write lock themselves. */
   inboxPort?: MessagePort;
 }
@@ -70,6 +72,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
       ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
       ...(options.inboxPort ? { inboxPort: options.inboxPort } : {}),
     } satisfies DispatchWorkerData,
     transferList: [updates.port2, ...(options.inboxPort ? [options.inboxPort] : [])],

@@ -23,7 +23,7 @@ export interface DispatcherOptions {
    * then ends as one of a connection that is not configured any more (an attempt, then dead) only if
    * the store no longer has the connection (it was removed). A connection still stored is one the
    * service knows (not running: CONNECTION_UNAVAILABLE, or not yet known to a dispatcher thread): its
-   * deliveries stay pending, their attempts unchanged, and are looked at again at the next pass.
+   * deliveries stay pending, their attempts unchanged, and are looked at again `waitMs` later.
    */
   target(connectionId: string): DispatchTarget | undefined;
   /** Called before each read of due deliveries (the dispatcher thread applies connection updates there). */
@@ -33,6 +33,11 @@ export interface DispatcherOptions {
   logger?: Logger;
   /** Attempts before a delivery is dead-lettered. Default 5. */
   maxAttempts?: number;
+  /**
+   * How long a delivery whose connection is stored but does not run waits before it is looked at
+   * again (default 30 s). Deferred in the store, so a backlog of them is not read again on every pass.
+   */
+  waitMs?: number;
   backoff?: BackoffOptions;
   /** How often to look for due retries when idle. Default 500 ms. */
   pollMs?: number;
@@ -91,6 +96,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, bus } = options;
   const now = options.now ?? Date.now;
   const maxAttempts = options.maxAttempts ?? 5;
+  const waitMs = options.waitMs ?? 30_000;
   const pollMs = options.pollMs ?? 500;
   const batchSize = options.batchSize ?? 200;
   const wakeDelayMs = options.wakeDelayMs ?? 10;
@@ -131,7 +137,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * Map one delivery and publish its records; the outcome is written with the rest of the batch.
    * Undefined: its connection is not running here but still stored, so it waits (see `target`).
    */
-  async function handle(delivery: StoredDelivery): Promise<DeliveryOutcome | undefined> {
+  async function handle(delivery: StoredDelivery): Promise<DeliveryOutcome> {
     try {
       const target = options.target(delivery.connection);
       if (!target) {
@@ -140,7 +146,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             waitingSaid.add(delivery.connection);
             options.logger?.warn({ connection: delivery.connection, delivery: delivery.id }, `deliveries of connection ${delivery.connection} wait: it is stored but does not run here; they are mapped once it runs, or end once it is removed`);
           }
-          return undefined;
+          return { seq: delivery.seq, replays: delivery.replays, done: false, wait: true, nextAttemptAt: now() + waitMs };
         }
         throw new Error(`connection ${delivery.connection} is not configured any more`);
       }
@@ -183,19 +189,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function drainOnce(): Promise<number> {
     let handled = 0;
-    // Deliveries left waiting in this pass (their connection is stored but not running): not read again until the next.
-    const waiting = new Set<number>();
     for (;;) {
       const size = loop.running && busy() ? busyBatchSize : batchSize;
       options.beforeRead?.();
       storedIds = undefined;
-      const due = store.dueDeliveries(now(), size, waiting);
+      const due = store.dueDeliveries(now(), size);
       const outcomes: DeliveryOutcome[] = [];
       let sliceStarted = performance.now();
       for (const delivery of due) {
-        const outcome = await handle(delivery);
-        if (outcome) outcomes.push(outcome);
-        else waiting.add(delivery.seq);
+        outcomes.push(await handle(delivery));
         if (loop.running && busy() && performance.now() - sliceStarted >= busySliceMs) {
           await yieldToIngest(sliceStarted);
           sliceStarted = performance.now();
@@ -204,8 +206,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // One transaction per batch: settling deliveries one by one would compete with the webhook
       // inbox for the store's writer.
       if (outcomes.length > 0) await store.settleDeliveries(outcomes);
-      handled += outcomes.length;
-      if (due.length < size || !loop.running) return handled;
+      const waited = outcomes.filter((o) => 'wait' in o).length;
+      handled += outcomes.length - waited;
+      // A batch that only waited ends the pass: with a short waitMs (tests) it would be due again at once.
+      if (due.length < size || !loop.running || waited === outcomes.length) return handled;
       await yieldToIngest(sliceStarted);
     }
   }

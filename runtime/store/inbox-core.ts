@@ -65,6 +65,7 @@ function createInboxCore(db, Database, options) {
   // "replays = coalesce(?, replays)": an outcome from before a replay is not written (DeliveryOutcome.replays).
   const done = db.prepare("UPDATE deliveries SET status = 'done', attempts = attempts + 1, error = NULL, next_attempt_at = NULL WHERE seq = ? AND replays = coalesce(?, replays)");
   const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ? AND replays = coalesce(?, replays)');
+  const defer = db.prepare('UPDATE deliveries SET next_attempt_at = ? WHERE seq = ? AND replays = coalesce(?, replays)');
   // An older copy (lower version) does not replace a newer one: a sync writes a page read before a
   // webhook brought the update. Without a version on either side, the last write wins.
   // A record whose data changes gets a new seq, after every other (records are never deleted, so
@@ -226,6 +227,7 @@ function createInboxCore(db, Database, options) {
       for (const o of outcomes) {
         // Records of a stale outcome are still written: upserts are idempotent, and the replay maps them again.
         if (o.done) { upsertBatches(o.connection, o.batches); done.run(o.seq, o.replays); }
+        else if (o.wait) defer.run(o.nextAttemptAt, o.seq, o.replays);
         else fail.run(o.nextAttemptAt === null ? 'dead' : 'failed', String(o.error).slice(0, 2000), o.nextAttemptAt, o.seq, o.replays);
       }
       return null;

@@ -114,7 +114,9 @@ export interface RunRow {
  */
 export type DeliveryOutcome =
   | { seq: number; replays: number | null; connection: string; done: true; batches: readonly RecordBatch[] }
-  | { seq: number; replays: number | null; done: false; error: string; nextAttemptAt: number | null };
+  | { seq: number; replays: number | null; done: false; error: string; nextAttemptAt: number | null }
+  /** Not attempted (its connection does not run now): looked at again at `nextAttemptAt`, status and attempts unchanged. */
+  | { seq: number; replays: number | null; done: false; wait: true; nextAttemptAt: number };
 
 export interface RecordBatch {
   stream: string;

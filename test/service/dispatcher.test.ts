@@ -111,7 +111,7 @@ describe('dispatcher', () => {
 });
 
 describe('a delivery whose connection the dispatcher has no target for', () => {
-  it('waits, pending with its attempts unchanged, while the store has the connection; ends as "not configured any more" once it does not', async () => {
+  it('waits, pending with its attempts unchanged and deferred by waitMs, while the store has the connection; ends as "not configured any more" once it does not', async () => {
     const ctx = await startService(tmp.dir, { background: false });
     const d = signedDelivery({ issueId: 3 });
     await send(ctx.app, d);
@@ -119,8 +119,9 @@ describe('a delivery whose connection the dispatcher has no target for', () => {
     const pipelines = createPipelineCache();
     let running = false; // what the dispatcher is told about acme (the service's own dispatcher is not started)
     let reads = 0;
+    let clock = Date.now() + 1_000;
     const dispatcher = createDispatcher({
-      store: ctx.service.store, bus: createLocalBus(), maxAttempts: 1,
+      store: ctx.service.store, bus: createLocalBus(), maxAttempts: 1, waitMs: 30_000, now: () => clock,
       beforeRead: () => void reads++,
       target: (id) => (running && id === 'acme' ? { manifest, config: {}, pipelineFor: pipelines(manifest) } : undefined),
     });
@@ -128,10 +129,14 @@ describe('a delivery whose connection the dispatcher has no target for', () => {
 
     // Stored (as a connection that does not run is, or one a dispatcher thread has not heard of yet).
     expect(await dispatcher.drainOnce()).toBe(0);
-    expect(await dispatcher.drainOnce()).toBe(0);
     expect(await row()).toMatchObject({ status: 'pending', attempts: 0, error: null });
-    expect(reads).toBe(2); // one read a pass: a waiting delivery is not read again in the same pass
+    // Deferred in the store: not read again before waitMs (a backlog of them costs no read per pass).
     running = true;
+    clock += 29_000;
+    expect(ctx.service.store.dueDeliveries(clock, 10)).toEqual([]);
+    expect(await dispatcher.drainOnce()).toBe(0);
+    expect(reads).toBe(2);
+    clock += 1_000;
     expect(await dispatcher.drainOnce()).toBe(1);
     expect(await row()).toMatchObject({ status: 'done', attempts: 1, error: null });
 
@@ -140,6 +145,7 @@ describe('a delivery whose connection the dispatcher has no target for', () => {
     await send(ctx.app, left);
     running = false;
     expect(ctx.service.removeConnection('acme')).toBe('removed');
+    clock += 1_000;
     expect(await dispatcher.drainOnce()).toBe(1);
     expect((await ctx.service.store.findDeliveries(left.id, ACME))[0]).toMatchObject({ status: 'dead', attempts: 1, error: 'connection acme is not configured any more' });
     await ctx.close();
