@@ -19,6 +19,24 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
+/**
+ * Restarts with connection `stalled` stored but not running: its schedule is one an earlier release
+ * stored and this one refuses (it never fires). Returns the id of the delivery it received before.
+ */
+async function stalledConnection(): Promise<string> {
+  ctx = await startService(tmp.dir, { background: false });
+  ctx.service.putConnection({ id: 'stalled', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 1h' }, 'api');
+  const d = signedDelivery();
+  expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/stalled', payload: d.body, headers: d.headers })).statusCode).toBe(202);
+  await ctx.close();
+  const db = new Database(join(tmp.dir, 'gwi.db'));
+  db.prepare("UPDATE connections SET schedule = '0 0 30 2 *' WHERE id = 'stalled'").run();
+  db.close();
+  ctx = await startService(tmp.dir, { background: false });
+  expect(ctx.service.unavailableConnection('stalled')).toBeDefined();
+  return d.id;
+}
+
 const postConnection = (payload: unknown) => ctx!.app.inject({ method: 'POST', url: '/api/connections', headers: auth, payload: payload as object });
 
 describe('POST /api/connections', () => {
@@ -42,19 +60,18 @@ describe('POST /api/connections', () => {
   });
 
   it('replaces (200, not 201) a stored connection that is not running (CONNECTION_UNAVAILABLE)', async () => {
-    ctx = await startService(tmp.dir, { background: false });
-    ctx.service.putConnection({ id: 'stalled', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 1h' }, 'api');
-    await ctx.close();
-    // What an earlier release stored and this one refuses (a schedule that never fires): stored, not running.
-    const db = new Database(join(tmp.dir, 'gwi.db'));
-    db.prepare("UPDATE connections SET schedule = '0 0 30 2 *' WHERE id = 'stalled'").run();
-    db.close();
-    ctx = await startService(tmp.dir, { background: false });
-    expect(ctx.service.unavailableConnection('stalled')).toBeDefined();
+    await stalledConnection();
     const replaced = await postConnection({ id: 'stalled', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 2h' });
     expect(replaced.statusCode).toBe(200);
     expect(replaced.json()).toMatchObject({ id: 'stalled', schedule: 'every 2h', source: 'api' });
     expect(ctx.service.unavailableConnection('stalled')).toBeUndefined();
+  });
+
+  it('replaying a delivery of a stored connection that is not running is 503 CONNECTION_UNAVAILABLE with the reason (was 500)', async () => {
+    const id = await stalledConnection();
+    const res = await ctx!.app.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(id)}/replay`, headers: auth });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringContaining('never fires'), hint: expect.any(String) });
   });
 
   it('says that ${ENV} references are not expanded in a posted config, instead of "export the variable"', async () => {
