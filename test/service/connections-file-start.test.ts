@@ -177,10 +177,10 @@ describe('replaying a delivery of a stored connection that is not running (audit
         hint: expect.stringContaining('POST the connection again'),
       });
     }
-    // The admin API passes it on (its status is app.ts's CODE_STATUS for the code).
     const api = await buildApp({ service, adminToken: ADMIN });
     try {
       const reply = await api.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(d.id)}/replay`, headers: auth });
+      expect(reply.statusCode).toBe(503);
       expect(reply.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringContaining('secret key') });
     } finally {
       await api.close();
