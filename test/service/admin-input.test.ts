@@ -64,7 +64,7 @@ describe('POST /api/connections', () => {
     const replaced = await postConnection({ id: 'stalled', connector: 'hooks', config: { webhook_secret: SECRET }, schedule: 'every 2h' });
     expect(replaced.statusCode).toBe(200);
     expect(replaced.json()).toMatchObject({ id: 'stalled', schedule: 'every 2h', source: 'api' });
-    expect(ctx.service.unavailableConnection('stalled')).toBeUndefined();
+    expect(ctx!.service.unavailableConnection('stalled')).toBeUndefined();
   });
 
   it('replaying a delivery of a stored connection that is not running is 503 CONNECTION_UNAVAILABLE with the reason (was 500)', async () => {
