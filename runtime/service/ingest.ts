@@ -5,6 +5,7 @@ import type { Logger } from '../sync/types.js';
 import { deliveryKeysFromHeaders, invalidJson, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
 import type { WebhooksNode } from '../webhooks/schema.js';
 import type { IngestOutcome, ServiceMetrics } from './metrics.js';
+import type { RefusalLog } from './refusal-log.js';
 
 /** The answer to a webhook request, framework-free: the route copies it to the reply. */
 export interface IngestReply {
@@ -25,6 +26,8 @@ export interface IngestDeps {
   bus: Bus;
   metrics?: ServiceMetrics;
   logger?: Logger;
+  /** Where refused webhooks are logged (throttled: refusal-log.ts). */
+  logRefusal?: RefusalLog;
   now: () => number;
   /** Called after a new delivery is durable. */
   onAccepted(): void;
@@ -93,7 +96,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   const verdict = await verifySignature(webhooks.signature, rawBody, headers, secrets, new Date(deps.now()));
   if (!verdict.ok) {
     const [status, code, outcome] = VERIFY_STATUS[verdict.reason];
-    deps.logger?.warn({ connection: target.connection, reason: verdict.reason }, `webhook refused: ${verdict.message}`);
+    deps.logRefusal?.(target.connection, verdict.reason, verdict.message);
     return failure(status, code, verdict.message, outcome);
   }
   // Keys from headers alone (GitHub's, for one): the store checks the body is JSON on its writer

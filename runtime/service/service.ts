@@ -20,6 +20,7 @@ import { createThreadDispatcher, manifestsReloadable, type ThreadDispatcher } fr
 import { createConnector } from '../sync/index.js';
 import { buildHealth, type ConnectionHealthInput, type HealthReport } from './health.js';
 import { DEFAULT_MAX_BODY_BYTES, failure, ingestDelivery, type IngestDeps, type IngestReply, type IngestTarget } from './ingest.js';
+import { createRefusalLog } from './refusal-log.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
 import { createRepublisher, type Republisher } from './republisher.js';
@@ -150,6 +151,9 @@ interface Live {
   connector?: Promise<Connector>;
   opened?: Connector;
 }
+
+/** Webhook secrets shorter than this are warned about (not refused: the provider may have chosen it). */
+const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 export async function createService(options: ServiceOptions): Promise<Service> {
   const env = options.env ?? process.env;
@@ -311,21 +315,27 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   }
 
   /**
-   * A connection whose webhook rule finds no secret in its config would answer every delivery 500
-   * WEBHOOK_MISCONFIGURED: say so when it is configured. Names the config keys the rule reads, never values.
+   * What a connection's webhooks will meet, said when it is configured, naming config keys, never
+   * values: no secret (every delivery 500 WEBHOOK_MISCONFIGURED), a secret short enough to guess, or
+   * a rule that checks nothing (`type: none`: anyone who knows the URL can post).
    */
   function warnWithoutWebhookSecret(entry: Live): void {
     const webhooks = entry.manifest.node.webhooks;
     const signature = webhooks?.signature;
-    if (!webhooks || !signature || signature.type === 'none' || !logger) return;
+    if (!webhooks || !signature || !logger) return;
+    const about = { connection: entry.row.id, connector: entry.row.connector };
+    if (signature.type === 'none') {
+      logger.warn(about, `connection ${entry.row.id}: its connector's webhooks are unsigned (signature type none): anyone who can reach /webhooks/${entry.row.connector}/${entry.row.id} can post deliveries; serve it on a private network only`);
+      return;
+    }
     // The secrets ingest will check against, rendered now once for both.
     void (entry.intake ??= intakeFor(entry, webhooks)).secrets().then((secrets) => {
-      if (secrets.length > 0) return;
       const keys = secretSources(signature);
-      logger.warn(
-        { connection: entry.row.id, connector: entry.row.connector, keys },
-        `connection ${entry.row.id} has no webhook secret (set ${keys.join(' or ')}): every webhook delivery to it will be refused with 500 WEBHOOK_MISCONFIGURED until it is set`,
-      );
+      if (secrets.length === 0) {
+        logger.warn({ ...about, keys }, `connection ${entry.row.id} has no webhook secret (set ${keys.join(' or ')}): every webhook delivery to it will be refused with 500 WEBHOOK_MISCONFIGURED until it is set`);
+      } else if (secrets.some((secret) => secret.length < MIN_WEBHOOK_SECRET_LENGTH)) {
+        logger.warn({ ...about, keys }, `connection ${entry.row.id} has a webhook secret shorter than ${MIN_WEBHOOK_SECRET_LENGTH} characters (${keys.join(' or ')}): short secrets can be guessed; use a long random one (e.g. openssl rand -hex 32) at the provider and here`);
+      }
     }, () => {});
   }
 
@@ -419,7 +429,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
   // Built once, not per request: ingest is the hot path.
   const ingestDeps: IngestDeps = {
-    store, bus, metrics, now, ...(logger ? { logger } : {}),
+    store, bus, metrics, now, ...(logger ? { logger } : {}), logRefusal: createRefusalLog(logger, now),
     onAccepted: () => dispatcher.wake(),
     ...(dispatch ? {} : { handedOff }),
   };

@@ -93,7 +93,7 @@ describe('POST /api/connections', () => {
     lines.length = 0;
     const warningFor = (id: string) => lines.map((line) => JSON.parse(line) as { msg: string; connection?: string; keys?: string[] }).find((line) => line.connection === id);
     // A connection with its secret set gives no warning; posted first, its check ends first.
-    expect((await postConnection({ id: 'signed', connector: 'hooks', config: { webhook_secret: 'x', token: SECRET } })).statusCode).toBe(201);
+    expect((await postConnection({ id: 'signed', connector: 'hooks', config: { webhook_secret: 'a-long-enough-secret', token: SECRET } })).statusCode).toBe(201);
     expect((await postConnection({ id: 'unsigned', connector: 'hooks', config: { token: 'tok_never_logged' } })).statusCode).toBe(201);
     const warning = await vi.waitFor(() => warningFor('unsigned') ?? Promise.reject(new Error('no warning yet')));
     expect(warning.keys).toEqual(['config.webhook_secret', 'config.old_webhook_secret']);
@@ -101,6 +101,22 @@ describe('POST /api/connections', () => {
     expect(warningFor('signed')).toBeUndefined();
     expect(lines.join('')).not.toContain('tok_never_logged');
     expect(lines.join('')).not.toContain(SECRET);
+
+    // A secret short enough to guess: said, naming the keys, not the value.
+    expect((await postConnection({ id: 'short', connector: 'hooks', config: { webhook_secret: 'qwerty', token: SECRET } })).statusCode).toBe(201);
+    const short = await vi.waitFor(() => warningFor('short') ?? Promise.reject(new Error('no warning yet')));
+    expect(short.msg).toBe('connection short has a webhook secret shorter than 16 characters (config.webhook_secret or config.old_webhook_secret): short secrets can be guessed; use a long random one (e.g. openssl rand -hex 32) at the provider and here');
+    expect(lines.join('')).not.toContain('qwerty');
+  });
+
+  it('logs a warning when a connection takes unsigned webhooks (signature type none)', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } }));
+    const unsigned = parseManifest(HOOKS_MANIFEST.replace(/  signature:\n(    .*\n)+/, '  signature:\n    type: none\n'), 'hooks.yaml');
+    ctx = await startService(tmp.dir, { background: false, logger, manifests: [unsigned] });
+    expect((await postConnection({ id: 'open', connector: 'hooks', config: { webhook_secret: 'a-long-enough-secret', token: SECRET } })).statusCode).toBe(201);
+    const warning = lines.map((line) => JSON.parse(line) as { msg: string; connection?: string }).find((line) => line.connection === 'open');
+    expect(warning?.msg).toBe("connection open: its connector's webhooks are unsigned (signature type none): anyone who can reach /webhooks/hooks/open can post deliveries; serve it on a private network only");
   });
 });
 
