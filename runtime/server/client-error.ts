@@ -37,8 +37,12 @@ type WithResponse = Socket & { _httpMessage?: { headersSent?: boolean } | null }
  * connection, a socket already gone).
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): string | undefined {
-  // A reset connection has nobody to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return undefined;
+  // A reset connection, or one the client closed mid-request (end of stream where the parser
+  // expected more), has nobody to answer: nothing is counted as refused.
+  if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || socket.destroyed) {
+    socket.destroy();
+    return undefined;
+  }
   const reply = CLIENT_ERRORS[error.code ?? ''] ?? BAD_FRAMING;
   // A response already started on this socket cannot be followed by another one.
   if (socket.writable && !(socket as WithResponse)._httpMessage?.headersSent) {

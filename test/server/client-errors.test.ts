@@ -34,4 +34,12 @@ describe('client errors', () => {
     expect(reply.body).toMatchObject({ error: { code: 'BAD_REQUEST' } });
     expect(await refusedCount(ctx.port, 'BAD_REQUEST')).toBe(1);
   });
+
+  it('does not count a client that closes its side mid-body as a refused request (nobody is there to refuse)', async () => {
+    const ctx = await served.start({});
+    const client = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', 100) + '{"a":');
+    client.socket.end();
+    await client.closed;
+    expect(await refusedCount(ctx.port, 'BAD_REQUEST')).toBe(0);
+  });
 });

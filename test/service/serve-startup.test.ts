@@ -84,6 +84,32 @@ describe('serve refuses bad settings before opening anything', () => {
     await again.close();
   });
 
+  it('a start refused for its port or its admin token has not applied the connections file: an API connection it names is kept as it was', async () => {
+    const token = ENV.GWI_ADMIN_TOKEN;
+    const first = await serve(args(), ENV);
+    const posted = await fetch(`${first.url}/api/connections`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'beta', connector: 'github', config: { token: 'api-token-value', repositories: ['acme/from-api'] }, schedule: 'every 1h' }),
+    });
+    expect(posted.status).toBe(201);
+    await first.close();
+    const file = join(tmp.dir, 'connections.yaml');
+    writeFileSync(file, 'connections:\n  - id: beta\n    connector: github\n    config:\n      token: file-token-value\n      repositories: [acme/from-file]\n');
+    // Refused for the port, then for the token file: neither start may replace beta.
+    const port = await occupiedPort();
+    expect((await refusal(serve(args({ port: String(port), connections: file }), ENV))).message).toContain('is already in use');
+    writeFileSync(join(tmp.dir, 'data', 'admin.token'), '');
+    const { GWI_ADMIN_TOKEN: _unset, ...withoutToken } = ENV;
+    expect((await refusal(serve(args({ connections: file }), withoutToken))).message).toContain('is empty');
+    const again = await serve(args(), ENV);
+    try {
+      const listed = (await (await fetch(`${again.url}/api/connections`, { headers: { authorization: `Bearer ${token}` } })).json()) as { connections: Array<{ id: string; source: string; schedule: string | null; config: { repositories: string[] } }> };
+      expect(listed.connections.find((c) => c.id === 'beta')).toMatchObject({ source: 'api', schedule: 'every 1h', config: { repositories: ['acme/from-api'] } });
+    } finally {
+      await again.close();
+    }
+  });
+
   it('a host that is no address: CONFIG_INVALID naming --host (HOST)', async () => {
     const error = await refusal(serve(args({ host: '999.1.1.1' }), ENV));
     expect(error.message).toContain('--host (HOST) 999.1.1.1 is neither an IP address nor a name that resolves');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createBus } from '../../bus/create-bus.js';
@@ -52,7 +53,8 @@ const ADMIN_TOKEN_FILE = 'admin.token';
  * and printed once, on the start that created it.
  */
 function adminToken(dataDir: string, env: NodeJS.ProcessEnv): { token: string; created: boolean; file?: string } {
-  const fromEnv = env['GWI_ADMIN_TOKEN'];
+  // Trimmed like the file's: HTTP clients cannot send leading or trailing spaces in a header value.
+  const fromEnv = env['GWI_ADMIN_TOKEN']?.trim();
   if (fromEnv) return { token: checkedAdminToken(fromEnv, 'GWI_ADMIN_TOKEN'), created: false };
   const file = resolve(dataDir, ADMIN_TOKEN_FILE);
   if (existsSync(file)) return { token: checkedAdminToken(readFileSync(file, 'utf8').trim(), file), created: false, file };
@@ -128,12 +130,23 @@ function explainListenError(error: unknown, host: string, port: number): unknown
   return new ConnectorError('CONFIG_INVALID', `${message} (${code as string})`, { hint, cause: error });
 }
 
+/** Binds host:port once and lets it go: EADDRINUSE, EACCES or an unknown host now, before anything is opened. Port 0 always binds. */
+async function tryAddress(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ port, host, exclusive: true }, () => resolve());
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
 /** Start the service; resolves once listening, with a function that shuts it down gracefully. */
 export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; close(): Promise<void> }> {
   // Everything that can be checked without opening anything is checked first: a refused start-up
   // must leave no database, dispatcher thread or timer behind (the process would not exit).
   const port = parsePort(args.port);
-  if (env['GWI_ADMIN_TOKEN']) checkedAdminToken(env['GWI_ADMIN_TOKEN'], 'GWI_ADMIN_TOKEN');
+  if (env['GWI_ADMIN_TOKEN']?.trim()) checkedAdminToken(env['GWI_ADMIN_TOKEN'].trim(), 'GWI_ADMIN_TOKEN');
   const retention = args.retentionDays === undefined ? undefined : parseRetentionDays(args.retentionDays);
   const uploadBufferBytes = args.uploadBufferMb === undefined ? undefined : parseUploadBufferMb(args.uploadBufferMb);
   // The service reads an empty GWI_MAX_ATTEMPTS as unset; an empty flag given on purpose is a mistake.
@@ -152,6 +165,28 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     // Without dispatch the workers' subscription is the only way to the mapping.
     ...(args.dispatch === false ? { requireSubscription: true } : {}),
   });
+  // Before the service opens: it applies the connections file (stored connections replaced or
+  // removed), which a start refused afterwards for the token or the address must not have done.
+  // The address is tried by binding it once (a race with another process remains, but not the
+  // common case of a port already taken).
+  let admin: ReturnType<typeof adminToken>;
+  try {
+    admin = adminToken(dataDir, env);
+  } catch (error) {
+    await bus.close().catch(() => {});
+    throw error;
+  }
+  const forgetNewToken = () => {
+    // A token generated now was never printed: the next start makes (and prints) a new one.
+    if (admin.created) rmSync(join(dataDir, ADMIN_TOKEN_FILE), { force: true });
+  };
+  try {
+    await tryAddress(args.host, port);
+  } catch (error) {
+    await bus.close().catch(() => {});
+    forgetNewToken();
+    throw explainListenError(error, args.host, port);
+  }
   try {
     service = await createService({
       dataDir,
@@ -165,24 +200,22 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
     });
   } catch (error) {
     await bus.close().catch(() => {});
+    forgetNewToken();
     throw explainStoreError(error, dataDir);
   }
   const running = service;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
-  let admin: ReturnType<typeof adminToken> | undefined;
   try {
     // Large bodies go with the deliveries: kept as long as done deliveries are, then deleted.
     const pruneBodies = bus.bodyStore?.prune?.bind(bus.bodyStore);
     if (pruneBodies) running.retention.alsoPrune(pruneBodies);
-    admin = adminToken(dataDir, env);
     app = await buildApp({ service: running, adminToken: admin.token, logger, ...(uploadBufferBytes === undefined ? {} : { limits: { uploadBufferBytes } }) });
     await app.listen({ port, host: args.host });
   } catch (error) {
     // The service runs (database, dispatcher, timers): close it, or the failed start never exits.
     await app?.close().catch(() => {});
     await running.close().catch(() => {});
-    // A token generated now was never printed: the next start makes (and prints) a new one.
-    if (admin?.created) rmSync(join(dataDir, ADMIN_TOKEN_FILE), { force: true });
+    forgetNewToken();
     throw explainListenError(error, args.host, port);
   }
   const listening = app;
