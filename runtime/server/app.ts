@@ -126,7 +126,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     // A path some route answers, with another method (`PUT /api/connections`): 405 and what it allows.
-    const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    // A trailing slash is no route's (`/api/connections/` would match `/api/connections/:id` with an empty id).
+    const allowed = path.endsWith('/') ? [] : ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
     if (allowed.length > 0) {
       return reply.code(405).header('allow', allowed.join(', ')).send({
         error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${path}`, hint: `Use ${allowed.join(', ')} (the Allow header); docs/service.md lists what each route does.` },

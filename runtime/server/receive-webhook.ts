@@ -11,8 +11,8 @@ export type WebhookReceiver = (connector: string, connection: string, req: Incom
  * connector's limit, handed to the service, and its answer written back as JSON. One receiver for
  * both ways in: from the HTTP server directly (http-server.ts, requests on a socket) and from the
  * Fastify route (`app.inject`, shutdown). Bodies are held in memory until stored, within `budget`
- * (see upload-budget.ts): a body that does not fit is refused 503 SERVER_BUSY, unread if it announced
- * its length.
+ * (see upload-budget.ts): a body that does not fit is refused 503 SERVER_BUSY, before or while it
+ * is read.
  */
 export function createWebhookReceiver(
   service: Service, reading: { uploads: Uploads; idleTimeoutMs: number; budget: UploadBudget }, onError: (error: unknown) => void,
@@ -47,6 +47,9 @@ export function createWebhookReceiver(
       refuse(service.bodyTooLarge(connector));
       return;
     }
+    // Bytes are taken from the budget as they arrive, not on what a request announces: a client that
+    // announces 25 MiB and sends nothing must not hold 25 MiB of it. A refusal may therefore come
+    // part-way through a body; one that cannot fit even now is refused unread.
     if (announced > 0 && !budget.fits(announced)) {
       refuse(service.uploadsFull(connector));
       return;

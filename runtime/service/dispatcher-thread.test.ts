@@ -78,7 +78,8 @@ describe('dispatcher on its own thread', () => {
 
   it('leaves the delivery of a connection it does not know pending, attempts unchanged, while the store has the connection; ends it once removed', async () => {
     const { file, dbFile, store, deliver, only } = storeAndManifest();
-    store.saveConnection({ ...fresh, schedule: null, source: 'api' }, []);
+    // Its secret sealed, as every real connection's is: the thread's store cannot open it, and must not need to.
+    store.saveConnection({ ...fresh, schedule: null, source: 'api' }, [['webhook_secret']]);
     await deliver('fresh', 8);
     // waitMs 0: a waiting delivery is due again at once (the deferral itself: test/service/dispatcher.test.ts).
     const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], maxAttempts: 1, waitMs: 0 });

@@ -20,10 +20,11 @@ export interface DispatcherOptions {
   bus: Bus;
   /**
    * The connection's manifest and config. Undefined: the dispatcher does not run it. Its delivery
-   * then ends as one of a connection that is not configured any more (an attempt, then dead) only if
-   * the store no longer has the connection (it was removed). A connection still stored is one the
-   * service knows (not running: CONNECTION_UNAVAILABLE, or not yet known to a dispatcher thread): its
-   * deliveries stay pending, their attempts unchanged, and are looked at again `waitMs` later.
+   * then fails as one of a connection that is not configured any more (retried like any failure,
+   * then dead) only if the store no longer has the connection (it was removed). A connection still
+   * stored is one the service knows (not running: CONNECTION_UNAVAILABLE, or not yet known to a
+   * dispatcher thread): its deliveries keep their status and attempts, and are looked at again
+   * `waitMs` later.
    */
   target(connectionId: string): DispatchTarget | undefined;
   /** Called before each read of due deliveries (the dispatcher thread applies connection updates there). */
@@ -118,30 +119,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** An unref'd timer: a resting dispatcher never keeps the process alive. */
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
 
-  /**
-   * The ids of the connections stored now, read once a pass at its first target miss (a miss is rare:
-   * a removed connection's leftovers, or one that does not run). Reset before each read of the inbox.
-   */
-  let storedIds: Set<string> | undefined;
-  function stillStored(connectionId: string): boolean {
-    if (!storedIds) {
-      const { readable, unreadable } = store.listConnections();
-      storedIds = new Set([...readable.map((row) => row.id), ...unreadable.map((row) => row.id)]);
-    }
-    return storedIds.has(connectionId);
-  }
   // Connections whose deliveries wait, said once each (not once a pass).
   const waitingSaid = new Set<string>();
 
   /**
    * Map one delivery and publish its records; the outcome is written with the rest of the batch.
-   * Undefined: its connection is not running here but still stored, so it waits (see `target`).
+   * A `wait` outcome: its connection is not running here but still stored (see `target`).
    */
   async function handle(delivery: StoredDelivery): Promise<DeliveryOutcome> {
     try {
       const target = options.target(delivery.connection);
       if (!target) {
-        if (stillStored(delivery.connection)) {
+        // One row by its key, secrets unopened: the dispatcher thread's store has no key to open them.
+        if (store.hasConnection(delivery.connection)) {
           if (!waitingSaid.has(delivery.connection)) {
             waitingSaid.add(delivery.connection);
             options.logger?.warn({ connection: delivery.connection, delivery: delivery.id }, `deliveries of connection ${delivery.connection} wait: it is stored but does not run here; they are mapped once it runs, or end once it is removed`);
@@ -192,7 +182,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (;;) {
       const size = loop.running && busy() ? busyBatchSize : batchSize;
       options.beforeRead?.();
-      storedIds = undefined;
       const due = store.dueDeliveries(now(), size);
       const outcomes: DeliveryOutcome[] = [];
       let sliceStarted = performance.now();
@@ -208,8 +197,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (outcomes.length > 0) await store.settleDeliveries(outcomes);
       const waited = outcomes.filter((o) => 'wait' in o).length;
       handled += outcomes.length - waited;
-      // A batch that only waited ends the pass: with a short waitMs (tests) it would be due again at once.
-      if (due.length < size || !loop.running || waited === outcomes.length) return handled;
+      // A batch that only waited comes back at once when the wait is shorter than a poll (tests):
+      // that ends the pass. With the default 30 s the next read finds other deliveries.
+      if (due.length < size || !loop.running || (waited === outcomes.length && waitMs < pollMs)) return handled;
       await yieldToIngest(sliceStarted);
     }
   }

@@ -236,6 +236,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     deleteConnection(id) {
       return db.prepare('DELETE FROM connections WHERE id = ?').run(id).changes === 1;
     },
+    hasConnection(id) {
+      return db.prepare('SELECT 1 FROM connections WHERE id = ?').get(id) !== undefined;
+    },
     getConnection(id) {
       const row = db.prepare('SELECT * FROM connections WHERE id = ?').get(id) as ConnectionDbRow | undefined;
       return row && toConnection(row, box);

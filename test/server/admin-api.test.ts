@@ -163,8 +163,9 @@ describe('a known path with another method', () => {
       expect({ method, url, status: r.statusCode, allow: r.headers.allow }).toEqual({ method, url, status: 405, allow });
       expect(r.json()).toEqual({ error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${url.split('?')[0]}`, hint: expect.stringContaining(`Use ${allow}`) } });
     }
-    for (const url of ['/api/nothing-here', '/api/connectors/', '/webhooks/hooks']) {
-      const r = await ctx.app.inject({ method: 'PUT', url, headers: auth });
+    for (const [method, url] of [['PUT', '/api/nothing-here'], ['PUT', '/api/connectors/'], ['PUT', '/webhooks/hooks'], ['GET', '/api/connections/']] as const) {
+      // (`/api/connections/` is not `/api/connections/:id` with an empty id.)
+      const r = await ctx.app.inject({ method, url, headers: auth });
       expect({ url, status: r.statusCode, allow: r.headers.allow }).toEqual({ url, status: 404, allow: undefined });
     }
   });

@@ -73,13 +73,13 @@ describe('serve refuses bad settings before opening anything', () => {
     expect(existsSync(join(tmp.dir, 'data'))).toBe(false);
   });
 
-  it('a port in use: CONFIG_INVALID naming the address and --port (PORT), and the service it started is closed', async () => {
+  it('a port in use: CONFIG_INVALID naming the address and --port (PORT), refused before the service is opened', async () => {
     const port = await occupiedPort();
     const error = await refusal(serve(args({ port: String(port) }), ENV));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.format()).toBe(`127.0.0.1:${port} is already in use (EADDRINUSE) Choose another --port (PORT), or stop what listens there. [CONFIG_INVALID]`);
-    // The inbox lock refuses a second writer (STORE_IN_USE) while the first service is open: serving
-    // the same data dir right away shows the failed start closed its database.
+    // Nothing was opened: no database, and the same data dir serves right away.
+    expect(existsSync(join(tmp.dir, 'data', 'gwi.db'))).toBe(false);
     const again = await serve(args(), ENV);
     await again.close();
   });
@@ -124,13 +124,13 @@ describe('serve refuses bad settings before opening anything', () => {
     expect(existsSync(join(tmp.dir, 'data'))).toBe(false);
   });
 
-  it('an empty admin.token file: CONFIG_INVALID naming it (it locked the admin API out with no word), and the started service is closed', async () => {
+  it('an empty admin.token file: CONFIG_INVALID naming it (it locked the admin API out with no word), refused before the service is opened', async () => {
     mkdirSync(join(tmp.dir, 'data'));
     writeFileSync(join(tmp.dir, 'data', 'admin.token'), '\n');
     const error = await refusal(serve(args(), { ...TEST_ENV, LOG_LEVEL: 'silent' }));
     expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: `the admin token in ${join(tmp.dir, 'data', 'admin.token')} is empty; it must have at least 16` });
     expect(error.hint).toContain('Delete');
-    // Closed: the inbox lock is free again for the next start.
+    expect(existsSync(join(tmp.dir, 'data', 'gwi.db'))).toBe(false);
     const again = await serve(args(), ENV);
     await again.close();
   });
