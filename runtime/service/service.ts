@@ -104,8 +104,12 @@ export interface Service {
   getConnection(id: string): PublicConnection | undefined;
   /** A stored connection that is not running (CONNECTION_UNAVAILABLE): its connector and why. */
   unavailableConnection(id: string): { connector: string; reason: string; fix: string } | undefined;
-  /** Validate against the manifest spec, store (secrets sealed), schedule. Throws CONFIG_INVALID, or CONNECTION_FROM_FILE (api) for an id the connections file defines. */
-  putConnection(input: unknown, source: 'file' | 'api'): PublicConnection;
+  /**
+   * A connection posted through the API: validate against the manifest spec, store (secrets sealed),
+   * schedule. Throws CONFIG_INVALID, or CONNECTION_FROM_FILE for an id the connections file defines.
+   * (`source` says so at the call site; the file's connections are checked whole at start.)
+   */
+  putConnection(input: unknown, source: 'api'): PublicConnection;
   /**
    * Stop and forget a connection of the API: no more webhooks (404), syncs or schedule. Its stored
    * deliveries, records, state and runs are kept (posted again under the same id, it goes on from
@@ -290,10 +294,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     });
   }
 
-  function putConnection(input: unknown, source: 'file' | 'api'): PublicConnection {
-    const entry: ConnectionInput = checkConnectionInput(input, source === 'api' ? 'request body' : undefined);
-    if (source === 'api') refuseFileConnection(entry.id, 'edit');
-    return saveAndActivate(checkConnection(entry, source, manifests, { env, ...(options.connectionsFile ? { file: options.connectionsFile } : {}) }));
+  /** A connection posted through the API (the file's are checked whole at start: checkConnectionsFile). */
+  function putConnection(input: unknown): PublicConnection {
+    const entry: ConnectionInput = checkConnectionInput(input, 'request body');
+    refuseFileConnection(entry.id, 'edit');
+    return saveAndActivate(checkConnection(entry, 'api', manifests, { env }));
   }
 
   /** Store a checked connection (secrets sealed) and run it in place of what ran under its id. */
