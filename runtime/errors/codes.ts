@@ -37,7 +37,7 @@ export const ERROR_CODES = {
   WEBHOOK_MISCONFIGURED: { meaning: 'The connection has no secret for this webhook rule.', fix: 'Set the config key the message names (e.g. config.webhook_secret) for this connection.' },
   WEBHOOK_BODY: { meaning: 'The webhook body is malformed or too large.', fix: 'Send JSON or form-encoded bodies within the size limit.' },
   SERVER_BUSY: {
-    meaning: 'Webhook bodies being received already fill the memory set aside for them (serve --upload-buffer-mb, 256 MiB by default): a new one is refused unread rather than risk running out of memory.',
+    meaning: 'Webhook bodies being received already fill the memory set aside for them (serve --upload-buffer-mb, 256 MiB by default): a new one is refused (before or while it is read; nothing of it is stored) rather than risk running out of memory.',
     fix: 'Retry in a few seconds. If legitimate traffic meets this, raise --upload-buffer-mb (GWI_UPLOAD_BUFFER_MB); if slow or stalled uploads fill it, put a proxy that buffers whole requests in front.',
   },
   SHUTTING_DOWN: {

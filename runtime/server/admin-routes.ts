@@ -21,7 +21,7 @@ const badRequest = (reply: FastifyReply, message: string, hint: string) => reply
 const HINTS = {
   connection: 'GET /api/connections lists the connections; add one with POST /api/connections (or the --connections file).',
   limit: 'Leave limit out for 100, or give a whole number from 1 to 1000, e.g. ?limit=50.',
-  after: 'Leave after out for the first page; for the next one pass the previous answer\'s `next` unchanged.',
+  after: 'Leave after out for the first page; for the next one pass the previous answer\'s `next` unchanged (for records, `changes_after` too).',
   emptyConnection: 'Give a connection id, e.g. ?connection=acme, or leave connection out for all of them; GET /api/connections lists the ids.',
 };
 
@@ -43,7 +43,7 @@ function readPaging(query: { limit?: string; after?: string }): { limit: number;
   const limit = query.limit === undefined ? 100 : /^\d+$/.test(query.limit) ? Number(query.limit) : NaN;
   if (!(limit >= 1 && limit <= 1000)) return { message: `limit must be a whole number from 1 to 1000, got ${JSON.stringify(query.limit)}`, hint: HINTS.limit };
   if (query.after === undefined || query.after === '') return { limit, after: undefined };
-  if (!/^\d+$/.test(query.after)) return { message: 'after must be a cursor returned as `next`', hint: HINTS.after };
+  if (!/^\d+$/.test(query.after)) return { message: 'after must be a cursor returned as `next` (or, for records, `changes_after`)', hint: HINTS.after };
   return { limit, after: Number(query.after) };
 }
 
