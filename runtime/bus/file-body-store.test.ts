@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -27,6 +27,9 @@ describe('createFileBodyStore', () => {
     expect(readdirSync(join(dir, 'bodies'))).toEqual([ref.slice('file:'.length)]);
     expect(readFileSync(join(dir, 'bodies', ref.slice('file:'.length))).equals(body)).toBe(true);
     expect((await store.get(ref)).equals(body)).toBe(true);
+    // Full payloads: readable by the owner and its group (workers sharing the mount), not by others.
+    expect(statSync(join(dir, 'bodies')).mode & 0o777).toBe(0o750);
+    expect(statSync(join(dir, 'bodies', ref.slice('file:'.length))).mode & 0o777).toBe(0o640);
   });
 
   it('put() of the same key twice at once leaves one complete body', async () => {

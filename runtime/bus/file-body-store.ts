@@ -77,7 +77,8 @@ export function createFileBodyStore(dir: string): FileBodyStore {
     },
     async check(mode) {
       try {
-        await mkdir(root, { recursive: true });
+        // Full payloads: the owner and its group (workers on a shared mount) only, not every local user.
+  await mkdir(root, { recursive: true, mode: 0o750 });
       } catch (error) {
         throw mode === 'write' ? writeError(root, error) : readError(root, error);
       }
@@ -147,12 +148,13 @@ export function createFileBodyStore(dir: string): FileBodyStore {
 
 /** Writes `body` as `<root>/<name>`, on disk before it is visible under that name. */
 async function writeDurably(root: string, name: string, body: Buffer): Promise<void> {
-  await mkdir(root, { recursive: true });
+  // Full payloads: the owner and its group (workers on a shared mount) only, not every local user.
+  await mkdir(root, { recursive: true, mode: 0o750 });
   // Unique per call: the same delivery may be published twice at once (a provider retry).
   const tmp = join(root, `${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   // The publish (and so the 2xx) waits for put: the body must be on disk, not in the page cache,
   // before the rename makes it visible, and the rename itself must be on disk before we return.
-  const file = await open(tmp, 'w');
+  const file = await open(tmp, 'w', 0o640);
   try {
     await file.writeFile(body);
     await file.sync();

@@ -2,7 +2,7 @@ import type { Bus, DeliveryMessage } from '../bus/bus.js';
 import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import { deliveryKeysFromHeaders, invalidJson, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
+import { deliveryKeysFromHeaders, invalidJson, keptHeaders, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
 import type { WebhooksNode } from '../webhooks/schema.js';
 import type { IngestOutcome, ServiceMetrics } from './metrics.js';
 import type { RefusalLog } from './refusal-log.js';
@@ -43,24 +43,6 @@ const VERIFY_STATUS: Record<VerifyFailureReason, [number, string, IngestOutcome]
   // Our configuration, not the sender's fault: 500 so the provider retries once it is fixed.
   misconfigured: [500, 'WEBHOOK_MISCONFIGURED', 'misconfigured'],
 };
-
-/** Request headers that carry credentials of their own: checked, never stored or published. */
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'] as const;
-
-/**
- * The headers stored and published with a delivery: all but those that carry a secret, that is a
- * `type: token` rule's header (the webhook secret itself, e.g. X-Gitlab-Token) and credential
- * headers a proxy or provider may add. Stored, they would be a copy of a secret in plain text beside
- * the sealed one, in the database, its backups and on the bus. Most deliveries have none: no copy then.
- */
-function keptHeaders(headers: Record<string, string>, webhooks: WebhooksNode): Record<string, string> {
-  const token = webhooks.signature.type === 'token' ? webhooks.signature.header.toLowerCase() : undefined;
-  if (!(token !== undefined && token in headers) && !CREDENTIAL_HEADERS.some((name) => name in headers)) return headers;
-  const kept = { ...headers };
-  if (token !== undefined) delete kept[token];
-  for (const name of CREDENTIAL_HEADERS) delete kept[name];
-  return kept;
-}
 
 /** GitHub's largest webhook payload: the limit of a connector whose manifest sets no `webhooks.max_body_bytes`. */
 export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
@@ -112,7 +94,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   } catch (error) {
     return failure(400, 'WEBHOOK_BODY', isConnectorError(error) ? error.message : 'malformed body', 'bad_request');
   }
-  const kept = keptHeaders(headers, webhooks);
+  const kept = keptHeaders(headers, webhooks.signature);
   let result;
   try {
     result = await deps.store.insertDelivery({

@@ -1,5 +1,6 @@
 import { errorLogFields } from '../errors/index.js';
 import type { Bus } from '../bus/bus.js';
+import { keptHeaders } from '../webhooks/index.js';
 import type { Store, StoredDelivery } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
@@ -61,7 +62,8 @@ export function createRepublisher(options: RepublisherOptions): Republisher {
     if (delivery.publishedAt !== null) return options.handedOff(delivery.seq, delivery.connection);
     await publishStored({ bus, store, now, handedOff: options.handedOff }, delivery.seq, {
       connector: delivery.connector, connection: delivery.connection, deliveryId: delivery.id, event: delivery.event,
-      headers: delivery.headers, body: delivery.body,
+      // A row stored by an older release may still hold credential headers: they are not published.
+      headers: keptHeaders(delivery.headers, undefined), body: delivery.body,
     });
   }
 

@@ -1,3 +1,4 @@
+import type { SignatureNode } from './schema.js';
 import type { RawHeaders } from './types.js';
 
 const normalised = new WeakSet<object>();
@@ -17,4 +18,24 @@ export function normaliseHeaders(headers: RawHeaders): Record<string, string> {
   }
   normalised.add(out);
   return out;
+}
+
+/** Request headers that carry credentials of their own: checked, never stored or published. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'] as const;
+
+/**
+ * The (normalised) headers kept with a delivery, in a store or on the bus: all but those that carry
+ * a secret, that is a `type: token` rule's header (the webhook secret itself, e.g. X-Gitlab-Token)
+ * and credential headers a proxy or provider may add. Kept, they would be a copy of a secret in
+ * plain text beside the sealed one, in the database, its backups and on the bus. Most deliveries
+ * have none: no copy then. Without the rule (a row stored by an older release), the credential
+ * headers go.
+ */
+export function keptHeaders(headers: Readonly<Record<string, string>>, signature: SignatureNode | undefined): Record<string, string> {
+  const token = signature?.type === 'token' ? signature.header.toLowerCase() : undefined;
+  if (!(token !== undefined && token in headers) && !CREDENTIAL_HEADERS.some((name) => name in headers)) return headers as Record<string, string>;
+  const kept = { ...headers };
+  if (token !== undefined) delete kept[token];
+  for (const name of CREDENTIAL_HEADERS) delete kept[name];
+  return kept;
 }

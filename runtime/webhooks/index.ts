@@ -3,6 +3,6 @@ export { renderSecrets } from './secrets.js';
 export { secretSources } from './missing-secret.js';
 export { parseDelivery, parseBody, deliveryKeysFromHeaders, invalidJson, type ParsedDelivery } from './parse-delivery.js';
 export { mapDelivery, type MappedRecords, type MapContext } from './map-delivery.js';
-export { normaliseHeaders } from './headers.js';
+export { keptHeaders, normaliseHeaders } from './headers.js';
 export { safeEqual } from './constant-time.js';
 export type { RawHeaders, VerifyResult, VerifyFailureReason } from './types.js';

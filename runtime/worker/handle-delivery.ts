@@ -3,7 +3,7 @@ import type { ReceivedDelivery } from '../bus/subscribe-deliveries.js';
 import { ConnectorError, errorLogFields } from '../errors/index.js';
 import type { RecordBatch, Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import { mapDelivery, parseBody } from '../webhooks/index.js';
+import { keptHeaders, mapDelivery, parseBody } from '../webhooks/index.js';
 import { createSerialQueue } from './serial-queue.js';
 import type { WorkerTarget } from './targets.js';
 
@@ -42,9 +42,11 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
     const contentType = delivery.headers['content-type'];
     let inserted;
     try {
+      // Receivers keep no credential headers; a message published by an older release may still carry them.
+      const signature = options.target(delivery.connection)?.manifest.node.webhooks?.signature;
       inserted = await store.insertDelivery({
         connector: delivery.connector, connection: delivery.connection, deliveryId: delivery.deliveryId, event: delivery.event,
-        headers: delivery.headers, body: delivery.body, contentType, receivedAt: now(),
+        headers: keptHeaders(delivery.headers, signature), body: delivery.body, contentType, receivedAt: now(),
       });
     } catch (error) {
       options.logger?.error({ connection: delivery.connection, delivery: delivery.deliveryId, ...errorLogFields(error) }, 'worker inbox write failed; Pub/Sub will redeliver');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PubSub, type Message } from '@google-cloud/pubsub';
@@ -119,7 +119,9 @@ describe.skipIf(pubsubTestsSkipped())('worker (real Pub/Sub emulator)', () => {
     const w = await worker('dedupe-');
     const records = await tap(recordsTopicName('hooks'), 'dedupe-records-tap');
     const delivery = signedDelivery({ issueId: 201, title: 'twice' });
-    const message = { connector: 'hooks', connection: 'acme', deliveryId: delivery.id, event: 'issues', headers: delivery.headers, body: delivery.body };
+    // With the credential headers a receiver of an older release published along: the worker keeps none.
+    const headers = { ...delivery.headers, authorization: 'Bearer old-release-credential', cookie: 'sid=old-release-cookie' };
+    const message = { connector: 'hooks', connection: 'acme', deliveryId: delivery.id, event: 'issues', headers, body: delivery.body };
     // Twice on the topic: what a publish confirmed after the receiver's deadline, or two receivers, produce.
     await receiverBus.publishDelivery(message);
     await receiverBus.publishDelivery(message);
@@ -131,6 +133,9 @@ describe.skipIf(pubsubTestsSkipped())('worker (real Pub/Sub emulator)', () => {
     await new Promise((r) => setTimeout(r, 300)); // a second record would have arrived by now
     expect(records.map((m) => JSON.parse(m.data.toString('utf8')).id)).toEqual([201]);
     await w.close();
+    const workerDir = join(dir, 'worker-dedupe-');
+    const bytes = readdirSync(workerDir).filter((name) => name.startsWith('gwi.db')).map((name) => readFileSync(join(workerDir, name)).toString('latin1')).join('');
+    for (const secret of ['old-release-credential', 'old-release-cookie']) expect(bytes).not.toContain(secret);
   }, 60_000);
 
   it('nacks a delivery whose mapping fails; after max attempts it is on the dead-letter topic, the others are done', async () => {
@@ -163,7 +168,9 @@ describe.skipIf(pubsubTestsSkipped())('worker (real Pub/Sub emulator)', () => {
     let clock = Date.now();
     const w = await worker('retention-', { retentionMs: 2 * DAY, now: () => clock });
     const delivery = signedDelivery({ issueId: 401, title: 'kept a while' });
-    const message = { connector: 'hooks', connection: 'acme', deliveryId: delivery.id, event: 'issues', headers: delivery.headers, body: delivery.body };
+    // With the credential headers a receiver of an older release published along: the worker keeps none.
+    const headers = { ...delivery.headers, authorization: 'Bearer old-release-credential', cookie: 'sid=old-release-cookie' };
+    const message = { connector: 'hooks', connection: 'acme', deliveryId: delivery.id, event: 'issues', headers, body: delivery.body };
     await receiverBus.publishDelivery(message);
     await until(() => w.stats().processed === 1);
     // What a worker killed mid-delivery leaves: its row pending (Pub/Sub redelivered the message elsewhere).
