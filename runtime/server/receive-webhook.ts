@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Service } from '../service/index.js';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IngestReply, Service } from '../service/index.js';
 import type { Uploads } from './in-flight.js';
 import type { UploadBudget } from './upload-budget.js';
 
@@ -23,7 +23,7 @@ export function createWebhookReceiver(
     service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
       (reply) => {
         settled?.();
-        answer(res, reply.status, reply.body);
+        answer(res, reply.status, reply.body, reply.retryAfterSeconds);
       },
       (error: unknown) => {
         settled?.();
@@ -32,7 +32,7 @@ export function createWebhookReceiver(
       },
     );
   return (connector, connection, req, res) => {
-    const refuse = (reply: { status: number; body: unknown }) => answer(res, reply.status, reply.body);
+    const refuse = (reply: IngestReply) => answer(res, reply.status, reply.body, reply.retryAfterSeconds);
     if (!service.takesWebhooks(connector, connection)) {
       // ingest refuses these on the names alone, before it looks at the body: 404, or 503 for a
       // connection it knows but cannot run (CONNECTION_UNAVAILABLE), counted as usual. Nobody's
@@ -102,8 +102,10 @@ const EMPTY = Buffer.alloc(0);
 /** Bodies up to this size get no inactivity timeout of their own (see the receiver). */
 const SMALL_BODY_BYTES = 64 * 1024;
 
-function answer(res: ServerResponse, status: number, body: unknown): void {
+function answer(res: ServerResponse, status: number, body: unknown, retryAfterSeconds?: number): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  const headers: OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
+  if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
+  res.writeHead(status, headers);
   res.end(text);
 }

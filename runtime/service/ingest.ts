@@ -12,6 +12,8 @@ export interface IngestReply {
   status: number;
   body: { id: string; duplicate: boolean } | { error: { code: string; message: string } };
   outcome: IngestOutcome;
+  /** Seconds after which a retry may succeed (`Retry-After`), for a refusal that is only for now. */
+  retryAfterSeconds?: number;
 }
 
 export interface IngestTarget {

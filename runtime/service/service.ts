@@ -514,7 +514,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return counted(connector, failure(413, 'WEBHOOK_BODY', `body is larger than ${maxBodyBytes(connector)} bytes`, 'too_large'));
     },
     uploadsFull(connector) {
-      return counted(connector, failure(503, 'SERVER_BUSY', 'webhook bodies being received fill the memory set aside for them; this one was refused before or while it was read, and nothing of it was stored: retry in a few seconds', 'unavailable'));
+      return counted(connector, {
+        ...failure(503, 'SERVER_BUSY', 'webhook bodies being received fill the memory set aside for them; this one was refused before or while it was read, and nothing of it was stored: retry in a few seconds', 'unavailable'),
+        retryAfterSeconds: 5,
+      });
     },
     async replay(id, connection) {
       // Looked up in the connections configured now (running or not): a delivery of a removed

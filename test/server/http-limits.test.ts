@@ -91,13 +91,18 @@ describe('HTTP limits', () => {
     const holder = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', 64_000) + 'x'.repeat(60_000));
     // Announced, does not fit: refused before its body is read (asked again until the holder's bytes have arrived).
     let refusal: unknown;
+    let refusalRaw = '';
     for (let i = 0; i < 100 && refusal === undefined; i++) {
       const announced = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', 10_000));
       const raw = await Promise.race([announced.until('}}'), new Promise<string>((resolve) => setTimeout(() => resolve(''), 50))]);
-      if (raw) refusal = parseResponse(raw);
+      if (raw) {
+        refusal = parseResponse(raw);
+        refusalRaw = raw;
+      }
       announced.socket.destroy();
     }
     expect(refusal).toMatchObject({ status: 503, body: { error: { code: 'SERVER_BUSY' } } });
+    expect(refusalRaw).toMatch(/\r\nretry-after: 5\r\n/i);
     // Chunked (no length): refused when its first chunk does not fit.
     const chunked = await rawClient(ctx.port, postHead('/webhooks/hooks/acme', 0).replace('content-length: 0', 'transfer-encoding: chunked') + `2710\r\n${'y'.repeat(10_000)}\r\n`);
     expect(parseResponse(await chunked.until('}}'))).toMatchObject({ status: 503, body: { error: { code: 'SERVER_BUSY' } } });
