@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import { ConnectorError } from '../errors/index.js';
 import type { Service } from '../service/index.js';
 import type { DeliveryStatus } from '../store/types.js';
 import { safeEqual } from '../webhooks/index.js';
@@ -60,6 +61,8 @@ function bearerMatches(header: string, token: string): boolean {
 
 /** The admin API under /api, behind `Authorization: Bearer <GWI_ADMIN_TOKEN>`. */
 export const adminRoutes = (service: Service, adminToken: string): FastifyPluginAsync => async (scope: FastifyInstance) => {
+  /** A connection the service has, running or stored but not running (CONNECTION_UNAVAILABLE). */
+  const known = (id: string) => service.getConnection(id) ?? service.unavailableConnection(id);
   acceptJsonOnly(scope);
   scope.addHook('onRequest', async (request, reply) => {
     if (!bearerMatches(request.headers.authorization ?? '', adminToken)) {
@@ -85,7 +88,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
   // running or stored but not running (CONNECTION_UNAVAILABLE: posting it again is how it is repaired).
   scope.post('/api/connections', async (request, reply) => {
     const id = (request.body as { id?: unknown } | null)?.id;
-    const existed = typeof id === 'string' && (service.getConnection(id) ?? service.unavailableConnection(id)) !== undefined;
+    const existed = typeof id === 'string' && known(id) !== undefined;
     return reply.code(existed ? 200 : 201).send(service.putConnection(request.body, 'api'));
   });
 
@@ -111,8 +114,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     );
     // An empty page for a connection that is not configured: a typo, or one that was removed (its
     // deliveries are kept and stay listed). One indexed row (deliveries_by_connection) tells which.
-    if (rows.length === 0 && connection !== undefined && !service.getConnection(connection) && !service.unavailableConnection(connection)
-      && service.store.listDeliveries({ connection, limit: 1 }).length === 0) {
+    if (rows.length === 0 && connection !== undefined && !known(connection) && service.store.listDeliveries({ connection, limit: 1 }).length === 0) {
       return notFound(reply, `no connection ${connection}, and no delivery of one`, `${HINTS.connection} The deliveries of a removed connection stay listed under its id.`);
     }
     return {
@@ -127,7 +129,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     if (connection === '') return emptyConnection(reply, 'POST /api/deliveries/:id/replay');
     const outcome = await service.replay(id, connection);
     if (outcome.result === 'not_found') {
-      if (connection !== undefined && !service.getConnection(connection) && !service.unavailableConnection(connection)) {
+      if (connection !== undefined && !known(connection)) {
         return notFound(reply, `no delivery ${id} of connection ${connection}: no connection ${connection} is configured now`, `${HINTS.connection} Deliveries of a connection that was removed cannot be replayed.`);
       }
       const where = connection === undefined ? 'of any connection configured now' : `of connection ${connection}`;
@@ -156,7 +158,8 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
   scope.post<{ Params: { id: string } }>('/api/connections/:id/sync', { config: TAKES_NO_BODY }, async (request, reply) => {
     if (!service.getConnection(request.params.id)) {
       const down = service.unavailableConnection(request.params.id);
-      if (down) return reply.code(503).send({ error: { code: 'CONNECTION_UNAVAILABLE', message: `connection ${request.params.id} is not running: ${down.reason}`, hint: down.fix } });
+      // 503 through the error handler, as replay's.
+      if (down) throw new ConnectorError('CONNECTION_UNAVAILABLE', `connection ${request.params.id} is not running: ${down.reason}`, { hint: down.fix });
       return notFound(reply, `no connection ${request.params.id}`, HINTS.connection);
     }
     const { run, started } = service.syncs.start(request.params.id, 'api');
@@ -170,7 +173,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
 
   scope.get<{ Params: { id: string; stream: string }; Querystring: { limit?: string; after?: string } }>('/api/connections/:id/records/:stream', async (request, reply) => {
     // What a connection that is not running (CONNECTION_UNAVAILABLE) stored can still be read.
-    const connection = service.getConnection(request.params.id) ?? service.unavailableConnection(request.params.id);
+    const connection = known(request.params.id);
     if (!connection) return notFound(reply, `no connection ${request.params.id}`, HINTS.connection);
     const streams = service.connectors().find((c) => c.name === connection.connector)?.streams ?? [];
     if (!streams.includes(request.params.stream)) {

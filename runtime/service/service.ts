@@ -21,7 +21,7 @@ import { createConnector } from '../sync/index.js';
 import { buildHealth, type ConnectionHealthInput, type HealthReport } from './health.js';
 import { DEFAULT_MAX_BODY_BYTES, failure, ingestDelivery, type IngestDeps, type IngestReply, type IngestTarget } from './ingest.js';
 import { createRefusalLog } from './refusal-log.js';
-import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { createMetrics, type IngestOutcome, type ServiceMetrics } from './metrics.js';
 import { createProbeLoop, type ProbeLoop } from './probes.js';
 import { createRepublisher, type Republisher } from './republisher.js';
 import { createRetention, DEFAULT_RETENTION_MS, type Retention } from './retention.js';
@@ -280,8 +280,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Ids the connections file defines: the file wins for them at every start, so the API may not change them.
   const fileIds = new Set((fromFile ?? []).map((entry) => entry.row.id));
   // Stored connections that cannot run (their secrets cannot be opened, or what was stored is not
-  // valid in this release), kept until replaced: see CONNECTION_UNAVAILABLE. `fix` when not the code's.
-  const unavailable = new Map<string, { connector: string; schedule: string | null; reason: string; fix?: string }>();
+  // valid in this release), kept until replaced: see CONNECTION_UNAVAILABLE, and `fix` what repairs it.
+  const unavailable = new Map<string, { connector: string; schedule: string | null; reason: string; fix: string }>();
 
   /** The API may not change what the file defines: the file wins at every start, and the change would be lost. */
   function refuseFileConnection(id: string, change: 'edit' | 'remove'): void {
@@ -349,13 +349,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // Without one, what earlier files gave keeps running as stored (and the API may then change it).
   const stored = store.listConnections();
   const dropped = fromFile === undefined ? [] : [...stored.readable, ...stored.unreadable].filter((row) => row.source === 'file' && !fileIds.has(row.id)).map((row) => row.id);
-  const replacedOrDropped = (id: string) => fileIds.has(id) || dropped.includes(id);
+  const notStartedHere = new Set([...fileIds, ...dropped]);
   for (const row of stored.unreadable) {
-    if (replacedOrDropped(row.id)) continue;
-    unavailable.set(row.id, { connector: row.connector, schedule: row.schedule, reason: `its stored secrets cannot be opened with this secret key (${row.error.message})` });
+    if (notStartedHere.has(row.id)) continue;
+    unavailable.set(row.id, {
+      connector: row.connector, schedule: row.schedule, reason: `its stored secrets cannot be opened with this secret key (${row.error.message})`,
+      fix: ERROR_CODES.CONNECTION_UNAVAILABLE.fix,
+    });
   }
   for (const row of stored.readable) {
-    if (replacedOrDropped(row.id)) continue;
+    if (notStartedHere.has(row.id)) continue;
     try {
       // Sealed again with the spec as it is now: a field the manifest has since marked secret (or one
       // an older version of this service did not find) does not stay in plain text.
@@ -386,7 +389,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }
     for (const [id, down] of unavailable) {
       logger?.error({ connection: id, connector: down.connector, code: 'CONNECTION_UNAVAILABLE' },
-        `connection ${id} is not running: ${down.reason}. ${down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix} Its webhooks are answered 503 meanwhile.`);
+        `connection ${id} is not running: ${down.reason}. ${down.fix} Its webhooks are answered 503 meanwhile.`);
     }
     const interrupted = store.failInterruptedRuns(now());
     if (interrupted > 0) logger?.warn({ runs: interrupted }, 'sync runs interrupted by the last shutdown were marked failed');
@@ -427,8 +430,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const bodyLimits = new Map([...manifests.values()].map((m) => [m.node.name, m.node.webhooks?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES]));
   const maxBodyBytes = (connector: string) => bodyLimits.get(connector) ?? DEFAULT_MAX_BODY_BYTES;
   /** Every webhook reply is counted; a connector name nobody configured is one label, not one per name tried. */
+  const countOutcome = (connector: string, outcome: IngestOutcome) =>
+    metrics.deliveries.inc({ connector: manifests.has(connector) ? connector : UNKNOWN_CONNECTOR, outcome });
   const counted = (connector: string, reply: IngestReply): IngestReply => {
-    metrics.deliveries.inc({ connector: manifests.has(connector) ? connector : UNKNOWN_CONNECTOR, outcome: reply.outcome });
+    countOutcome(connector, reply.outcome);
     return reply;
   };
 
@@ -457,7 +462,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     unavailableConnection(id) {
       const down = unavailable.get(id);
-      return down && { connector: down.connector, reason: down.reason, fix: down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix };
+      return down && { connector: down.connector, reason: down.reason, fix: down.fix };
     },
     putConnection,
     removeConnection(id) {
@@ -505,7 +510,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return counted(connector, reply);
     },
     refusedWhileClosing(connector) {
-      metrics.deliveries.inc({ connector: manifests.has(connector) ? connector : UNKNOWN_CONNECTOR, outcome: 'unavailable' });
+      countOutcome(connector, 'unavailable');
     },
     refusedByHttp(code) {
       metrics.httpRefused.inc({ code });
@@ -534,7 +539,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (down) {
         // Stored, not removed: say why it does not run, as its sync does. Nothing is changed.
         throw new ConnectorError('CONNECTION_UNAVAILABLE', `connection ${delivery.connection} is not running: ${down.reason}; its delivery ${id} can be replayed once it runs again`, {
-          hint: down.fix ?? ERROR_CODES.CONNECTION_UNAVAILABLE.fix,
+          hint: down.fix,
         });
       }
       if (republisher) {

@@ -52,10 +52,8 @@ const ADMIN_TOKEN_FILE = 'admin.token';
  * The admin token: GWI_ADMIN_TOKEN, else `<data>/admin.token`, else a new one written there (0600)
  * and printed once, on the start that created it.
  */
-function adminToken(dataDir: string, env: NodeJS.ProcessEnv): { token: string; created: boolean; file?: string } {
-  // Trimmed like the file's: HTTP clients cannot send leading or trailing spaces in a header value.
-  const fromEnv = env['GWI_ADMIN_TOKEN']?.trim();
-  if (fromEnv) return { token: checkedAdminToken(fromEnv, 'GWI_ADMIN_TOKEN'), created: false };
+function adminToken(dataDir: string, fromEnv: string | undefined): { token: string; created: boolean; file?: string } {
+  if (fromEnv) return { token: fromEnv, created: false };
   const file = resolve(dataDir, ADMIN_TOKEN_FILE);
   if (existsSync(file)) return { token: checkedAdminToken(readFileSync(file, 'utf8').trim(), file), created: false, file };
   const token = randomBytes(24).toString('base64url');
@@ -146,7 +144,10 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   // Everything that can be checked without opening anything is checked first: a refused start-up
   // must leave no database, dispatcher thread or timer behind (the process would not exit).
   const port = parsePort(args.port);
-  if (env['GWI_ADMIN_TOKEN']?.trim()) checkedAdminToken(env['GWI_ADMIN_TOKEN'].trim(), 'GWI_ADMIN_TOKEN');
+  // Trimmed like the file's (HTTP clients cannot send leading or trailing spaces in a header value),
+  // and checked before the data directory is made.
+  const envToken = env['GWI_ADMIN_TOKEN']?.trim() || undefined;
+  if (envToken) checkedAdminToken(envToken, 'GWI_ADMIN_TOKEN');
   const retention = args.retentionDays === undefined ? undefined : parseRetentionDays(args.retentionDays);
   const uploadBufferBytes = args.uploadBufferMb === undefined ? undefined : parseUploadBufferMb(args.uploadBufferMb);
   // The service reads an empty GWI_MAX_ATTEMPTS as unset; an empty flag given on purpose is a mistake.
@@ -171,7 +172,7 @@ export async function serve(args: ServeArgs, env: NodeJS.ProcessEnv = process.en
   // common case of a port already taken).
   let admin: ReturnType<typeof adminToken>;
   try {
-    admin = adminToken(dataDir, env);
+    admin = adminToken(dataDir, envToken);
   } catch (error) {
     await bus.close().catch(() => {});
     throw error;
