@@ -21,9 +21,9 @@ export function createWebhookReceiver(
   /** `settled` runs once the service is done with the body (no extra promise on the hot path). */
   const ingest = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse, body: Buffer, settled?: () => void) =>
     service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
-      (reply) => {
+      (answered) => {
         settled?.();
-        answer(res, reply.status, reply.body, reply.retryAfterSeconds);
+        reply(res, answered);
       },
       (error: unknown) => {
         settled?.();
@@ -32,7 +32,6 @@ export function createWebhookReceiver(
       },
     );
   return (connector, connection, req, res) => {
-    const refuse = (reply: IngestReply) => answer(res, reply.status, reply.body, reply.retryAfterSeconds);
     if (!service.takesWebhooks(connector, connection)) {
       // ingest refuses these on the names alone, before it looks at the body: 404, or 503 for a
       // connection it knows but cannot run (CONNECTION_UNAVAILABLE), counted as usual. Nobody's
@@ -44,14 +43,14 @@ export function createWebhookReceiver(
     const announced = Number(req.headers['content-length']);
     // Answered before the body is read (Node reads and discards the rest, keeping the connection usable).
     if (announced > limit) {
-      refuse(service.bodyTooLarge(connector));
+      reply(res, service.bodyTooLarge(connector));
       return;
     }
     // Bytes are taken from the budget as they arrive, not on what a request announces: a client that
     // announces 25 MiB and sends nothing must not hold 25 MiB of it. A refusal may therefore come
     // part-way through a body; one that cannot fit even now is refused unread.
     if (announced > 0 && !budget.fits(announced)) {
-      refuse(service.uploadsFull(connector));
+      reply(res, service.uploadsFull(connector));
       return;
     }
     const chunks: Buffer[] = [];
@@ -78,7 +77,7 @@ export function createWebhookReceiver(
         refused = true;
         chunks.length = 0;
         release();
-        refuse(size > limit ? service.bodyTooLarge(connector) : service.uploadsFull(connector));
+        reply(res, size > limit ? service.bodyTooLarge(connector) : service.uploadsFull(connector));
         return;
       }
       held += chunk.length;
@@ -101,6 +100,11 @@ export function createWebhookReceiver(
 const EMPTY = Buffer.alloc(0);
 /** Bodies up to this size get no inactivity timeout of their own (see the receiver). */
 const SMALL_BODY_BYTES = 64 * 1024;
+
+/** The service's answer (a refusal too), with its `Retry-After` when it has one. */
+function reply(res: ServerResponse, answered: IngestReply): void {
+  answer(res, answered.status, answered.body, answered.retryAfterSeconds);
+}
 
 function answer(res: ServerResponse, status: number, body: unknown, retryAfterSeconds?: number): void {
   const text = JSON.stringify(body);
