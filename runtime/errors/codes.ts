@@ -34,7 +34,10 @@ export const ERROR_CODES = {
   WEBHOOK_SIGNATURE_MISMATCH: { meaning: 'The webhook signature does not match the body.', fix: 'Check the webhook secret configured at the provider and in the connection.' },
   WEBHOOK_SIGNATURE_MISSING: { meaning: 'The webhook request lacks the signature header.', fix: 'Configure a secret for the webhook at the provider.' },
   WEBHOOK_TIMESTAMP: { meaning: 'The webhook timestamp is outside the tolerance window (replay).', fix: 'Check the clocks; replayed deliveries are refused.' },
-  WEBHOOK_MISCONFIGURED: { meaning: 'The connection has no secret for this webhook rule.', fix: 'Set the config key the message names (e.g. config.webhook_secret) for this connection.' },
+  WEBHOOK_MISCONFIGURED: {
+    meaning: 'The connection has no secret for this webhook rule, or one of its connector\'s `webhooks.handshakes` expressions failed on a request.',
+    fix: 'Set the config key the message names (e.g. config.webhook_secret) for this connection; for a handshake, fix the expression the service log names.',
+  },
   WEBHOOK_BODY: { meaning: 'The webhook body is malformed or too large.', fix: 'Send JSON or form-encoded bodies within the size limit.' },
   SERVER_BUSY: {
     meaning: 'Webhook bodies being received already fill the memory set aside for them (serve --upload-buffer-mb, 256 MiB by default): a new one is refused (before or while it is read; nothing of it is stored) rather than risk running out of memory.',

@@ -2,7 +2,7 @@ import type { Bus, DeliveryMessage } from '../bus/bus.js';
 import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import { deliveryKeysFromHeaders, invalidJson, keptHeaders, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
+import { answerHandshake, deliveryKeysFromHeaders, invalidJson, keptHeaders, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
 import type { WebhooksNode } from '../webhooks/schema.js';
 import type { IngestOutcome, ServiceMetrics } from './metrics.js';
 import type { RefusalLog } from './refusal-log.js';
@@ -10,7 +10,8 @@ import type { RefusalLog } from './refusal-log.js';
 /** The answer to a webhook request, framework-free: the route copies it to the reply. */
 export interface IngestReply {
   status: number;
-  body: { id: string; duplicate: boolean } | { error: { code: string; message: string } };
+  /** Sent as JSON: the delivery's id, a refusal, or the answer to a handshake (whatever its `respond` gives). */
+  body: unknown;
   outcome: IngestOutcome;
   /** Seconds after which a retry may succeed (`Retry-After`), for a refusal that is only for now. */
   retryAfterSeconds?: number;
@@ -82,6 +83,15 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
     const [status, code, outcome] = VERIFY_STATUS[verdict.reason];
     deps.logRefusal?.(target.connection, verdict.reason, verdict.message);
     return failure(status, code, verdict.message, outcome);
+  }
+  if (webhooks.handshakes) {
+    try {
+      const answer = await answerHandshake(webhooks.handshakes, rawBody, headers, contentType);
+      if (answer) return { status: answer.status, body: answer.body, outcome: 'handshake' };
+    } catch (error) {
+      deps.logger?.error({ connection: target.connection, ...errorLogFields(error) }, 'answering a webhook handshake failed');
+      return failure(500, 'WEBHOOK_MISCONFIGURED', 'the connector\'s webhook handshake could not be answered; its operator is told why', 'misconfigured');
+    }
   }
   // Keys from headers alone (GitHub's, for one): the store checks the body is JSON on its writer
   // thread. Otherwise the body is parsed here, for the keys. Only the keys are kept past this point:

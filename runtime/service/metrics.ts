@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type IngestOutcome = 'accepted' | 'duplicate' | 'unauthorized' | 'bad_request' | 'too_large' | 'not_found' | 'unavailable' | 'misconfigured';
+/** `handshake`: a provider's URL check (webhooks.handshakes), answered and not stored. */
+export type IngestOutcome = 'accepted' | 'duplicate' | 'handshake' | 'unauthorized' | 'bad_request' | 'too_large' | 'not_found' | 'unavailable' | 'misconfigured';
 
 /** The service's Prometheus metrics, on a registry of its own (several services may run in one process in tests). */
 export interface ServiceMetrics {

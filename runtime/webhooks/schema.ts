@@ -63,6 +63,18 @@ export const WebhookEvent = Strict(
   { $id: 'WebhookEvent', description: 'Maps one event type to records of a stream, with the stream’s own `map` and primary key.' },
 );
 
+export const WebhookHandshake = Strict(
+  {
+    when: Expr('True for a request that is this handshake, over the parsed body with `$headers`, e.g. "type = \'url_verification\'".'),
+    respond: Expr('The JSON answer, over the parsed body with `$headers`, e.g. "{ \'challenge\': challenge }".'),
+    status: Type.Optional(Type.Integer({ minimum: 200, maximum: 299, default: 200, description: 'The answer\'s status.' })),
+  },
+  {
+    $id: 'WebhookHandshake',
+    description: 'A request the provider sends to check the URL (Slack\'s `url_verification`), answered at once after its signature is checked, and not stored as a delivery.',
+  },
+);
+
 export const Webhooks = Strict(
   {
     signature: Signature,
@@ -70,6 +82,7 @@ export const Webhooks = Strict(
     event: Template('The event type, over `headers` and `body`, e.g. "{{ headers.`x-github-event` }}".'),
     events: Type.Record(Type.String(), Type.Union([WebhookEvent, Type.Array(WebhookEvent)]), { description: 'Event type → records of a stream.' }),
     max_body_bytes: Type.Integer({ minimum: 1, default: 26214400, description: 'Largest body accepted (default 25 MiB, GitHub’s maximum).' }),
+    handshakes: Type.Optional(Type.Array(WebhookHandshake, { minItems: 1, description: 'Requests answered at once instead of stored, tried in order: the first whose `when` is true answers.' })),
   },
   { $id: 'Webhooks', description: 'Incoming webhooks: signature rule, dedupe key, event routing.' },
 );
@@ -78,3 +91,4 @@ export type SignatureNode = Static<typeof Signature>;
 export type SignatureType = SignatureNode['type'];
 export type WebhooksNode = Static<typeof Webhooks>;
 export type WebhookEventNode = Static<typeof WebhookEvent>;
+export type WebhookHandshakeNode = Static<typeof WebhookHandshake>;

@@ -54,7 +54,10 @@ const SLACK = connector(
     secret: "{{ config.signing_secret }}"
     timestamp: { header: X-Slack-Request-Timestamp, unit: seconds, tolerance_seconds: 300 }
   delivery_id: "{{ $exists(body.event_id) ? body.event_id : body.trigger_id }}"
-  event: "{{ $exists(body.event) ? body.event.type : $exists(body.command) ? 'slash_command' : body.type }}"`,
+  event: "{{ $exists(body.event) ? body.event.type : $exists(body.command) ? 'slash_command' : body.type }}"
+  handshakes:
+    - when: "type = 'url_verification'"
+      respond: "{ 'challenge': challenge }"`,
 );
 
 // GitLab with a signing token: Standard Webhooks, dedupe on webhook-id; the event is X-Gitlab-Event.
@@ -163,6 +166,20 @@ describe('Slack (hmac over v0:{timestamp}:{body}, timestamp tolerance, JSON and 
     expect(reply(await post(url, body, slack(body, FORM)))).toEqual([202, { id: payload.trigger_id, duplicate: false }]);
     expect(reply(await post(url, body, slack(body, FORM)))).toEqual([200, { id: payload.trigger_id, duplicate: true }]);
     expect(await deliveries('slack')).toMatchObject([{ id: payload.trigger_id, event: 'block_actions' }]);
+  });
+  it("answers Slack's url_verification with its challenge (200), once signed and fresh, and stores nothing", async () => {
+    // Slack's documented example: sent when the Request URL is set, and it must echo the challenge.
+    const check = JSON.stringify({ token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' });
+    const answered = await post(url, check, slack(check, 'application/json'));
+    expect([answered.statusCode, answered.headers['content-type'], answered.json()]).toEqual([200, 'application/json; charset=utf-8', { challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' }]);
+    // Only after the signature and the timestamp: anyone may not probe the URL with it.
+    expect((await post(url, check, slack(check, 'application/json', clock, 'another secret'))).statusCode).toBe(401);
+    expect((await post(url, check, slack(check, 'application/json', clock - 301))).statusCode).toBe(401);
+    expect(await deliveries('slack')).toEqual([]);
+    const metrics = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('gwi_webhook_deliveries_total{connector="slack",outcome="handshake"} 1');
+    // Events go on as deliveries.
+    expect(reply(await post(url, eventCallback, slack(eventCallback, 'application/json')))).toEqual([202, { id: 'Ev9UQ52YNA', duplicate: false }]);
   });
   it('refuses a tampered body, a tampered timestamp, a wrong secret and a stale timestamp with 401, storing nothing', async () => {
     const headers = slack(eventCallback, 'application/json');
