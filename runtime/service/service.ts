@@ -304,6 +304,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   /** Store a checked connection (secrets sealed) and run it in place of what ran under its id. */
   function saveAndActivate(checked: CheckedConnection): PublicConnection {
     store.saveConnection(checked.row, checked.secretPaths);
+    return runSaved(checked);
+  }
+
+  /** Run a checked connection, already stored, in place of what ran under its id. */
+  function runSaved(checked: CheckedConnection): PublicConnection {
     unavailable.delete(checked.row.id);
     const live = activate(checked.row);
     warnWithoutWebhookSecret(live);
@@ -375,13 +380,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   }
   try {
     if (fromFile !== undefined && options.connectionsFile !== undefined) {
-      // Like DELETE /api/connections/:id: the row goes, its deliveries, records, state and runs stay.
-      for (const id of dropped) store.deleteConnection(id);
+      // One transaction: a start that fails here (an I/O error) leaves what was stored as it was.
+      // Dropped ones go like DELETE /api/connections/:id: the row, not its deliveries, records, state and runs.
+      store.replaceConnections(fromFile, dropped);
       if (dropped.length > 0) {
         logger?.warn({ connections: dropped, file: options.connectionsFile },
           `connection${dropped.length > 1 ? 's' : ''} ${dropped.join(', ')} removed: ${options.connectionsFile} lists ${dropped.length > 1 ? 'them' : 'it'} no more (deliveries, records, state and runs are kept; an entry added back under the same id goes on from them)`);
       }
-      for (const entry of fromFile) saveAndActivate(entry);
+      for (const entry of fromFile) runSaved(entry);
       for (const { id, key, variable } of fromFile.flatMap((entry) => entry.emptyVariables.map((empty) => ({ id: entry.row.id, ...empty })))) {
         logger?.warn({ connection: id, key: `config.${key}`, variable },
           `connection ${id}: config.${key} comes from \${${variable}}, which is set but empty, so it is "" (set the variable, or write the value as "" if empty is meant)`);

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredToken, TokenStore } from '../auth/types.js';
 import type { SecretBox } from '../crypto/index.js';
+import type { SecretPath } from '../config/index.js';
 import { ConnectorError, createFailureLatch, ERROR_CODES, isConnectorError } from '../errors/index.js';
 import type { StreamState } from '../protocol/messages.js';
 import { createGroupCommitter } from './group-commit.js';
@@ -100,6 +101,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   // failInterruptedRuns), which keeps the entries right.
   const latestRuns = new Map<string, RunRow | null>();
   const lastRunStmt = db.prepare('SELECT * FROM runs WHERE connection = ? ORDER BY started_at DESC, rowid DESC LIMIT 1');
+
+  const saveConnectionStmt = db.prepare(`INSERT INTO connections (id, connector, config, schedule, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET connector = excluded.connector, config = excluded.config, schedule = excluded.schedule, source = excluded.source, updated_at = excluded.updated_at`);
+  const saveConnection = (row: ConnectionRow, secretPaths: readonly SecretPath[]) =>
+    void saveConnectionStmt.run(row.id, row.connector, JSON.stringify(sealFields(row.config, secretPaths, box)), row.schedule, row.source, Date.now());
+  const deleteConnectionStmt = db.prepare('DELETE FROM connections WHERE id = ?');
+  const deleteConnection = (id: string) => deleteConnectionStmt.run(id).changes === 1;
 
   const worker = (options.inbox ?? 'worker') === 'worker' ? createWorkerInboxWriter(options.file, options.synchronous ?? 'FULL') : undefined;
   // Inline, the same write path runs on this connection (created on first use: a store that only
@@ -227,15 +235,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return counts;
     },
 
-    saveConnection(row, secretPaths) {
-      const sealed = sealFields(row.config, secretPaths, box);
-      db.prepare(`INSERT INTO connections (id, connector, config, schedule, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET connector = excluded.connector, config = excluded.config, schedule = excluded.schedule, source = excluded.source, updated_at = excluded.updated_at`)
-        .run(row.id, row.connector, JSON.stringify(sealed), row.schedule, row.source, Date.now());
-    },
-    deleteConnection(id) {
-      return db.prepare('DELETE FROM connections WHERE id = ?').run(id).changes === 1;
-    },
+    saveConnection: (row, secretPaths) => saveConnection(row, secretPaths),
+    deleteConnection: (id) => deleteConnection(id),
+    replaceConnections: db.transaction((saves: ReadonlyArray<{ row: ConnectionRow; secretPaths: readonly SecretPath[] }>, deletes: readonly string[]) => {
+      for (const id of deletes) deleteConnection(id);
+      for (const { row, secretPaths } of saves) saveConnection(row, secretPaths);
+    }),
     hasConnection(id) {
       return db.prepare('SELECT 1 FROM connections WHERE id = ?').get(id) !== undefined;
     },

@@ -187,6 +187,8 @@ export interface Store {
   getConnection(id: string): ConnectionRow | undefined;
   /** Deletes the connection's row only: its deliveries, records, state and runs are kept. Whether there was one. */
   deleteConnection(id: string): boolean;
+  /** `deleteConnection` for each of `deletes`, then `saveConnection` for each of `saves`, in one transaction: all or nothing. */
+  replaceConnections(saves: ReadonlyArray<{ row: ConnectionRow; secretPaths: readonly SecretPath[] }>, deletes: readonly string[]): void;
   /** Whether a connection with this id is stored (its secrets are not opened: any thread may ask). */
   hasConnection(id: string): boolean;
   /** Every stored connection; those whose secrets cannot be opened are listed apart, as stored (nothing is dropped). */

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../runtime/errors/index.js';
@@ -82,6 +83,22 @@ describe('a refused start changes nothing already stored (audit10-api #1)', () =
     expect(again.getConnection('beta')).toMatchObject({ source: 'api', schedule: 'every 1h', config: { repositories: ['acme/from-api'] }, secrets: ['token', 'webhook_secret'] });
     expect(again.secretValues()).toEqual(expect.arrayContaining(['api-secret', 'api-token']));
     expect(again.getConnection('gamma')).toBeUndefined();
+  });
+});
+
+describe('the file is applied in one transaction', () => {
+  it('a write that fails part-way (here a trigger standing in for an I/O error) leaves every stored connection as it was', async () => {
+    await stop(await start({ connectionsFile: connectionsFile(`connections:\n${hooksEntry('first', ', repositories: [acme/a]')}${hooksEntry('gone')}`), env: fileEnv }));
+    const db = new Database(join(tmp.dir, 'gwi.db'));
+    db.exec("CREATE TRIGGER fail_second BEFORE INSERT ON connections WHEN NEW.id = 'second' BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END");
+    db.close();
+
+    // first changed, gone dropped, second added: the last write fails.
+    await expect(start({ connectionsFile: connectionsFile(`connections:\n${hooksEntry('first', ', repositories: [acme/b]')}${hooksEntry('second')}`), env: fileEnv })).rejects.toThrow(/disk I\/O error \(test\)/);
+
+    const again = await start();
+    expect(again.listConnections().map((c) => c.id)).toEqual(['first', 'gone']);
+    expect(again.getConnection('first')).toMatchObject({ config: { repositories: ['acme/a'] } });
   });
 });
 
