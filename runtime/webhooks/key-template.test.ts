@@ -51,7 +51,20 @@ describe('a key joined from parts is missing when a part is', () => {
   it('a key computed by an expression (a function, a condition) is JSONata\'s', async () => {
     const conditional = '{{ $exists(body.event_id) ? body.event_id : body.trigger_id }}';
     expect(await compileKeyTemplate(conditional)({ body: { trigger_id: 't.1' } })).toBe('t.1');
-    expect(await compileKeyTemplate("{{ $string(body.a) & ':' }}")({ body: {} })).toBe(':');
+    expect(await compileKeyTemplate("{{ $string(body.a) & ':' & $uppercase(body.b) }}")({ body: { a: 1, b: 'x' } })).toBe('1:X');
+  });
+  it('absent or empty inside an expression JSONata evaluates: a condition, a function (providers11 F1: a Plane edit was dropped as a duplicate)', async () => {
+    // Plane v1 bodies carry no event_id: the key is joined from body fields, in a condition.
+    const plane = "{{ $exists(body.event_id) ? body.event_id : body.webhook_id & ':' & body.event & ':' & body.action & ':' & body.data.id & ':' & body.data.updated_at }}";
+    const v1 = (data: Record<string, unknown>) => ({ body: { event: 'issue', action: 'updated', webhook_id: 'wh-1', data: { id: 'wi-77', ...data } } });
+    expect(await compileKeyTemplate(plane)(v1({ updated_at: '2026-11-26T10:00:00Z' }))).toBe('wh-1:issue:updated:wi-77:2026-11-26T10:00:00Z');
+    expect(await compileKeyTemplate(plane)(v1({ name: 'first edit' }))).toBeUndefined();
+    expect(await compileKeyTemplate(plane)({ body: { event_id: 'ev-1' } })).toBe('ev-1');
+    expect(await compileKeyTemplate("{{ $string(body.a) & ':' }}")({ body: {} })).toBeUndefined();
+    expect(await compileKeyTemplate("{{ $lowercase(body.a & ':' & body.b) }}")({ body: { a: 'A' } })).toBeUndefined();
+    // Text around an expression JSONata evaluates: each {{ }} must render something too.
+    expect(await compileKeyTemplate('{{ $string(body.a) }}:{{ body.b }}')({ body: { b: 'x' } })).toBeUndefined();
+    expect(await compileKeyTemplate('{{ $string(body.a) }}:{{ body.b }}')({ body: { a: 2, b: 'x' } })).toBe('2:x');
   });
 });
 
