@@ -106,9 +106,10 @@ function reply(res: ServerResponse, answered: IngestReply): void {
   answer(res, answered.status, answered.body, answered.retryAfterSeconds);
 }
 
+/** `body` as JSON; undefined: none (a manifest's `acknowledge: {body: empty}`). */
 function answer(res: ServerResponse, status: number, body: unknown, retryAfterSeconds?: number): void {
-  const text = JSON.stringify(body);
-  const headers: OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const headers: OutgoingHttpHeaders = body === undefined ? { 'content-length': 0 } : { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
   res.writeHead(status, headers);
   res.end(text);

@@ -3,14 +3,14 @@ import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { answerHandshake, deliveryKeysFromHeaders, invalidJson, keptHeaders, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
-import type { WebhooksNode } from '../webhooks/schema.js';
+import type { WebhookAcknowledgeNode, WebhooksNode } from '../webhooks/schema.js';
 import type { IngestOutcome, ServiceMetrics } from './metrics.js';
 import type { RefusalLog } from './refusal-log.js';
 
 /** The answer to a webhook request, framework-free: the route copies it to the reply. */
 export interface IngestReply {
   status: number;
-  /** Sent as JSON: the delivery's id, a refusal, or the answer to a handshake (whatever its `respond` gives). */
+  /** Sent as JSON: the delivery's id, a refusal, or the answer to a handshake (whatever its `respond` gives); undefined: no body. */
   body: unknown;
   outcome: IngestOutcome;
   /** Seconds after which a retry may succeed (`Retry-After`), for a refusal that is only for now. */
@@ -130,7 +130,14 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
     }
   }
   if (!result.duplicate) deps.onAccepted();
-  return result.duplicate
-    ? { status: 200, body: { id: result.id, duplicate: true }, outcome: 'duplicate' }
-    : { status: 202, body: { id: result.id, duplicate: false }, outcome: 'accepted' };
+  return acknowledged(webhooks.acknowledge, result.id, result.duplicate);
+}
+
+/** The answer to a stored delivery: 202 (a duplicate 200) with its id, unless the manifest's `acknowledge` says otherwise. */
+function acknowledged(acknowledge: WebhookAcknowledgeNode | undefined, id: string, duplicate: boolean): IngestReply {
+  return {
+    status: acknowledge?.status ?? (duplicate ? 200 : 202),
+    body: acknowledge?.body === 'empty' ? undefined : { id, duplicate },
+    outcome: duplicate ? 'duplicate' : 'accepted',
+  };
 }

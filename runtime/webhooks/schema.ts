@@ -75,6 +75,20 @@ export const WebhookHandshake = Strict(
   },
 );
 
+export const WebhookAcknowledge = Strict(
+  {
+    status: Type.Optional(Type.Integer({ minimum: 200, maximum: 299, description: 'The status for a stored delivery, new or duplicate. Default: 202 for a new one, 200 for a duplicate.' })),
+    body: Type.Optional(Type.Union([Type.Literal('delivery'), Type.Literal('empty')], {
+      default: 'delivery',
+      description: '`delivery`: `{"id": ..., "duplicate": ...}` as JSON; `empty`: no body.',
+    })),
+  },
+  {
+    $id: 'WebhookAcknowledge',
+    description: 'How a stored delivery is answered, for providers that read the answer: Slack takes a JSON body to a slash command as a message, and expects an empty 200.',
+  },
+);
+
 export const Webhooks = Strict(
   {
     signature: Signature,
@@ -82,6 +96,7 @@ export const Webhooks = Strict(
     event: Template('The event type, over `headers` and `body`, e.g. "{{ headers.`x-github-event` }}".'),
     events: Type.Record(Type.String(), Type.Union([WebhookEvent, Type.Array(WebhookEvent)]), { description: 'Event type → records of a stream.' }),
     max_body_bytes: Type.Integer({ minimum: 1, default: 26214400, description: 'Largest body accepted (default 25 MiB, GitHub’s maximum).' }),
+    acknowledge: Type.Optional(WebhookAcknowledge),
     handshakes: Type.Optional(Type.Array(WebhookHandshake, { minItems: 1, description: 'Requests answered at once instead of stored, tried in order: the first whose `when` is true answers.' })),
   },
   { $id: 'Webhooks', description: 'Incoming webhooks: signature rule, dedupe key, event routing.' },
@@ -92,3 +107,4 @@ export type SignatureType = SignatureNode['type'];
 export type WebhooksNode = Static<typeof Webhooks>;
 export type WebhookEventNode = Static<typeof WebhookEvent>;
 export type WebhookHandshakeNode = Static<typeof WebhookHandshake>;
+export type WebhookAcknowledgeNode = Static<typeof WebhookAcknowledge>;
