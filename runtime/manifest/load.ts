@@ -3,6 +3,7 @@ import { ConnectorError } from '../errors/index.js';
 import { createSpecAjv, manifestSchemaValidator } from './ajv.js';
 import { crossReferenceProblems } from './cross-refs.js';
 import { applyDefaults } from './defaults.js';
+import { webhookProblems } from '../webhooks/manifest-checks.js';
 import { embeddedTemplateProblems } from './embedded-templates.js';
 import { deepFreeze } from './freeze.js';
 import { manifestValidationSchema } from './json-schema.js';
@@ -54,6 +55,7 @@ export function parseManifest(text: string, file = '<inline>'): LoadedManifest {
   if (!validate(tree)) problems.push(...schemaProblems(validate.errors ?? [], tree, source, refs.broken));
   problems.push(...embeddedTemplateProblems(tree, source));
   problems.push(...crossReferenceProblems(tree, source, createSpecAjv()));
+  problems.push(...webhookProblems(tree, source));
   if (problems.length > 0) throw new ManifestValidationError(sortProblems(dedupe(problems)));
 
   const node = deepFreeze(tree) as ManifestNode;

@@ -136,7 +136,7 @@ function toProblem(error: ErrorObject, path: Path, root: unknown, source: Source
     case 'required': {
       const key = String(error.params['missingProperty']);
       const property = (parent['properties'] as JsonSchema | undefined)?.[key] as JsonSchema | undefined;
-      const hint = typeof property?.['description'] === 'string' ? `${key}: ${property['description']}` : undefined;
+      const hint = typeof property?.['description'] === 'string' ? `Add \`${key}:\` (${property['description'].replace(/\.$/, '')}).` : undefined;
       return schemaError(`${where} is missing required key ${JSON.stringify(key)}`, at(path), hint);
     }
     case 'type':
