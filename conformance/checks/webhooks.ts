@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createSecretBox } from '../../runtime/crypto/index.js';
 import { createRecordPipeline } from '../../runtime/records/index.js';
 import { createSqliteStore } from '../../runtime/store/index.js';
-import { mapDelivery, parseDelivery, renderSecrets, verifySignature } from '../../runtime/webhooks/index.js';
+import { isRouted, mapDelivery, parseDelivery, renderSecrets, verifySignature } from '../../runtime/webhooks/index.js';
 import { DIGEST_PLACEHOLDER } from '../cassettes/format.js';
 import { secretConfigKey, signDelivery, testSecretFor } from '../webhook-harness.js';
 import { recordValidator } from './record-validator.js';
@@ -87,8 +87,7 @@ export async function webhookChecks(ctx: SuiteContext): Promise<CheckResult[]> {
 async function mapsCheck(ctx: SuiteContext, event: string, payload: unknown, headers: Record<string, string>, config: Readonly<Record<string, unknown>>, id: string): Promise<CheckResult> {
   const r = resultFor(ctx.manifest);
   const manifest = ctx.manifest.node;
-  const route = manifest.webhooks?.events[event];
-  if (!route) return r.skip(`webhooks.maps[${id}]`, `event "${event}" is not mapped by webhooks.events`, 'webhooks.events');
+  if (!isRouted(manifest, event)) return r.skip(`webhooks.maps[${id}]`, `event "${event}" is not mapped by webhooks.events`, 'webhooks.events');
   let mapped;
   try {
     mapped = await mapDelivery(manifest, event, payload, { pipelineFor: (s) => createRecordPipeline(manifest.streams[s]!, s), config, headers });

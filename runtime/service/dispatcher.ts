@@ -4,7 +4,7 @@ import type { LoadedManifest } from '../manifest/index.js';
 import type { RecordPipeline } from '../records/types.js';
 import type { Logger } from '../sync/types.js';
 import type { DeliveryOutcome, RecordBatch, Store, StoredDelivery } from '../store/types.js';
-import { mapDelivery, parseBody } from '../webhooks/index.js';
+import { isRouted, mapDelivery, parseBody } from '../webhooks/index.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import { createWakeLoop } from './wake-loop.js';
 
@@ -122,6 +122,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // Connections whose deliveries wait, said once each (not once a pass).
   const waitingSaid = new Set<string>();
 
+  // Events no `webhooks.events` entry maps, said once per connector and event: a GitHub `ping` is
+  // expected, a misspelt event key hides every delivery of that event.
+  const ignoredSaid = new Set<string>();
+  const ignoredEvent = (connector: string, connection: string, event: string) => {
+    const key = `${connector}\0${event}`;
+    if (ignoredSaid.has(key) || ignoredSaid.size >= 1000) return;
+    ignoredSaid.add(key);
+    options.logger?.info({ connector, connection, event }, `deliveries of event ${JSON.stringify(event)} are done with no records: webhooks.events of connector ${connector} does not map it`);
+  };
+
   /**
    * Map one delivery and publish its records; the outcome is written with the rest of the batch.
    * A `wait` outcome: its connection is not running here but still stored (see `target`).
@@ -153,7 +163,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       // Publish before marking done: a crash in between republishes (at least once), never loses.
       for (const { stream, records } of batches) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
-      options.metrics?.dispatched.inc({ connector: delivery.connector, result: 'done' });
+      const routed = isRouted(target.manifest.node, delivery.event);
+      if (!routed) ignoredEvent(delivery.connector, delivery.connection, delivery.event);
+      options.metrics?.dispatched.inc({ connector: delivery.connector, result: routed ? 'done' : 'ignored' });
       return { seq: delivery.seq, replays: delivery.replays, connection: delivery.connection, done: true, batches };
     } catch (error) {
       const attempts = delivery.attempts + 1;

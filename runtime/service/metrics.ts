@@ -38,7 +38,7 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
       name: 'gwi_webhook_ingest_seconds', help: 'Time from request body received to durable answer (accepted and duplicate deliveries).', labelNames: ['connector'], registers: [registry],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     }),
-    dispatched: new Counter({ name: 'gwi_webhook_dispatch_total', help: 'Deliveries processed by the dispatcher, by result (done, retry, dead).', labelNames: ['connector', 'result'], registers: [registry] }),
+    dispatched: new Counter({ name: 'gwi_webhook_dispatch_total', help: 'Deliveries processed by the dispatcher, by result (done; ignored: done, its event mapped by no webhooks.events entry; retry; dead).', labelNames: ['connector', 'result'], registers: [registry] }),
     queueDepth: new Gauge({
       name: 'gwi_webhook_queue_depth', help: 'Deliveries in the inbox waiting (pending, failed) or dead-lettered (dead: needs a replay), by status.', labelNames: ['status'], registers: [registry],
       collect() {

@@ -20,14 +20,21 @@ export interface MapContext {
  * `map` and primary key. An event the manifest does not map yields no records.
  */
 export async function mapDelivery(manifest: Pick<ManifestNode, 'webhooks'>, event: string, payload: unknown, context: MapContext): Promise<MappedRecords[]> {
-  const routes = manifest.webhooks?.events[event];
-  if (!routes) return [];
+  if (!isRouted(manifest, event)) return [];
+  const routes = manifest.webhooks!.events[event]!;
   const out: MappedRecords[] = [];
   for (const route of Array.isArray(routes) ? routes : [routes]) {
     const records = await mapRoute(route, payload, context);
     if (records.length > 0) out.push({ stream: route.stream, records });
   }
   return out;
+}
+
+/** Whether `webhooks.events` maps this event at all (its `when` may still leave a delivery without records). */
+export function isRouted(manifest: Pick<ManifestNode, 'webhooks'>, event: string): boolean {
+  // Own keys only: an event named "constructor" is no route.
+  const events = manifest.webhooks?.events;
+  return events !== undefined && Object.hasOwn(events, event);
 }
 
 async function mapRoute(route: WebhookEventNode, payload: unknown, context: MapContext): Promise<DataRecord[]> {

@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bus } from '../../runtime/bus/index.js';
 import { createLocalBus } from '../../runtime/bus/local-bus.js';
@@ -41,6 +42,25 @@ describe('dispatcher', () => {
     expect(await ctx.service.dispatcher.drainOnce()).toBe(3);
     expect(ctx.service.store.listRecords('acme', 'issues', 10).map((r) => r.data)).toEqual([{ id: 1, title: 'first, edited 🚀', repo: 'acme/api' }]);
     expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 3, pending: 0 });
+    await ctx.close();
+  });
+
+  it('an event webhooks.events does not map is done with no records, counted as ignored and logged once per event ("constructor" too)', async () => {
+    const logged: string[] = [];
+    const ctx = await startService(tmp.dir, { background: false, logger: pino({ level: 'info' }, { write: (line: string) => void logged.push(line) }) });
+    const as = (event: string) => {
+      const d = signedDelivery({ issueId: 5 });
+      return { ...d, headers: { ...d.headers, 'x-github-event': event } };
+    };
+    for (const event of ['issues', 'ping', 'ping', 'constructor']) expect((await send(ctx.app, as(event))).statusCode).toBe(202);
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(4);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 4, pending: 0, failed: 0 });
+    const metrics = await ctx.service.metrics.registry.metrics();
+    expect(metrics).toContain('gwi_webhook_dispatch_total{connector="hooks",result="done"} 1');
+    expect(metrics).toContain('gwi_webhook_dispatch_total{connector="hooks",result="ignored"} 3');
+    const said = logged.map((line) => JSON.parse(line) as { event?: string; msg: string }).filter((entry) => entry.msg.includes('done with no records'));
+    expect(said.map((entry) => entry.event)).toEqual(['ping', 'constructor']);
+    expect(said[0]!.msg).toBe('deliveries of event "ping" are done with no records: webhooks.events of connector hooks does not map it');
     await ctx.close();
   });
 
