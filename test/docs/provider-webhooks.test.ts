@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -73,6 +74,12 @@ async function records(provider: Provider, stream: string): Promise<Array<Record
   return (listed.json() as { records: Array<Record<string, unknown>> }).records;
 }
 const hmacHex = (secret: string, content: string) => createHmac('sha256', secret).update(content).digest('hex');
+
+it('docs/service.md "Signature rules" links every example proven here', () => {
+  const text = readFileSync(resolve(EXAMPLES, '..', '..', 'service.md'), 'utf8');
+  const section = text.slice(text.indexOf('### Signature rules'), text.indexOf('\n## ', text.indexOf('### Signature rules')));
+  for (const name of PROVIDERS) expect(section).toContain(`](examples/webhooks/${name}.yaml)`);
+});
 
 describe('jira.yaml (X-Hub-Signature: sha256=, dedupe X-Atlassian-Webhook-Identifier)', () => {
   const issue = (summary: string, event = 'jira:issue_created') => JSON.stringify({
