@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,35 +13,38 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const noEnv = {};
+const CTX = 'connection acme config["token"]';
 
 describe('createSecretBox', () => {
   it('seal/open round-trips unicode text and never repeats a ciphertext', () => {
     const box = createSecretBox(dir, noEnv);
     const plain = 'ghp_tøkén 🔑 with: colons';
-    const a = box.seal(plain);
-    const b = box.seal(plain);
-    expect(a).toMatch(/^v1:[^:]+:[^:]+:[^:]+$/);
+    const a = box.seal(plain, CTX);
+    const b = box.seal(plain, CTX);
+    expect(a).toMatch(/^v2:[^:]+:[^:]+:[^:]+$/);
     expect(a).not.toBe(b);
     expect(a).not.toContain('ghp_');
-    expect(box.open(a)).toBe(plain);
-    expect(box.open(box.seal(''))).toBe('');
+    expect(box.open(a, CTX)).toBe(plain);
+    expect(box.open(box.seal('', CTX), CTX)).toBe('');
   });
 
   it('open() refuses a tampered ciphertext, tag or format with SECRET_DECRYPT', () => {
     const box = createSecretBox(dir, noEnv);
-    const [v, iv, tag, ct] = box.seal('secret value').split(':') as [string, string, string, string];
+    const [v, iv, tag, ct] = box.seal('secret value', CTX).split(':') as [string, string, string, string];
     const flipped = Buffer.from(ct, 'base64');
     flipped[0] = flipped[0]! ^ 1;
     const cases = {
       ciphertext: [v, iv, tag, flipped.toString('base64')].join(':'),
       tag: [v, iv, Buffer.alloc(16).toString('base64'), ct].join(':'),
       version: ['v9', iv, tag, ct].join(':'),
+      // v1 opens without the context: a v2 value relabelled v1 must still fail (GCM's tag covers it).
+      downgraded: ['v1', iv, tag, ct].join(':'),
       truncated: [v, iv, tag].join(':'),
     };
     for (const [name, sealed] of Object.entries(cases)) {
       let caught: unknown;
       try {
-        box.open(sealed);
+        box.open(sealed, CTX);
       } catch (error) {
         caught = error;
       }
@@ -50,16 +53,35 @@ describe('createSecretBox', () => {
     }
   });
 
+  it('a value opens only in the context it was sealed for: copied to another connection or field, it is refused', () => {
+    const box = createSecretBox(dir, noEnv);
+    const sealed = box.seal('ghp_token', CTX);
+    for (const elsewhere of ['connection other config["token"]', 'connection acme config["name"]', '']) {
+      expect(() => box.open(sealed, elsewhere), elsewhere).toThrow(expect.objectContaining({ code: 'SECRET_DECRYPT', message: expect.stringContaining('copied from another connection or field') }));
+    }
+  });
+
+  it('opens a v1 value of an earlier release (sealed without a context) in any context', () => {
+    const key = randomBytes(32);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const ct = Buffer.concat([cipher.update('from v1', 'utf8'), cipher.final()]);
+    const v1 = ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join(':');
+    const box = createSecretBox(dir, { GWI_SECRET_KEY: key.toString('hex') });
+    expect(box.open(v1, CTX)).toBe('from v1');
+    expect(box.open(v1, 'anything')).toBe('from v1');
+  });
+
   it('creates the key file with mode 0600 on first start and reuses it', () => {
     const first = createSecretBox(dir, noEnv);
     const path = join(dir, KEY_FILE_NAME);
     expect(existsSync(path)).toBe(true);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const keyText = readFileSync(path, 'utf8');
-    const sealed = first.seal('kept across restarts');
+    const sealed = first.seal('kept across restarts', CTX);
     const second = createSecretBox(dir, noEnv);
     expect(readFileSync(path, 'utf8')).toBe(keyText);
-    expect(second.open(sealed)).toBe('kept across restarts');
+    expect(second.open(sealed, CTX)).toBe('kept across restarts');
   });
 
   it('creates the data dir when it does not exist yet', () => {
@@ -72,11 +94,11 @@ describe('createSecretBox', () => {
     const key = randomBytes(32);
     const hexBox = createSecretBox(dir, { GWI_SECRET_KEY: key.toString('hex') });
     const b64Box = createSecretBox(dir, { GWI_SECRET_KEY: key.toString('base64') });
-    expect(b64Box.open(hexBox.seal('same key'))).toBe('same key');
+    expect(b64Box.open(hexBox.seal('same key', CTX), CTX)).toBe('same key');
     expect(existsSync(join(dir, KEY_FILE_NAME))).toBe(false);
     // a different key cannot open it
     const other = createSecretBox(dir, { GWI_SECRET_KEY: randomBytes(32).toString('base64') });
-    expect(() => other.open(hexBox.seal('x'))).toThrow(/different key/);
+    expect(() => other.open(hexBox.seal('x', CTX), CTX)).toThrow(/different key/);
   });
 
   it('rejects a bad GWI_SECRET_KEY with SECRET_KEY_INVALID and does not echo it', () => {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { parseManifest } from '../../runtime/manifest/index.js';
 import pino from 'pino';
 import { buildApp } from '../../runtime/server/index.js';
 import { createService } from '../../runtime/service/index.js';
-import { ADMIN, auth, HOOKS_MANIFEST, hooksManifest, SECRET, signedDelivery, startService, tempDir } from './fixtures.js';
+import { ADMIN, auth, HOOKS_MANIFEST, hooksManifest, SECRET, signedDelivery, startService, tempDir, TEST_ENV } from './fixtures.js';
 
 /** The hooks connector with secrets where a flat walk of `properties` does not find them. */
 const VAULT_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: vault').replace(
@@ -16,6 +17,7 @@ const VAULT_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: vault').repl
   required: [webhook_secret, credentials]
   properties:
     webhook_secret: { type: string, secret: true }
+    old_webhook_secret: { type: string, secret: true }
     credentials:
       oneOf:
         - { type: object, required: [token], properties: { token: { type: string, secret: true } } }
@@ -98,6 +100,65 @@ describe('a stored connection whose secrets are in plain text', () => {
     ctx = await open();
     expect(ctx.service.getConnection('legacy')).toMatchObject({ secrets: expect.arrayContaining(['credentials.client_secret', 'signing_keys.1']) });
     expect(ctx.service.secretValues()).toEqual(expect.arrayContaining(SECRETS));
+  });
+});
+
+describe('sealed values are bound to their connection and field (security audit #12)', () => {
+  const storedConfig = (id: string) => {
+    const db = new Database(join(tmp.dir, 'gwi.db'), { readonly: true });
+    try {
+      return JSON.parse((db.prepare('SELECT config FROM connections WHERE id = ?').get(id) as { config: string }).config) as Record<string, unknown>;
+    } finally {
+      db.close();
+    }
+  };
+  const writeConfig = (id: string, stored: Record<string, unknown>) => {
+    const db = new Database(join(tmp.dir, 'gwi.db'));
+    try {
+      db.prepare('UPDATE connections SET config = ? WHERE id = ?').run(JSON.stringify(stored), id);
+    } finally {
+      db.close();
+    }
+  };
+
+  it('a sealed value copied to a field that is not secret, or to another connection, does not open there', async () => {
+    ctx.service.putConnection({ id: 'victim', connector: 'vault', config }, 'api');
+    ctx.service.putConnection({ id: 'other', connector: 'vault', config: { ...config, webhook_secret: 'other-whsec' } }, 'api');
+    await ctx.close();
+    const victim = storedConfig('victim');
+    // Into a field the API returns (client_id), and into another connection's secret.
+    writeConfig('victim', { ...victim, credentials: { ...(victim['credentials'] as object), client_id: victim['webhook_secret'] } });
+    writeConfig('other', { ...storedConfig('other'), webhook_secret: victim['webhook_secret'] });
+
+    ctx = await open();
+    for (const id of ['victim', 'other']) {
+      expect(ctx.service.getConnection(id), id).toBeUndefined();
+      expect(ctx.service.unavailableConnection(id)?.reason, id).toMatch(/cannot be opened.*copied from another connection or field/);
+    }
+    const listed = await ctx.app.inject({ method: 'GET', url: '/api/connections', headers: auth });
+    expect(listed.body).not.toContain(SECRETS[0]);
+  });
+
+  it('a value sealed by an earlier release (v1, bound to nothing) still opens, and is sealed again bound at the next start', async () => {
+    ctx.service.putConnection({ id: 'legacy', connector: 'vault', config }, 'api');
+    await ctx.close();
+    // As releases before this one sealed it: AES-256-GCM, no additional data, "v1:".
+    const key = Buffer.from(TEST_ENV.GWI_SECRET_KEY, 'hex');
+    const v1 = (plain: unknown) => {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const ct = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
+      return { $sealed: ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join(':') };
+    };
+    writeConfig('legacy', { ...storedConfig('legacy'), webhook_secret: v1(SECRETS[0]), signing_keys: [v1(SECRETS[2]), v1(SECRETS[3])] });
+
+    ctx = await open();
+    expect(ctx.service.getConnection('legacy')).toBeDefined();
+    expect(ctx.service.secretValues()).toEqual(expect.arrayContaining([SECRETS[0], SECRETS[2], SECRETS[3]]));
+    await ctx.close();
+    expect(JSON.stringify(storedConfig('legacy'))).not.toContain('"v1:');
+    ctx = await open();
+    expect(ctx.service.secretValues()).toEqual(expect.arrayContaining([SECRETS[0], SECRETS[2], SECRETS[3]]));
   });
 });
 
