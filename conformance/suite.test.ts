@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from './checks/types.js';
 import { runConformance } from './suite.js';
@@ -45,6 +48,24 @@ describe('runConformance on fixture manifests', () => {
     expect(failures(report.results)).toEqual([
       expect.objectContaining({ name: 'read.primary_key[tickets]', path: 'streams.tickets.primary_key', reason: expect.stringContaining('no value for primary key id') }),
     ]);
+  });
+
+  it('a sample that is a handshake passes webhooks.handshake and is not checked as a delivery; a respond that gives nothing fails at its path', async () => {
+    const report = await runConformance({ manifest: fixture('webhook-handshake') });
+    expect(failures(report.results)).toEqual([]);
+    const names = report.results.map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(['webhooks.valid_signature[url_check#2]', 'webhooks.handshake[url_check#2]', 'webhooks.dedupe[ticket#1]', 'webhooks.maps[ticket#1]']));
+    expect(names).not.toContain('webhooks.dedupe[url_check#2]');
+
+    const broken = join(mkdtempSync(join(tmpdir(), 'gwi-handshake-')), 'manifest.yaml');
+    cpSync(fixture('webhook-handshake').replace('/manifest.yaml', ''), dirname(broken), { recursive: true });
+    writeFileSync(broken, readFileSync(broken, 'utf8').replace("respond: \"{ 'challenge': challenge }\"", 'respond: "answer"'));
+    try {
+      const failed = failures((await runConformance({ manifest: broken })).results);
+      expect(failed).toEqual([expect.objectContaining({ name: 'webhooks.handshake[url_check#2]', path: 'webhooks.handshakes[0].respond', reason: 'webhooks.handshakes[0].respond gave nothing for this request' })]);
+    } finally {
+      rmSync(dirname(broken), { recursive: true, force: true });
+    }
   });
 
   it('a signature prefix that differs from what the provider sends fails webhooks.valid_signature at webhooks.signature.prefix', async () => {

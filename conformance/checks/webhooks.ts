@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecretBox } from '../../runtime/crypto/index.js';
+import { isConnectorError } from '../../runtime/errors/index.js';
 import { createRecordPipeline } from '../../runtime/records/index.js';
 import { createSqliteStore } from '../../runtime/store/index.js';
-import { isRouted, mapDelivery, parseDelivery, renderSecrets, verifySignature } from '../../runtime/webhooks/index.js';
+import { answerHandshake, isRouted, mapDelivery, parseDelivery, renderSecrets, verifySignature } from '../../runtime/webhooks/index.js';
 import { DIGEST_PLACEHOLDER } from '../cassettes/format.js';
 import { secretConfigKey, signDelivery, testSecretFor } from '../webhook-harness.js';
 import { recordValidator } from './record-validator.js';
@@ -53,6 +54,21 @@ export async function webhookChecks(ctx: SuiteContext): Promise<CheckResult[]> {
         const forged = await signDelivery(rule, sample.body, wrong, { headers: sample.headers, now });
         const w = await verifySignature(rule, forged.body, forged.headers, secrets, now);
         results.push(w.ok ? r.fail(`webhooks.wrong_secret[${id}]`, 'a delivery signed with another secret was accepted', 'webhooks.signature') : r.pass(`webhooks.wrong_secret[${id}]`));
+      }
+
+      // A sample of a provider's URL check (Slack's url_verification) is answered, not stored: as serve does.
+      if (webhooks.handshakes) {
+        let answer;
+        try {
+          answer = await answerHandshake(webhooks.handshakes, signed.body, signed.headers, contentType);
+        } catch (error) {
+          results.push(r.fail(`webhooks.handshake[${id}]`, (error as Error).message, isConnectorError(error) && error.location?.path ? error.location.path : 'webhooks.handshakes'));
+          continue;
+        }
+        if (answer) {
+          results.push(r.pass(`webhooks.handshake[${id}]`));
+          continue;
+        }
       }
 
       let parsed;
