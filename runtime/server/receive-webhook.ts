@@ -8,7 +8,7 @@ export type WebhookReceiver = (connector: string, connection: string, req: Incom
 
 /**
  * The webhook receiver: the body is read as bytes (the signature covers exactly them), up to its
- * connector's limit, handed to the service, and its answer written back as JSON. One receiver for
+ * connector's limit, handed to the service, and its answer written back (as JSON, or empty). One receiver for
  * both ways in: from the HTTP server directly (http-server.ts, requests on a socket) and from the
  * Fastify route (`app.inject`, shutdown). Bodies are held in memory until stored, within `budget`
  * (see upload-budget.ts): a body that does not fit is refused 503 SERVER_BUSY, before or while it
@@ -19,6 +19,12 @@ export function createWebhookReceiver(
 ): WebhookReceiver {
   const { uploads, idleTimeoutMs, budget } = reading;
   /** `settled` runs once the service is done with the body (no extra promise on the hot path). */
+  const failed = (res: ServerResponse, error: unknown) => {
+    onError(error);
+    if (res.headersSent) res.destroy();
+    else answer(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+  };
+  // An answer that cannot be written (a bug) fails this request, not the process: the last catch.
   const ingest = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse, body: Buffer, settled?: () => void) =>
     service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
       (answered) => {
@@ -27,10 +33,9 @@ export function createWebhookReceiver(
       },
       (error: unknown) => {
         settled?.();
-        onError(error);
-        answer(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+        failed(res, error);
       },
-    );
+    ).catch((error: unknown) => failed(res, error));
   return (connector, connection, req, res) => {
     if (!service.takesWebhooks(connector, connection)) {
       // ingest refuses these on the names alone, before it looks at the body: 404, or 503 for a
@@ -106,10 +111,15 @@ function reply(res: ServerResponse, answered: IngestReply): void {
   answer(res, answered.status, answered.body, answered.retryAfterSeconds);
 }
 
-/** `body` as JSON; undefined: none (a manifest's `acknowledge: {body: empty}`). */
+/**
+ * `body` as JSON; none when undefined (a manifest's `acknowledge: {body: empty}`) or when the status
+ * has no content (204, 205: a manifest may give them).
+ */
 function answer(res: ServerResponse, status: number, body: unknown, retryAfterSeconds?: number): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const headers: OutgoingHttpHeaders = body === undefined ? { 'content-length': 0 } : { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
+  const empty = body === undefined || status === 204 || status === 205;
+  const text = empty ? '' : JSON.stringify(body);
+  // 204 carries no Content-Length at all (RFC 9110 8.6).
+  const headers: OutgoingHttpHeaders = empty ? (status === 204 ? {} : { 'content-length': 0 }) : { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) };
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
   res.writeHead(status, headers);
   res.end(text);

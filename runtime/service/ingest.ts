@@ -2,7 +2,7 @@ import type { Bus, DeliveryMessage } from '../bus/bus.js';
 import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import { answerHandshake, deliveryKeysFromHeaders, invalidJson, keptHeaders, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
+import { answerHandshake, deliveryKeysFromHeaders, invalidJson, parseBody, keptHeaders, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
 import type { WebhookAcknowledgeNode, WebhooksNode } from '../webhooks/schema.js';
 import type { IngestOutcome, ServiceMetrics } from './metrics.js';
 import type { RefusalLog } from './refusal-log.js';
@@ -53,10 +53,6 @@ export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
 export const failure = (status: number, code: string, message: string, outcome: IngestOutcome): IngestReply => ({ status, body: { error: { code, message } }, outcome });
 
 /**
- * Verify the exact bytes, parse, store durably (idempotent on connector+connection+delivery id),
- * publish when a bus is configured, and only then answer 202 (or 200 for a duplicate).
- */
-/**
  * A stored delivery onto the bus: published, marked published, and (a receiver without dispatch)
  * handed off, i.e. done here. Ingest's path and the republisher's, so both end a delivery alike.
  */
@@ -66,6 +62,11 @@ export async function publishStored(deps: Pick<IngestDeps, 'bus' | 'store' | 'no
   deps.handedOff?.(seq, message.connection);
 }
 
+/**
+ * Verify the exact bytes, answer a handshake, parse, store durably (idempotent on
+ * connector+connection+delivery id), publish when a bus is configured, and only then answer
+ * (`acknowledged`: 202, or 200 for a duplicate, unless the manifest's `acknowledge` says otherwise).
+ */
 export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, rawBody: Buffer, rawHeaders: RawHeaders, contentType: string | undefined): Promise<IngestReply> {
   const { webhooks } = target;
   // Once: the verifier and the parser recognise normalised headers and do not copy them again.
@@ -84,9 +85,17 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
     deps.logRefusal?.(target.connection, verdict.reason, verdict.message);
     return failure(status, code, verdict.message, outcome);
   }
+  // Handshakes read the body: parsed here, once, for them and then for the keys. A body that cannot
+  // be parsed is no handshake, and is refused below as without them.
+  let parsed: { payload: unknown } | undefined;
   if (webhooks.handshakes) {
     try {
-      const answer = await answerHandshake(webhooks.handshakes, rawBody, headers, contentType);
+      parsed = { payload: parseBody(rawBody, contentType) };
+    } catch {
+      parsed = undefined;
+    }
+    try {
+      const answer = parsed && (await answerHandshake(webhooks.handshakes, parsed.payload, headers));
       if (answer) return { status: answer.status, body: answer.body, outcome: 'handshake' };
     } catch (error) {
       deps.logger?.error({ connection: target.connection, ...errorLogFields(error) }, 'answering a webhook handshake failed');
@@ -101,8 +110,8 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
   let json = false;
   try {
     const fromHeaders = deliveryKeysFromHeaders(webhooks, headers, contentType);
-    json = fromHeaders !== undefined;
-    ({ deliveryId, event } = fromHeaders ?? (await parseDelivery(webhooks, rawBody, headers, contentType)));
+    json = fromHeaders !== undefined && parsed === undefined;
+    ({ deliveryId, event } = fromHeaders ?? (await parseDelivery(webhooks, rawBody, headers, contentType, parsed)));
   } catch (error) {
     return failure(400, 'WEBHOOK_BODY', isConnectorError(error) ? error.message : 'malformed body', 'bad_request');
   }

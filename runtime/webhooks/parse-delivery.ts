@@ -16,8 +16,12 @@ export interface ParsedDelivery {
  * send it) and render the manifest's `delivery_id` and `event` over `{ headers, body }`.
  * Throws `WEBHOOK_BODY` when the body cannot be parsed or yields no delivery id or event.
  */
-export async function parseDelivery(webhooks: Pick<WebhooksNode, 'delivery_id' | 'event'>, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined): Promise<ParsedDelivery> {
-  const payload = parseBody(rawBody, contentType);
+export async function parseDelivery(
+  webhooks: Pick<WebhooksNode, 'delivery_id' | 'event'>, rawBody: Buffer, headers: RawHeaders, contentType: string | undefined,
+  /** The body, when the caller has parsed it already (parseBody). */
+  parsed?: { payload: unknown },
+): Promise<ParsedDelivery> {
+  const payload = parsed ? parsed.payload : parseBody(rawBody, contentType);
   const scope = { headers: normaliseHeaders(headers), body: payload };
   const deliveryId = await renderKey(webhooks.delivery_id, scope, 'delivery_id');
   const event = await renderKey(webhooks.event, scope, 'event');

@@ -67,7 +67,7 @@ export const WebhookHandshake = Strict(
   {
     when: Expr('True for a request that is this handshake, over the parsed body with `$headers`, e.g. "type = \'url_verification\'".'),
     respond: Expr('The JSON answer, over the parsed body with `$headers`, e.g. "{ \'challenge\': challenge }".'),
-    status: Type.Optional(Type.Integer({ minimum: 200, maximum: 299, default: 200, description: 'The answer\'s status.' })),
+    status: Type.Optional(Type.Integer({ minimum: 200, maximum: 299, default: 200, description: 'The answer\'s status (204 and 205 are sent without a body).' })),
   },
   {
     $id: 'WebhookHandshake',
@@ -77,7 +77,7 @@ export const WebhookHandshake = Strict(
 
 export const WebhookAcknowledge = Strict(
   {
-    status: Type.Optional(Type.Integer({ minimum: 200, maximum: 299, description: 'The status for a stored delivery, new or duplicate. Default: 202 for a new one, 200 for a duplicate.' })),
+    status: Type.Optional(Type.Integer({ minimum: 200, maximum: 299, description: 'The status for a stored delivery, new or duplicate (204 and 205 are sent without a body). Default: 202 for a new one, 200 for a duplicate.' })),
     body: Type.Optional(Type.Union([Type.Literal('delivery'), Type.Literal('empty')], {
       default: 'delivery',
       description: '`delivery`: `{"id": ..., "duplicate": ...}` as JSON; `empty`: no body.',

@@ -1,3 +1,5 @@
+import { Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseManifest } from '../../runtime/manifest/index.js';
@@ -30,6 +32,61 @@ it('a handshake the manifest cannot answer is 500 WEBHOOK_MISCONFIGURED, the rea
     expect(listed.deliveries.map((d) => d.id)).toEqual([opened.id]);
   } finally {
     await app.close();
+    await service.close();
+  }
+});
+
+/** The hooks connector acknowledging with an empty 200, and a ping handshake answered 204. */
+const QUIET = parseManifest(
+  HOOKS_MANIFEST.replace('  events:', `  acknowledge: { status: 200, body: empty }\n  handshakes:\n    - when: "action = 'ping'"\n      respond: "{ 'pong': true }"\n      status: 204\n  events:`),
+  'hooks.yaml',
+);
+
+it('empty answers on a real keep-alive socket: an empty 200 for stored deliveries, a 204 handshake with no body nor Content-Length, the socket reused', async () => {
+  const service = await createService({ dataDir: tmp.dir, manifests: [QUIET], env: TEST_ENV, background: false });
+  service.putConnection({ id: 'acme', connector: 'hooks', config: { webhook_secret: SECRET } }, 'api');
+  const app = await buildApp({ service, adminToken: ADMIN });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const post = (d: ReturnType<typeof signedDelivery>) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; body: string; reused: boolean }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/webhooks/hooks/acme', method: 'POST', headers: d.headers, agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end(d.body);
+      });
+    const opened = signedDelivery({ action: 'opened' });
+    const answers = [await post(opened), await post(opened), await post(signedDelivery({ action: 'ping' }))];
+    expect(answers.map((a) => [a.status, a.body, a.headers['content-length'], a.headers['content-type']])).toEqual([
+      [200, '', '0', undefined],
+      [200, '', '0', undefined],
+      [204, '', undefined, undefined],
+    ]);
+    expect(answers.map((a) => a.reused)).toEqual([false, true, true]);
+    const listed = (await app.inject({ method: 'GET', url: '/api/deliveries?connection=acme', headers: auth })).json() as { deliveries: Array<{ id: string }> };
+    expect(listed.deliveries.map((d) => d.id)).toEqual([opened.id]);
+  } finally {
+    agent.destroy();
+    await app.close();
+    await service.close();
+  }
+});
+
+it('with handshakes, a body that cannot be parsed is no handshake: refused 400 WEBHOOK_BODY with the parser\'s message, as without them', async () => {
+  const service = await createService({ dataDir: tmp.dir, manifests: [QUIET], env: TEST_ENV, background: false });
+  service.putConnection({ id: 'acme', connector: 'hooks', config: { webhook_secret: SECRET } }, 'api');
+  try {
+    const broken = signedDelivery({ body: Buffer.from('{"action": "ping"') });
+    const reply = await service.ingest('hooks', 'acme', broken.body, broken.headers, 'application/json');
+    expect(reply).toMatchObject({ status: 400, outcome: 'bad_request', body: { error: { code: 'WEBHOOK_BODY', message: expect.stringMatching(/^the body is not valid JSON: /) } } });
+    expect(service.store.deliveryCounts()).toMatchObject({ pending: 0, done: 0 });
+  } finally {
     await service.close();
   }
 });
