@@ -1,4 +1,5 @@
 export { compileExpression } from './expression.js';
 export type { Expression } from './expression.js';
-export { compileTemplate, isTemplate, splitTemplate } from './template.js';
+export { compileTemplate, isTemplate, splitTemplate, templateText } from './template.js';
 export type { Scope, Template } from './template.js';
+export { walkJsonata, type JsonataNode } from './ast-walk.js';

@@ -51,14 +51,15 @@ function buildTemplate(source: string, parts: Part[]): Template {
       let out = '';
       for (const part of parts) {
         if (typeof part === 'string') out += part;
-        else out += stringify(await part.evaluate(scope, scope));
+        else out += templateText(await part.evaluate(scope, scope));
       }
       return out;
     },
   };
 }
 
-function stringify(value: unknown): string {
+/** How a `{{ }}` part reads inside text: empty for nothing, objects and lists as JSON. */
+export function templateText(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

@@ -49,6 +49,8 @@ describe('a key joined from parts is missing when a part is', () => {
     expect(await compileKeyTemplate('{{ headers.`idempotency-key` }}')(headers({ 'idempotency-key': 'k3y-' }))).toBe('k3y-');
   });
   it('a key computed by an expression (a function, a condition) is JSONata\'s', async () => {
+    // A path with a group-by is not a plain path (the native subset returned the body itself: review11 #9).
+    expect(await compileKeyTemplate("{{ body{ 'k': v } }}")({ body: { v: 'x' } })).toEqual({ k: 'x' });
     const conditional = '{{ $exists(body.event_id) ? body.event_id : body.trigger_id }}';
     expect(await compileKeyTemplate(conditional)({ body: { trigger_id: 't.1' } })).toBe('t.1');
     expect(await compileKeyTemplate("{{ $string(body.a) & ':' & $uppercase(body.b) }}")({ body: { a: 1, b: 'x' } })).toBe('1:X');
@@ -65,6 +67,10 @@ describe('a key joined from parts is missing when a part is', () => {
     // Text around an expression JSONata evaluates: each {{ }} must render something too.
     expect(await compileKeyTemplate('{{ $string(body.a) }}:{{ body.b }}')({ body: { b: 'x' } })).toBeUndefined();
     expect(await compileKeyTemplate('{{ $string(body.a) }}:{{ body.b }}')({ body: { a: 2, b: 'x' } })).toBe('2:x');
+    // Objects and lists in mixed text read as JSON, as in every template: two different ones never share a key (review11 #2).
+    const mixed = '{{ $string(body.a) }}:{{ body.o }}';
+    expect(await compileKeyTemplate(mixed)({ body: { a: 'x', o: { id: 1 } } })).toBe('x:{"id":1}');
+    expect(await compileKeyTemplate(mixed)({ body: { a: 'x', o: ['p,q'] } })).not.toBe(await compileKeyTemplate(mixed)({ body: { a: 'x', o: ['p', 'q'] } }));
   });
 });
 

@@ -1,12 +1,12 @@
 import jsonata from 'jsonata';
-import { splitTemplate, type Scope } from '../expressions/index.js';
+import { splitTemplate, templateText, walkJsonata, type JsonataNode, type Scope } from '../expressions/index.js';
 
 type Native = (scope: Scope) => unknown;
 const FALLBACK: unique symbol = Symbol('fallback');
 /** A part of a joined key that the request does not have: the whole key is then missing. */
 const MISSING: unique symbol = Symbol('missing');
 
-interface Node { type: string; value?: unknown; steps?: Node[]; lhs?: Node; rhs?: Node; [key: string]: unknown }
+type Node = JsonataNode;
 
 const cache = new Map<string, (scope: Scope) => Promise<unknown>>();
 
@@ -54,7 +54,7 @@ function compileStrict(source: string): (scope: Scope) => Promise<unknown> {
   const parts = splitTemplate(source).map((part) => {
     if (typeof part === 'string') return part;
     const expression = jsonata(part.expression);
-    requireJoinedParts(expression.ast() as Node, new Set());
+    requireJoinedParts(expression.ast() as Node);
     return expression;
   });
   const evaluate = async (expression: jsonata.Expression, scope: Scope) => {
@@ -65,7 +65,7 @@ function compileStrict(source: string): (scope: Scope) => Promise<unknown> {
     try {
       if (parts.length === 1 && typeof parts[0] !== 'string') return await evaluate(parts[0]!, scope);
       let out = '';
-      for (const part of parts) out += typeof part === 'string' ? part : String(requirePart(await evaluate(part, scope)));
+      for (const part of parts) out += typeof part === 'string' ? part : templateText(requirePart(await evaluate(part, scope)));
       return out;
     } catch (error) {
       if (error instanceof MissingPart) return undefined;
@@ -74,22 +74,17 @@ function compileStrict(source: string): (scope: Scope) => Promise<unknown> {
   };
 }
 
-function requireJoinedParts(node: Node, seen: Set<object>): void {
-  if (seen.has(node)) return;
-  seen.add(node);
-  if (node.type === 'binary' && node.value === '&') {
+function requireJoinedParts(ast: Node): void {
+  walkJsonata(ast, (node) => {
+    if (node.type !== 'binary' || node.value !== '&') return true;
     for (const side of ['lhs', 'rhs'] as const) {
       const operand = node[side];
       if (operand && operand.type !== 'string' && !(operand.type === 'binary' && operand.value === '&')) {
         node[side] = { type: 'function', value: '(', position: operand['position'], arguments: [operand], procedure: { type: 'variable', value: PART, position: operand['position'] } };
       }
     }
-  }
-  for (const value of Object.values(node)) {
-    for (const child of Array.isArray(value) ? value : [value]) {
-      if (child && typeof child === 'object') requireJoinedParts(child as Node, seen);
-    }
-  }
+    return true;
+  });
 }
 
 /**
@@ -163,7 +158,9 @@ function compileParts(source: string): NativeTemplate | undefined {
 function compileNode(node: Node): Native | undefined {
   if (node.type === 'string') return () => node.value;
   if (node.type === 'name') return path([String(node.value)]);
-  if (node.type === 'path' && node.steps?.every((s) => s.type === 'name' && Object.keys(s).every((k) => k === 'type' || k === 'value' || k === 'position'))) {
+  // Plain steps only: a group-by (`body{...}`) or any other operator on the path is JSONata's.
+  const plain = (n: Node, keys: readonly string[]) => Object.keys(n).every((k) => keys.includes(k));
+  if (node.type === 'path' && plain(node, ['type', 'steps']) && node.steps?.every((s) => s.type === 'name' && plain(s, ['type', 'value', 'position']))) {
     return path(node.steps.map((s) => String(s.value)));
   }
   if (node.type === 'binary' && node.value === '&' && node.lhs && node.rhs) {

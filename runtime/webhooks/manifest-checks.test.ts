@@ -60,6 +60,13 @@ describe('webhook mistakes found at load (providers11 F2, F9, F10)', () => {
     expect(problems(webhooks().replace("$headers.`x-action`", '$headers.`X-Action`'))).toEqual([expect.stringMatching(/^m\.yaml:20:34: webhooks\.events\.item\.when reads the header `X-Action` in upper case.* Write \$headers\.`x-action`\. \[MANIFEST_SCHEMA\]$/)]);
   });
 
+  it('not flagged: a body field named headers in an expression over the payload, a spec whose keys come from patterns or branches (review11 #3)', () => {
+    expect(problems(webhooks().replace("$headers.`x-action` != 'deleted'", "headers.Status != 'deleted'"))).toEqual([]);
+    const patterned = webhooks({ signature: '  signature: { type: hmac, header: X-Signature, secret: "{{ config.signing_secret_2024 }}" }' })
+      .replace('    webhook_secret_previous: { type: string, secret: true }', '    webhook_secret_previous: { type: string, secret: true }\n  patternProperties:\n    "^signing_secret_": { type: string, secret: true }');
+    expect(problems(patterned)).toEqual([]);
+  });
+
   it('a header name with "-" without backticks (a subtraction)', () => {
     expect(problems(webhooks({ event: '  event: "{{ headers.x-github-event }}"' }))).toEqual([
       'm.yaml:18:10: webhooks.event reads headers.x-github-event as a subtraction (headers.x minus github minus event), not the header `x-github-event` Put a header name with "-" in backticks: headers.`x-github-event`. [MANIFEST_SCHEMA]',

@@ -1,10 +1,10 @@
 import jsonata from 'jsonata';
 import { ConnectorError } from '../errors/index.js';
-import { isTemplate, splitTemplate } from '../expressions/index.js';
+import { isTemplate, splitTemplate, walkJsonata, type JsonataNode } from '../expressions/index.js';
 import { suggestion } from '../manifest/levenshtein.js';
 import type { Path, SourceMap } from '../manifest/source-map.js';
 
-interface Node { type?: string; value?: unknown; steps?: Node[]; lhs?: Node; rhs?: Node }
+type Node = JsonataNode;
 
 /**
  * Mistakes in `webhooks:` that the schema cannot see and that would otherwise show only as refused
@@ -34,7 +34,10 @@ export function webhookProblems(root: unknown, source: SourceMap): ConnectorErro
   const signature = webhooks['signature'];
   const secret = isRecord(signature) ? signature['secret'] : undefined;
   const spec = isRecord(root) ? root['spec'] : undefined;
-  const declared = isRecord(spec) && isRecord(spec['properties']) ? Object.keys(spec['properties']) : undefined;
+  // Only a spec that names its keys in `properties` alone: keys may also come from patterns,
+  // `additionalProperties` schemas or composed branches, which this check does not follow.
+  const open = isRecord(spec) && OPEN_KEYWORDS.some((keyword) => keyword === 'additionalProperties' ? isRecord(spec[keyword]) || spec[keyword] === true : spec[keyword] !== undefined);
+  const declared = isRecord(spec) && isRecord(spec['properties']) && !open ? Object.keys(spec['properties']) : undefined;
   if (declared !== undefined) {
     const secrets = Array.isArray(secret) ? secret.map((text, index) => ({ text, path: ['webhooks', 'signature', 'secret', index] })) : [{ text: secret, path: ['webhooks', 'signature', 'secret'] }];
     for (const { text, path } of secrets) {
@@ -49,6 +52,12 @@ export function webhookProblems(root: unknown, source: SourceMap): ConnectorErro
   return problems;
 }
 
+const OPEN_KEYWORDS = ['patternProperties', 'additionalProperties', 'anyOf', 'oneOf', 'allOf', '$ref', 'if', 'dependentSchemas'] as const;
+
+/**
+ * A template's scope has the request headers as `headers` (and as `$headers`); an expression over a
+ * payload (events, handshakes) has them as `$headers` only: there `headers` is a field of the body.
+ */
 type Kind = 'template' | 'expression';
 
 /** The strings of `webhooks:` that read request headers, with whether each is a template or a bare expression. */
@@ -93,24 +102,24 @@ function parsed(text: string, kind: Kind): Node[] {
   });
 }
 
-/** A path that starts at `headers` (a template's scope) or `$headers` (a binding), and its header name. */
-function headerName(node: Node | undefined): string | undefined {
+/** A path that starts at the request headers (`$headers`; in a template also `headers`), and its header name. */
+function headerName(node: Node | undefined, kind: Kind): string | undefined {
   const [first, second] = node?.type === 'path' ? (node.steps ?? []) : [];
-  if (!first || first.value !== 'headers' || (first.type !== 'name' && first.type !== 'variable')) return undefined;
+  if (!first || first.value !== 'headers' || !(first.type === 'variable' || (first.type === 'name' && kind === 'template'))) return undefined;
   return second?.type === 'name' && typeof second.value === 'string' ? second.value : undefined;
 }
 
 function headerMistakes(text: string, kind: Kind): Array<{ message: string; hint: string }> {
   const mistakes: Array<{ message: string; hint: string }> = [];
   const visit = (node: Node): boolean => {
-    const name = headerName(node);
+    const name = headerName(node, kind);
     if (name !== undefined && name !== name.toLowerCase()) {
       mistakes.push({
         message: `reads the header \`${name}\` in upper case, which no request has: header names are lower-cased when a request arrives`,
         hint: `Write ${node.steps![0]!.type === 'variable' ? '$' : ''}headers.\`${name.toLowerCase()}\`.`,
       });
     }
-    const dashed = node.type === 'binary' && node.value === '-' ? subtractedName(node) : undefined;
+    const dashed = node.type === 'binary' && node.value === '-' ? subtractedName(node, kind) : undefined;
     if (dashed !== undefined) {
       mistakes.push({
         message: `reads headers.${dashed} as a subtraction (headers.${dashed.split('-').join(' minus ')}), not the header \`${dashed}\``,
@@ -120,15 +129,15 @@ function headerMistakes(text: string, kind: Kind): Array<{ message: string; hint
     }
     return true;
   };
-  for (const ast of parsed(text, kind)) walk(ast, visit);
+  for (const ast of parsed(text, kind)) walkJsonata(ast, visit);
   return mistakes;
 }
 
 /** `headers.x-github-delivery` parses as ((headers.x - github) - delivery): the name it was meant to be, or undefined. */
-function subtractedName(node: Node): string | undefined {
+function subtractedName(node: Node, kind: Kind): string | undefined {
   const right = node.rhs?.type === 'path' && node.rhs.steps?.length === 1 && node.rhs.steps[0]!.type === 'name' ? String(node.rhs.steps[0]!.value) : undefined;
   if (right === undefined || !node.lhs) return undefined;
-  const left = node.lhs.type === 'binary' && node.lhs.value === '-' ? subtractedName(node.lhs) : node.lhs.steps?.length === 2 ? headerName(node.lhs) : undefined;
+  const left = node.lhs.type === 'binary' && node.lhs.value === '-' ? subtractedName(node.lhs, kind) : node.lhs.steps?.length === 2 ? headerName(node.lhs, kind) : undefined;
   return left === undefined ? undefined : `${left}-${right}`;
 }
 
@@ -136,7 +145,7 @@ function subtractedName(node: Node): string | undefined {
 function configKeys(text: string): string[] {
   const keys: string[] = [];
   for (const ast of parsed(text, 'template')) {
-    walk(ast, (node) => {
+    walkJsonata(ast, (node) => {
       const [first, second] = node.type === 'path' ? (node.steps ?? []) : [];
       if (first?.value === 'config' && (first.type === 'name' || first.type === 'variable') && second?.type === 'name' && typeof second.value === 'string') keys.push(second.value);
       return true;
@@ -145,13 +154,6 @@ function configKeys(text: string): string[] {
   return keys;
 }
 
-/** `visit` on every node of a parsed expression, depth first; a node it returns false for is not descended into. */
-function walk(node: Node, visit: (node: Node) => boolean): void {
-  if (!visit(node)) return;
-  for (const value of Object.values(node)) {
-    for (const child of Array.isArray(value) ? value : [value]) if (child && typeof child === 'object') walk(child as Node, visit);
-  }
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
