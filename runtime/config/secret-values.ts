@@ -43,6 +43,17 @@ export function secretValues(spec: unknown, config: unknown): string[] {
   return [...out];
 }
 
+/** The values at `paths` of the config (every string or number leaf under each): feed them to createRedactor(). */
+export function valuesAt(config: unknown, paths: readonly SecretPath[]): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    let value: unknown = config;
+    for (const part of path) value = typeof value === 'object' && value !== null ? (value as Record<string | number, unknown>)[part] : undefined;
+    leaves(value, out);
+  }
+  return [...out];
+}
+
 interface Walk {
   /** The whole spec: where local `$ref`s point into. */
   root: unknown;

@@ -25,7 +25,7 @@ import { createMetrics, type IngestOutcome, type ServiceMetrics } from './metric
 import { createProbeLoop, type ProbeLoop } from './probes.js';
 import { createRepublisher, type Republisher } from './republisher.js';
 import { createRetention, DEFAULT_RETENTION_MS, type Retention } from './retention.js';
-import { resolveConfig, secretPaths, secretValues, type SecretPath } from '../config/index.js';
+import { resolveConfig, secretPaths, valuesAt, type SecretPath } from '../config/index.js';
 import { describeSecretPath, withoutSecrets } from './spec.js';
 import { createSyncRunner, type SyncRunner } from './sync-runner.js';
 
@@ -261,7 +261,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // run would fail. The new config applies from the next run.
     const replaced = previous?.opened;
     if (replaced) void syncs.idle(row.id).then(() => replaced.close()).catch(() => {});
-    const entry: Live = { row, manifest, secretPaths: secretPaths(manifest.node.spec, row.config) };
+    const entry: Live = { row, manifest, secretPaths: withSealedPaths(secretPaths(manifest.node.spec, row.config), row.sealedPaths) };
     live.set(row.id, entry);
     // The last probe was of the config replaced: probe the new one now rather than show the old result for a minute.
     probes.forget(row.id);
@@ -585,7 +585,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         }))),
       });
     },
-    secretValues: () => [...live.values()].flatMap((entry) => secretValues(entry.manifest.node.spec, entry.row.config)),
+    // At the paths shown as secret (the spec's and those found sealed), not the spec's alone.
+    secretValues: () => [...live.values()].flatMap((entry) => valuesAt(entry.row.config, entry.secretPaths)),
     stopWork() {
       stopping ??= (async () => {
         probes.stop();
@@ -716,4 +717,11 @@ function atPath<T>(path: string, check: () => T): T {
     if (!isConnectorError(error) || error.location) throw error;
     throw relocated(error, { path });
   }
+}
+
+/** The spec's secret paths and those the store found sealed (ConnectionRow.sealedPaths), once each. */
+function withSealedPaths(paths: SecretPath[], sealed: readonly SecretPath[] = []): SecretPath[] {
+  const key = (path: SecretPath) => JSON.stringify(path);
+  const known = new Set(paths.map(key));
+  return [...paths, ...sealed.filter((path) => !known.has(key(path)))];
 }

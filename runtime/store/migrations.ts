@@ -10,7 +10,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE connections (
     id TEXT PRIMARY KEY,
     connector TEXT NOT NULL,
-    config TEXT NOT NULL,            -- JSON; secret fields replaced by {"$sealed": "v1:..."}
+    config TEXT NOT NULL,            -- JSON; secret fields replaced by {"$sealed": "v1:..."} (v2 since schema version 10)
     schedule TEXT,
     source TEXT NOT NULL,
     updated_at INTEGER NOT NULL
@@ -128,4 +128,9 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE records ADD COLUMN version;`,
   // Retention finds old runs by when they finished (sqlite-store.ts pruneRuns) without reading them all.
   `CREATE INDEX runs_finished ON runs (finished_at) WHERE status != 'running';`,
+  // No schema change: secrets are now sealed as v2 (bound to their connection and field,
+  // crypto/secret-box.ts), which a release before this one cannot open. The version it does not
+  // know makes such a release refuse this database (STORE_VERSION) instead of starting with every
+  // connection posted through the API unavailable and its OAuth tokens unreadable.
+  `SELECT 1;`,
 ];

@@ -11,7 +11,7 @@ import { createGroupCommitter } from './group-commit.js';
 import { createInboxCore, toInsertItem, toInsertResult, type InlineInboxCore, type InsertItem } from './inbox-core.js';
 import { createWorkerInboxWriter } from './inbox-worker.js';
 import { APPLICATION_ID, MIGRATIONS } from './migrations.js';
-import { openFields, sealFields } from './sealing.js';
+import { openFields, sealFields, tokenContext } from './sealing.js';
 import type { ConnectionRow, DeliveryStatus, DeliverySummary, InsertResult, NewDelivery, QueueCounts, RunRow, Store, StoredDelivery } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -105,7 +105,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const saveConnectionStmt = db.prepare(`INSERT INTO connections (id, connector, config, schedule, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET connector = excluded.connector, config = excluded.config, schedule = excluded.schedule, source = excluded.source, updated_at = excluded.updated_at`);
   const saveConnection = (row: ConnectionRow, secretPaths: readonly SecretPath[]) =>
-    void saveConnectionStmt.run(row.id, row.connector, JSON.stringify(sealFields(row.config, secretPaths, box, connectionOwner(row.id))), row.schedule, row.source, Date.now());
+    void saveConnectionStmt.run(row.id, row.connector, JSON.stringify(sealFields(row.config, secretPaths, box, row.id)), row.schedule, row.source, Date.now());
   const deleteConnectionStmt = db.prepare('DELETE FROM connections WHERE id = ?');
   const deleteConnection = (id: string) => deleteConnectionStmt.run(id).changes === 1;
 
@@ -327,12 +327,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     tokenStore(connection): TokenStore {
       return {
         async load(key) {
-          const row = db.prepare('SELECT sealed FROM tokens WHERE key = ?').get(`${connection}:${key}`) as { sealed: string } | undefined;
-          return row && (JSON.parse(box.open(row.sealed, `token ${connection}:${key}`)) as StoredToken);
+          const stored = `${connection}:${key}`;
+          const row = db.prepare('SELECT sealed FROM tokens WHERE key = ?').get(stored) as { sealed: string } | undefined;
+          return row && (JSON.parse(box.open(row.sealed, tokenContext(stored))) as StoredToken);
         },
         async save(key, token) {
+          const stored = `${connection}:${key}`;
           db.prepare(`INSERT INTO tokens (key, sealed, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`)
-            .run(`${connection}:${key}`, box.seal(JSON.stringify(token), `token ${connection}:${key}`), Date.now());
+            .run(stored, box.seal(JSON.stringify(token), tokenContext(stored)), Date.now());
         },
       };
     },
@@ -469,11 +471,10 @@ function toStored(row: DeliveryDbRow): StoredDelivery {
 }
 
 interface ConnectionDbRow { id: string; connector: string; config: string; schedule: string | null; source: 'file' | 'api' }
-/** What a connection's sealed fields are bound to (SecretBox context): its id. */
-const connectionOwner = (id: string) => `connection ${id}`;
-
 function toConnection(row: ConnectionDbRow, box: SecretBox): ConnectionRow {
-  return { id: row.id, connector: row.connector, config: openFields(JSON.parse(row.config), box, connectionOwner(row.id)) as Record<string, unknown>, schedule: row.schedule, source: row.source };
+  const sealedPaths: SecretPath[] = [];
+  const config = openFields(JSON.parse(row.config), box, row.id, sealedPaths) as Record<string, unknown>;
+  return { id: row.id, connector: row.connector, config, schedule: row.schedule, source: row.source, sealedPaths };
 }
 
 interface RunDbRow { id: string; connection: string; trigger: RunRow['trigger']; status: RunRow['status']; started_at: number; finished_at: number | null; records: number; error: string | null }

@@ -75,6 +75,12 @@ export interface ConnectionRow {
   config: Record<string, unknown>;
   schedule: string | null;
   source: 'file' | 'api';
+  /**
+   * Read from the store: where its config held sealed values. Kept secret even where the spec no
+   * longer marks a secret (or never did: a value moved there in the database), so that such a value
+   * is never shown by the API nor logged.
+   */
+  sealedPaths?: readonly SecretPath[];
 }
 
 /** A stored connection whose sealed secrets cannot be opened (another key, or modified): what can be read of it. */

@@ -139,6 +139,36 @@ describe('sealed values are bound to their connection and field (security audit 
     expect(listed.body).not.toContain(SECRETS[0]);
   });
 
+  it('a v1 value (bound to nothing) moved into a field the spec does not mark secret opens, but stays secret: never returned nor logged (review11 #5)', async () => {
+    ctx.service.putConnection({ id: 'victim', connector: 'vault', config }, 'api');
+    await ctx.close();
+    const key = Buffer.from(TEST_ENV.GWI_SECRET_KEY, 'hex');
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const ct = Buffer.concat([cipher.update(JSON.stringify('old-backup-TOKEN'), 'utf8'), cipher.final()]);
+    const v1 = { $sealed: ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join(':') };
+    const victim = storedConfig('victim');
+    writeConfig('victim', { ...victim, credentials: { ...(victim['credentials'] as object), client_id: v1 } });
+
+    ctx = await open();
+    const listed = await ctx.app.inject({ method: 'GET', url: '/api/connections', headers: auth });
+    expect(listed.body).not.toContain('old-backup-TOKEN');
+    expect(listed.json()).toMatchObject({ connections: expect.arrayContaining([expect.objectContaining({ id: 'victim', secrets: expect.arrayContaining(['credentials.client_id']) })]) });
+    expect(ctx.service.secretValues()).toContain('old-backup-TOKEN');
+  });
+
+  it('an OAuth token sealed for one connection does not open for another', async () => {
+    const tokens = ctx.service.store.tokenStore('acme');
+    await tokens.save('oauth', { access_token: 'at-SECRET', expires_at: 1 } as never);
+    expect(await tokens.load('oauth')).toMatchObject({ access_token: 'at-SECRET' });
+    await ctx.close();
+    const db = new Database(join(tmp.dir, 'gwi.db'));
+    db.prepare("INSERT INTO tokens (key, sealed, updated_at) SELECT 'other:oauth', sealed, updated_at FROM tokens WHERE key = 'acme:oauth'").run();
+    db.close();
+    ctx = await open();
+    await expect(ctx.service.store.tokenStore('other').load('oauth')).rejects.toMatchObject({ code: 'SECRET_DECRYPT' });
+  });
+
   it('a value sealed by an earlier release (v1, bound to nothing) still opens, and is sealed again bound at the next start', async () => {
     ctx.service.putConnection({ id: 'legacy', connector: 'vault', config }, 'api');
     await ctx.close();
