@@ -18,13 +18,15 @@ export function createWebhookReceiver(
   service: Service, reading: { uploads: Uploads; idleTimeoutMs: number; budget: UploadBudget }, onError: (error: unknown) => void,
 ): WebhookReceiver {
   const { uploads, idleTimeoutMs, budget } = reading;
-  /** `settled` runs once the service is done with the body (no extra promise on the hot path). */
   const failed = (res: ServerResponse, error: unknown) => {
     onError(error);
     if (res.headersSent) res.destroy();
     else answer(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
   };
-  // An answer that cannot be written (a bug) fails this request, not the process: the last catch.
+  /**
+   * `settled` runs once the service is done with the body (no extra promise on the hot path). An
+   * answer that cannot be written (a bug) fails this request, not the process: the last catch.
+   */
   const ingest = (connector: string, connection: string, req: IncomingMessage, res: ServerResponse, body: Buffer, settled?: () => void) =>
     service.ingest(connector, connection, body, req.headers, req.headers['content-type']).then(
       (answered) => {

@@ -2,7 +2,7 @@ import type { Bus, DeliveryMessage } from '../bus/bus.js';
 import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import { answerHandshake, deliveryKeysFromHeaders, invalidJson, parseBody, keptHeaders, normaliseHeaders, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
+import { answerHandshake, deliveryKeysFromHeaders, invalidJson, keptHeaders, normaliseHeaders, parseBody, parseDelivery, verifySignature, type RawHeaders, type VerifyFailureReason } from '../webhooks/index.js';
 import type { WebhookAcknowledgeNode, WebhooksNode } from '../webhooks/schema.js';
 import type { IngestOutcome, ServiceMetrics } from './metrics.js';
 import type { RefusalLog } from './refusal-log.js';
@@ -92,7 +92,7 @@ export async function ingestDelivery(deps: IngestDeps, target: IngestTarget, raw
     try {
       parsed = { payload: parseBody(rawBody, contentType) };
     } catch {
-      parsed = undefined;
+      // Not parsed: no handshake.
     }
     try {
       const answer = parsed && (await answerHandshake(webhooks.handshakes, parsed.payload, headers));
