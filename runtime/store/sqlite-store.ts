@@ -235,8 +235,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return counts;
     },
 
-    saveConnection: (row, secretPaths) => saveConnection(row, secretPaths),
-    deleteConnection: (id) => deleteConnection(id),
+    saveConnection,
+    deleteConnection,
     replaceConnections: db.transaction((saves: ReadonlyArray<{ row: ConnectionRow; secretPaths: readonly SecretPath[] }>, deletes: readonly string[]) => {
       for (const id of deletes) deleteConnection(id);
       for (const { row, secretPaths } of saves) saveConnection(row, secretPaths);
