@@ -63,7 +63,7 @@ export const ERROR_CODES = {
   SECRET_KEY_INVALID: { meaning: 'The secret-encryption key (GWI_SECRET_KEY or data-dir secret.key) is missing, unreadable or not 32 bytes.', fix: 'Set GWI_SECRET_KEY to 32 random bytes in base64 or hex, or fix the key file permissions.' },
   SECRET_DECRYPT: { meaning: 'A stored secret cannot be decrypted: it was modified, sealed with another key, or copied from another connection or field.', fix: 'Restore the key it was stored with, or set the secret again.' },
   CONNECTION_UNAVAILABLE: {
-    meaning: 'The connection is stored but not running: its sealed secrets cannot be opened with the current secret key, or what an earlier release stored for it is not valid in this one (a schedule refused now, a connector no longer installed). Its webhooks are answered 503 (providers that retry will), and it does not sync.',
+    meaning: 'The connection is stored but not running: its sealed secrets cannot be opened (another secret key, or a sealed value modified or copied from another connection or field), or what an earlier release stored for it is not valid in this one (a schedule refused now, a connector no longer installed). Its webhooks are answered 503 (providers that retry will), and it does not sync.',
     fix: 'Restore the key its secrets were sealed with (GWI_SECRET_KEY or <data>/secret.key) and restart, or POST the connection again with its config (and a valid schedule): that seals its secrets with the current key.',
   },
   REPLAY_ON_WORKERS: {

@@ -358,7 +358,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   for (const row of stored.unreadable) {
     if (notStartedHere.has(row.id)) continue;
     unavailable.set(row.id, {
-      connector: row.connector, schedule: row.schedule, reason: `its stored secrets cannot be opened with this secret key (${row.error.message})`,
+      connector: row.connector, schedule: row.schedule, reason: `its stored secrets cannot be opened (${row.error.message})`,
       fix: ERROR_CODES.CONNECTION_UNAVAILABLE.fix,
     });
   }

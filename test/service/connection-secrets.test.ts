@@ -213,7 +213,7 @@ describe('after the secret key changed', () => {
     expect(refused.statusCode).toBe(503);
     expect(refused.json().error).toEqual({ code: 'CONNECTION_UNAVAILABLE', message: 'connection acme is not running; its operator is told why' });
     const health = (await ctx.app.inject({ method: 'GET', url: '/health' })).json();
-    expect(health.connectors.hooks.connections.acme).toMatchObject({ status: 'down', unavailable: expect.stringContaining('secret key') });
+    expect(health.connectors.hooks.connections.acme).toMatchObject({ status: 'down', unavailable: expect.stringContaining('sealed with a different key') });
     expect(health.connectors.hooks.connections['from-file']).toMatchObject({ status: 'ok', unavailable: null });
     const errors = logged.filter((line) => line.includes('connection acme is not running'));
     expect(errors).toHaveLength(1);
@@ -223,7 +223,7 @@ describe('after the secret key changed', () => {
     // The admin API says why (it is the operator's), and what the connection stored can still be read.
     const sync = await ctx.app.inject({ method: 'POST', url: '/api/connections/acme/sync', headers: auth });
     expect(sync.statusCode).toBe(503);
-    expect(sync.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringMatching(/^connection acme is not running: .*secret key/), hint: expect.stringContaining('POST the connection again') });
+    expect(sync.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringMatching(/^connection acme is not running: .*sealed with a different key/), hint: expect.stringContaining('POST the connection again') });
     const records = await ctx.app.inject({ method: 'GET', url: '/api/connections/acme/records/issues', headers: auth });
     expect(records.statusCode).toBe(200);
     expect(records.json()).toEqual({ records: [], next: null, changes_after: '0' });
