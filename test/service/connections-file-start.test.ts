@@ -190,7 +190,7 @@ describe('replaying a delivery of a stored connection that is not running (audit
     for (const connection of [undefined, 'acme']) {
       await expect(service.replay(d.id, connection)).rejects.toMatchObject({
         code: 'CONNECTION_UNAVAILABLE',
-        message: expect.stringMatching(/^connection acme is not running: .*secret key/),
+        message: expect.stringMatching(/^connection acme is not running: .*sealed with a different key/),
         hint: expect.stringContaining('POST the connection again'),
       });
     }
@@ -198,7 +198,7 @@ describe('replaying a delivery of a stored connection that is not running (audit
     try {
       const reply = await api.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(d.id)}/replay`, headers: auth });
       expect(reply.statusCode).toBe(503);
-      expect(reply.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringContaining('secret key') });
+      expect(reply.json().error).toMatchObject({ code: 'CONNECTION_UNAVAILABLE', message: expect.stringContaining('sealed with a different key') });
     } finally {
       await api.close();
     }
