@@ -37,13 +37,15 @@ export class ConnectorError extends Error {
     this.context = options.context ?? {};
   }
 
-  /** `file:line:col: message (path) hint` — the one-line form printed by `validate` and the CLI. */
+  /** `file:line:col: message (path). hint` — the one-line form printed by `validate` and the CLI. */
   format(): string {
     const where = formatLocation(this.location);
     // Messages that already name their path (most manifest problems do) do not repeat it.
     const path = this.location?.path && !this.message.includes(this.location.path) ? ` (at ${this.location.path})` : '';
-    const hint = this.hint ? ` ${this.hint}` : '';
-    return `${where ? `${where}: ` : ''}${this.message}${path}${hint} [${this.code}]`;
+    const said = `${this.message}${path}`;
+    // The hint is a sentence of its own: a full stop ends what was said before it, unless one is there.
+    const hint = this.hint ? `${/[.!?]$/.test(said) ? '' : '.'} ${this.hint}` : '';
+    return `${where ? `${where}: ` : ''}${said}${hint} [${this.code}]`;
   }
 }
 

@@ -44,13 +44,13 @@ describe('readConnectionsFile', () => {
     const path = file(TWO);
     const error = refusal(() => readConnectionsFile(path));
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.format()).toBe(`${path}:5:9: connection "Second One" (connections[1]): id must be 1 to 63 characters of [a-z0-9-], got "Second One" (at connections[1].id) Use 1 to 63 lower-case letters, digits and dashes, e.g. "acme-github". [CONFIG_INVALID]`);
+    expect(error.format()).toBe(`${path}:5:9: connection "Second One" (connections[1]): id must be 1 to 63 characters of [a-z0-9-], got "Second One" (at connections[1].id). Use 1 to 63 lower-case letters, digits and dashes, e.g. "acme-github". [CONFIG_INVALID]`);
   });
 
   it('refuses a second entry with the same id, placed at its id and naming the first', () => {
     const path = file(TWO.replace('Second One', 'first'));
     const error = refusal(() => readConnectionsFile(path));
-    expect(error.format()).toBe(`${path}:5:9: connection "first" (connections[1]): id "first" is already used by connections[0] (at connections[1].id) Give each connection its own id, or remove one of the two entries. [CONFIG_INVALID]`);
+    expect(error.format()).toBe(`${path}:5:9: connection "first" (connections[1]): id "first" is already used by connections[0] (at connections[1].id). Give each connection its own id, or remove one of the two entries. [CONFIG_INVALID]`);
   });
 
   it('refuses an unknown key of an entry with a did-you-mean, at its line', () => {

@@ -23,6 +23,6 @@ describe('failureType', () => {
   });
   it('a ConnectorError is shown in its one-line format with hint and code', () => {
     const trace = errorTrace(new ConnectorError('PAGINATION_LOOP', 'stream issues: same token', { hint: 'Check the token.' }), 1);
-    expect(trace).toMatchObject({ trace: { error: { message: 'stream issues: same token Check the token. [PAGINATION_LOOP]', internal_message: 'PAGINATION_LOOP' } } });
+    expect(trace).toMatchObject({ trace: { error: { message: 'stream issues: same token. Check the token. [PAGINATION_LOOP]', internal_message: 'PAGINATION_LOOP' } } });
   });
 });

@@ -77,7 +77,7 @@ describe('a refused start changes nothing already stored (audit10-api #1)', () =
     const file = connectionsFile(`connections:\n${hooksEntry('beta', ', repositories: [acme/from-file]')}  - id: gamma\n    connector: hooks\n    config: { token: t }\n`);
     const error = await refusedStart({ connectionsFile: file, env: fileEnv });
     // As clear as before: file:line:col, the entry, the path and the fix.
-    expect(error.format()).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: connection "gamma" \\(connections\\[1\\]\\): config does not match the hooks spec: config.webhook_secret is required \\(at connections\\[1\\]\\.config\\.webhook_secret\\) Fix the config value`));
+    expect(error.format()).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: connection "gamma" \\(connections\\[1\\]\\): config does not match the hooks spec: config.webhook_secret is required \\(at connections\\[1\\]\\.config\\.webhook_secret\\)\\. Fix the config value`));
 
     const again = await start();
     expect(again.getConnection('beta')).toMatchObject({ source: 'api', schedule: 'every 1h', config: { repositories: ['acme/from-api'] }, secrets: ['token', 'webhook_secret'] });

@@ -77,7 +77,7 @@ describe('serve refuses bad settings before opening anything', () => {
     const port = await occupiedPort();
     const error = await refusal(serve(args({ port: String(port) }), ENV));
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.format()).toBe(`127.0.0.1:${port} is already in use (EADDRINUSE) Choose another --port (PORT), or stop what listens there. [CONFIG_INVALID]`);
+    expect(error.format()).toBe(`127.0.0.1:${port} is already in use (EADDRINUSE). Choose another --port (PORT), or stop what listens there. [CONFIG_INVALID]`);
     // Nothing was opened: no database, and the same data dir serves right away.
     expect(existsSync(join(tmp.dir, 'data', 'gwi.db'))).toBe(false);
     const again = await serve(args(), ENV);
@@ -245,7 +245,7 @@ describe('gwi-connectors serve (built CLI) exits at once on a refused start', ()
   it('--port abc: exit 1 with one line', async () => {
     const { code, output } = await runCli(['serve', '--port', 'abc', '--data', join(tmp.dir, 'data')], ENV);
     expect(code).toBe(1);
-    expect(output.trim()).toBe('--port (PORT) must be a port number from 0 to 65535, got "abc" For example --port 8080; 0 picks a free port. [CONFIG_INVALID]');
+    expect(output.trim()).toBe('--port (PORT) must be a port number from 0 to 65535, got "abc". For example --port 8080; 0 picks a free port. [CONFIG_INVALID]');
   }, 30_000);
 
   it('PORT=abc: the same, naming the variable', async () => {
@@ -258,7 +258,7 @@ describe('gwi-connectors serve (built CLI) exits at once on a refused start', ()
     const port = await occupiedPort();
     const { code, output } = await runCli(['serve', '--port', String(port), '--data', join(tmp.dir, 'data')], ENV);
     expect(code).toBe(1);
-    expect(output.trim()).toBe(`127.0.0.1:${port} is already in use (EADDRINUSE) Choose another --port (PORT), or stop what listens there. [CONFIG_INVALID]`);
+    expect(output.trim()).toBe(`127.0.0.1:${port} is already in use (EADDRINUSE). Choose another --port (PORT), or stop what listens there. [CONFIG_INVALID]`);
   }, 30_000);
 
   it('--bus pubsub with a body directory it cannot write: exit 1 with one line naming it and --bodies (not on the first large body)', async () => {

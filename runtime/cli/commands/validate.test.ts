@@ -33,7 +33,7 @@ describe('gwi-connectors validate', () => {
     expect(await runValidate([good, bad], io)).toBe(1);
     expect(io.out).toEqual([
       `${bad}:22:39: requester.on_response[0].action must be one of "retry", "ignore", "fail", "rate_limited", "success", got "ignor"; did you mean "ignore"? action: retry: try again after a backoff; rate_limited: wait (wait_until/Retry-After) and retry without spending an attempt budget beyond caps; ignore: treat as an empty page; fail: stop with an error; success: accept the response. [MANIFEST_SCHEMA]`,
-      `${bad}:42:18: streams.issues.pagination.page_size must be an integer, got "100a" page_size: Expected records per page: a shorter page is the last one. [MANIFEST_SCHEMA]`,
+      `${bad}:42:18: streams.issues.pagination.page_size must be an integer, got "100a". page_size: Expected records per page: a shorter page is the last one. [MANIFEST_SCHEMA]`,
     ]);
     expect(io.err).toEqual([`ok ${good} (2 streams)`]);
   });
@@ -41,7 +41,7 @@ describe('gwi-connectors validate', () => {
   it('reports a missing file and reads folders', async () => {
     const io = collect();
     expect(await runValidate([join(dir, 'none.yaml')], io)).toBe(1);
-    expect(io.out[0]).toMatch(/manifest ".*none\.yaml" not found .*\[MANIFEST_NOT_FOUND\]$/);
+    expect(io.out[0]).toMatch(/manifest ".*none\.yaml" not found\. .*\[MANIFEST_NOT_FOUND\]$/);
     const folder = collect();
     expect(await runValidate([dir], folder)).toBe(1);
     expect(folder.out).toHaveLength(2);
