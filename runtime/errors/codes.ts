@@ -54,7 +54,7 @@ export const ERROR_CODES = {
   },
   STORE_VERSION: {
     meaning: 'The database in the data directory was written by a newer release of gwi-connectors (its schema version is higher than this release knows).',
-    fix: 'Run the newer release on this data directory (releases upgrade the schema, never downgrade it), or give this one its own --data directory.',
+    fix: 'Run the newer release on this data directory (releases upgrade the schema, never downgrade it), give this one its own --data directory, or restore a backup of gwi.db made before the upgrade.',
   },
   STORE_FOREIGN: {
     meaning: 'The gwi.db in the data directory is not a gwi-connectors database: not SQLite at all, or another application\'s (its application_id or its tables say so). It is left as it is.',

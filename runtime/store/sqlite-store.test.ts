@@ -71,6 +71,8 @@ describe('createSqliteStore: inbox', () => {
       VALUES ('github', 'acme', 'old-1', 'push', 'pending', 0, 1000, 1000, 'application/json', '{"x-a":"1"}', ?)`).run(body);
     legacy.close();
     store = createSqliteStore({ file, secretBox: createSecretBox(dir, env) });
+    // Said, so that the caller can log it: the upgrade is one-way.
+    expect(store.schemaUpgrade).toEqual({ from: 3, to: MIGRATIONS.length });
     const [due] = store.dueDeliveries(2000, 10);
     expect(due).toMatchObject({ id: 'old-1', headers: { 'x-a': '1' } });
     expect(due!.body.equals(body)).toBe(true);
@@ -97,6 +99,8 @@ describe('createSqliteStore: inbox', () => {
     back.pragma(`user_version = ${MIGRATIONS.length}`);
     back.close();
     store = open();
+    // Neither a new database nor one at this release's version is an upgrade.
+    expect(store.schemaUpgrade).toBeUndefined();
   });
   describe('refuses a gwi.db that is not its own, leaving it byte for byte as it was', () => {
     const cases: Array<[string, (file: string) => void, RegExp]> = [

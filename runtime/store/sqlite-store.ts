@@ -80,6 +80,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
   const db = new Database(options.file);
   let box: SecretBox;
+  let schemaUpgrade: Store['schemaUpgrade'];
   try {
     // Before any pragma that writes: a file that is not ours is left exactly as it was.
     const version = checkOwnDatabase(db);
@@ -89,7 +90,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.pragma('wal_autocheckpoint = 4000');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
-    migrate(db, version);
+    schemaUpgrade = migrate(db, version);
     box = typeof options.secretBox === 'function' ? options.secretBox() : options.secretBox;
   } catch (error) {
     db.close();
@@ -147,6 +148,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   );
 
   const store: Store = {
+    schemaUpgrade,
     async insertDelivery(delivery) {
       try {
         const inserted = await inbox.submit(delivery);
@@ -412,7 +414,13 @@ function checkOwnDatabase(db: Database.Database): number {
  * deliveries to it (it holds the inbox lock): that one runs an older release, which the new schema
  * would break under it. Refused with STORE_IN_USE before anything changes.
  */
-function migrate(db: Database.Database, seenVersion: number): void {
+/** What to log when opening a store upgraded its database (Store.schemaUpgrade): upgrades are one-way. */
+export function schemaUpgradeNotice(file: string, upgrade: { from: number; to: number }): string {
+  return `${file} upgraded from database schema version ${upgrade.from} to ${upgrade.to}: releases that know only version ${upgrade.from} refuse it from now on (STORE_VERSION); the way back to one is a backup of gwi.db made before this start`;
+}
+
+/** Upgrades the schema to this release's; returns the versions when an existing database was upgraded. */
+function migrate(db: Database.Database, seenVersion: number): Store['schemaUpgrade'] {
   const refuseNewer = (version: number) => {
     if (version <= MIGRATIONS.length) return;
     // Its tables are another release's: reading or migrating them would misread them, or break that release.
@@ -421,7 +429,7 @@ function migrate(db: Database.Database, seenVersion: number): void {
     });
   };
   refuseNewer(seenVersion);
-  if (seenVersion === MIGRATIONS.length) return;
+  if (seenVersion === MIGRATIONS.length) return undefined;
   const lock = holdInboxLock(db.name, `its schema must be upgraded from version ${seenVersion} to ${MIGRATIONS.length}, which cannot run under that process`);
   try {
     // Read again under the lock: another process starting at the same time may have upgraded it meanwhile.
@@ -433,6 +441,7 @@ function migrate(db: Database.Database, seenVersion: number): void {
         db.pragma(`user_version = ${i + 1}`);
       })();
     }
+    return version > 0 && version < MIGRATIONS.length ? { from: version, to: MIGRATIONS.length } : undefined;
   } finally {
     lock.close();
   }

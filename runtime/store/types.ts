@@ -138,6 +138,11 @@ export type QueueCounts = Record<Exclude<DeliveryStatus, 'done'>, number>;
  * tokens. `insertDelivery` resolves only once the row is durable on disk (group commit).
  */
 export interface Store {
+  /**
+   * Set when opening this store upgraded an existing database's schema (not when it created one):
+   * the versions before and after. Upgrades are one-way, so the caller says so in its log.
+   */
+  readonly schemaUpgrade: { from: number; to: number } | undefined;
   insertDelivery(delivery: NewDelivery): Promise<InsertResult>;
   /** Record that the bus confirmed a delivery. */
   markPublished(seq: number, at: number): Promise<void>;

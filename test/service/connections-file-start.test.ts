@@ -86,6 +86,21 @@ describe('a refused start changes nothing already stored (audit10-api #1)', () =
   });
 });
 
+describe('a schema upgrade is logged, being one-way (upgrade11 #5)', () => {
+  it('a start that upgrades gwi.db says from which version to which, and how to go back; a fresh one says nothing', async () => {
+    await stop(await start());
+    expect(logged.some((line) => line.includes('upgraded from database schema version'))).toBe(false);
+    const db = new Database(join(tmp.dir, 'gwi.db'));
+    const current = db.pragma('user_version', { simple: true }) as number;
+    db.pragma(`user_version = ${current - 1}`); // the last migration changes no table: it may run again
+    db.close();
+    logged = [];
+    await start();
+    const said = logged.map((line) => JSON.parse(line) as { level: number; msg: string; from?: number; to?: number }).filter((entry) => entry.msg.includes('upgraded'));
+    expect(said).toEqual([expect.objectContaining({ level: 40, from: current - 1, to: current, msg: expect.stringMatching(/gwi\.db upgraded from database schema version \d+ to \d+: .*STORE_VERSION.*backup of gwi\.db made before this start$/) })]);
+  });
+});
+
 describe('the file is applied in one transaction', () => {
   it('a write that fails part-way (here a trigger standing in for an I/O error) leaves every stored connection as it was', async () => {
     await stop(await start({ connectionsFile: connectionsFile(`connections:\n${hooksEntry('first', ', repositories: [acme/a]')}${hooksEntry('gone')}`), env: fileEnv }));
