@@ -89,3 +89,28 @@ describe('readsHeadersOnly (the body need not be parsed to render the key)', () 
     expect(readsHeadersOnly('{{ headers[0].a }}')).toBe(false);
   });
 });
+
+describe('the missing-part rule changes nothing when every part is there', () => {
+  it('renders as plain JSONata for expressions of every shape (the rewrite only wraps & operands)', async () => {
+    const { compileTemplate } = await import('../expressions/index.js');
+    const scope = {
+      headers: { 'x-id': 'h1', 'x-n': '7' },
+      body: { id: 42, kind: 'issue', items: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }], data: { id: 'd-1', at: '2026-11-26T10:00:00Z' }, tag: 'Mixed Case' },
+    };
+    const sources = [
+      "{{ $exists(body.event_id) ? body.event_id : body.kind & ':' & body.data.id & ':' & body.data.at }}",
+      "{{ $uppercase(body.kind) & '-' & $string(body.id) & '-' & headers.`x-id` }}",
+      "{{ $join(body.items.(k & '=' & $string(v)), ',') }}",
+      "{{ body.items[v > 1].(k & ':' & $string(v)) }}",
+      "{{ $lowercase($replace(body.tag, ' ', '_')) & '@' & headers.`x-n` }}",
+      "{{ body.kind = 'issue' ? ('i:' & body.data.id) : ('o:' & body.data.id) }}",
+      "{{ (function($a, $b) { $a & '/' & $b })(body.kind, body.data.id) }}",
+      "{{ $substringBefore(body.data.at, 'T') & '#' & body.id }}",
+      '{{ body.kind }}/{{ body.data.id }}/{{ $string(body.id) }}',
+    ];
+    for (const source of sources) {
+      expect(await compileKeyTemplate(source)(scope), source).toEqual(await compileTemplate(source).render(scope));
+    }
+  });
+});
+
