@@ -7,7 +7,7 @@ import { createSecretBox } from '../crypto/index.js';
 import { ConnectorError, ERROR_CODES, errorLogFields, isConnectorError, relocated } from '../errors/index.js';
 import { bundledManifestNames, loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createScheduler, parseSchedule, type Scheduler } from '../scheduler/index.js';
-import { openSqliteStore, schemaUpgradeNotice } from '../store/index.js';
+import { openSqliteStore } from '../store/index.js';
 import type { ConnectionRow, DeliverySummary, Store } from '../store/types.js';
 import type { Connector } from '../sync/types.js';
 import { renderSecrets, secretSources, type RawHeaders } from '../webhooks/index.js';
@@ -179,8 +179,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const fromFile = options.connectionsFile === undefined ? undefined : checkConnectionsFile(options.connectionsFile, manifests, env);
   // Opened after the checks above, so a refused start-up leaves no database handle behind.
   const dbFile = join(options.dataDir, 'gwi.db');
-  const store = await openSqliteStore({ file: dbFile, secretBox: () => createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}) });
-  if (store.schemaUpgrade) logger?.warn({ file: dbFile, ...store.schemaUpgrade }, schemaUpgradeNotice(dbFile, store.schemaUpgrade));
+  const store = await openSqliteStore({
+    file: dbFile, secretBox: () => createSecretBox(options.dataDir, env), ...(options.inbox ? { inbox: options.inbox } : {}), ...(logger ? { logger } : {}),
+  });
   const live = new Map<string, Live>();
   const pipelineFor = createPipelineCache();
 

@@ -1,2 +1,2 @@
-export { createSqliteStore, openSqliteStore, schemaUpgradeNotice, type SqliteStoreOptions } from './sqlite-store.js';
+export { createSqliteStore, openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export type * from './types.js';

@@ -7,6 +7,7 @@ import type { SecretBox } from '../crypto/index.js';
 import type { SecretPath } from '../config/index.js';
 import { ConnectorError, createFailureLatch, ERROR_CODES, isConnectorError } from '../errors/index.js';
 import type { StreamState } from '../protocol/messages.js';
+import type { Logger } from '../sync/types.js';
 import { createGroupCommitter } from './group-commit.js';
 import { createInboxCore, toInsertItem, toInsertResult, type InlineInboxCore, type InsertItem } from './inbox-core.js';
 import { createWorkerInboxWriter } from './inbox-worker.js';
@@ -32,6 +33,8 @@ export interface SqliteStoreOptions {
    * event loop. `inline`: on the calling thread (simpler; fine for tools and small loads).
    */
   inbox?: 'worker' | 'inline';
+  /** Where openSqliteStore says that it upgraded the database's schema (one-way: see Store.schemaUpgrade). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 interface DeliveryDbRow {
@@ -64,6 +67,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   } catch (error) {
     await store.close();
     throw error;
+  }
+  const upgrade = store.schemaUpgrade;
+  if (upgrade) {
+    options.logger?.warn({ file: options.file, ...upgrade },
+      `${options.file} upgraded from database schema version ${upgrade.from} to ${upgrade.to}: releases that know only version ${upgrade.from} refuse it from now on (STORE_VERSION); the way back to one is a backup of gwi.db made before this start`);
   }
   return store;
 }
@@ -414,11 +422,6 @@ function checkOwnDatabase(db: Database.Database): number {
  * deliveries to it (it holds the inbox lock): that one runs an older release, which the new schema
  * would break under it. Refused with STORE_IN_USE before anything changes.
  */
-/** What to log when opening a store upgraded its database (Store.schemaUpgrade): upgrades are one-way. */
-export function schemaUpgradeNotice(file: string, upgrade: { from: number; to: number }): string {
-  return `${file} upgraded from database schema version ${upgrade.from} to ${upgrade.to}: releases that know only version ${upgrade.from} refuse it from now on (STORE_VERSION); the way back to one is a backup of gwi.db made before this start`;
-}
-
 /** Upgrades the schema to this release's; returns the versions when an existing database was upgraded. */
 function migrate(db: Database.Database, seenVersion: number): Store['schemaUpgrade'] {
   const refuseNewer = (version: number) => {

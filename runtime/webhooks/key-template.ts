@@ -1,5 +1,5 @@
 import jsonata from 'jsonata';
-import { splitTemplate, templateText, walkJsonata, type JsonataNode, type Scope } from '../expressions/index.js';
+import { parseJsonata, splitTemplate, templateText, walkJsonata, type JsonataNode, type Scope } from '../expressions/index.js';
 
 type Native = (scope: Scope) => unknown;
 const FALLBACK: unique symbol = Symbol('fallback');
@@ -115,13 +115,6 @@ function roots(node: Node): string[] {
   return [...roots(node.lhs!), ...roots(node.rhs!)];
 }
 
-function parseExpression(expression: string): Node | undefined {
-  try {
-    return jsonata(expression).ast() as Node;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A template in the native subset: its renderer, and whether it reads nothing but headers. Compiled once per source. */
 interface NativeTemplate { render: Native; headersOnly: boolean }
@@ -146,7 +139,7 @@ function compileParts(source: string): NativeTemplate | undefined {
   } catch {
     return undefined;
   }
-  const nodes = parts.map((p) => (typeof p === 'string' ? ({ type: 'string', value: p } as Node) : parseExpression(p.expression)));
+  const nodes = parts.map((p) => (typeof p === 'string' ? ({ type: 'string', value: p } as Node) : parseJsonata(p.expression)));
   if (nodes.length === 0 || nodes.some((n) => n === undefined)) return undefined;
   const asts = nodes as Node[];
   const renders = asts.length === 1 ? [compileNode(asts[0]!)] : asts.map(part);

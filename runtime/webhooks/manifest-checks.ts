@@ -1,6 +1,5 @@
-import jsonata from 'jsonata';
 import { ConnectorError } from '../errors/index.js';
-import { isTemplate, splitTemplate, walkJsonata, type JsonataNode } from '../expressions/index.js';
+import { isTemplate, parseJsonata, splitTemplate, walkJsonata, type JsonataNode } from '../expressions/index.js';
 import { suggestion } from '../manifest/levenshtein.js';
 import type { Path, SourceMap } from '../manifest/source-map.js';
 
@@ -94,11 +93,8 @@ function parsed(text: string, kind: Kind): Node[] {
     return [];
   }
   return sources.flatMap((expression) => {
-    try {
-      return [jsonata(expression).ast() as Node];
-    } catch {
-      return [];
-    }
+    const ast = parseJsonata(expression);
+    return ast ? [ast] : [];
   });
 }
 

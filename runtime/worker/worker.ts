@@ -8,7 +8,7 @@ import { secretValues } from '../config/index.js';
 import { createSecretBox } from '../crypto/index.js';
 import { ConnectorError, errorLogFields } from '../errors/index.js';
 import type { LoadedManifest } from '../manifest/index.js';
-import { openSqliteStore, schemaUpgradeNotice } from '../store/index.js';
+import { openSqliteStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import { createDeliveryHandler, type HandleResult } from './handle-delivery.js';
@@ -110,9 +110,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   }
 
   // The database first: a data directory it cannot use must not leave a Pub/Sub client behind.
-  const dbFile = join(options.dataDir, 'gwi.db');
-  const store = await openSqliteStore({ file: dbFile, secretBox: () => createSecretBox(options.dataDir, env) });
-  if (store.schemaUpgrade) options.logger?.warn({ file: dbFile, ...store.schemaUpgrade }, schemaUpgradeNotice(dbFile, store.schemaUpgrade));
+  const store = await openSqliteStore({ file: join(options.dataDir, 'gwi.db'), secretBox: () => createSecretBox(options.dataDir, env), ...(options.logger ? { logger: options.logger } : {}) });
   const pubsub = options.pubsub ?? new PubSub({ projectId: options.projectId });
   const bus = options.bus ?? createPubSubBus({ projectId: options.projectId, pubsub });
   const stats: WorkerStats = { processed: 0, duplicates: 0, failed: 0 };

@@ -4,9 +4,8 @@ import { resolve } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifest, type LoadedManifest } from '../../runtime/manifest/index.js';
-import { buildApp } from '../../runtime/server/index.js';
 import { createService } from '../../runtime/service/index.js';
-import { ADMIN, auth, TEST_ENV, tempDir } from '../service/fixtures.js';
+import { auth, TEST_ENV, tempDir, withApp } from '../service/fixtures.js';
 
 /**
  * The manifests of docs/examples/webhooks/ (linked from docs/service.md "Signature rules"), loaded as
@@ -45,8 +44,7 @@ beforeAll(async () => {
 async function start() {
   const service = await createService({ dataDir: tmp.dir, manifests, env: TEST_ENV, now: () => clock * 1000, background: false, probeIntervalMs: 0 });
   for (const name of PROVIDERS) service.putConnection({ id: `acme-${name}`, connector: name, config: { ...SECRETS[name] } }, 'api');
-  const app = await buildApp({ service, adminToken: ADMIN });
-  return { service, app, close: async () => { await app.close(); await service.close(); } };
+  return withApp(service);
 }
 
 beforeEach(async () => {

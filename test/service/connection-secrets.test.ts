@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../runtime/manifest/index.js';
 import pino from 'pino';
-import { buildApp } from '../../runtime/server/index.js';
 import { createService } from '../../runtime/service/index.js';
-import { ADMIN, auth, HOOKS_MANIFEST, hooksManifest, SECRET, signedDelivery, startService, tempDir, TEST_ENV } from './fixtures.js';
+import { auth, HOOKS_MANIFEST, hooksManifest, SECRET, signedDelivery, startService, tempDir, TEST_ENV, withApp } from './fixtures.js';
 
 /** The hooks connector with secrets where a flat walk of `properties` does not find them. */
 const VAULT_MANIFEST = HOOKS_MANIFEST.replace('name: hooks', 'name: vault').replace(
@@ -201,8 +200,7 @@ describe('after the secret key changed', () => {
     const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
     // Not startService: it would post `acme` again when it is not running.
     const service = await createService({ dataDir: tmp.dir, manifests: [hooksManifest()], env: { GWI_SECRET_KEY: 'c'.repeat(64), FILE_SECRET: SECRET }, connectionsFile: file, logger, background: false });
-    const app = await buildApp({ service, adminToken: ADMIN });
-    ctx = { service, app, async close() { await app.close(); await service.close(); } } as typeof ctx;
+    ctx = await withApp(service);
 
     const post = (connection: string, secret = SECRET) => {
       const d = signedDelivery({ secret });

@@ -72,7 +72,7 @@ export function signedDelivery(options: { id?: string; issueId?: number; title?:
 }
 
 import { buildApp } from '../../runtime/server/index.js';
-import { createService, type ServiceOptions } from '../../runtime/service/index.js';
+import { createService, type Service, type ServiceOptions } from '../../runtime/service/index.js';
 
 export const ADMIN = 'test-admin-token';
 export const auth = { authorization: `Bearer ${ADMIN}` };
@@ -83,6 +83,11 @@ export async function startService(dir: string, options: Partial<ServiceOptions>
   if (!service.getConnection('acme')) {
     service.putConnection({ id: 'acme', connector: 'hooks', config: { webhook_secret: SECRET, old_webhook_secret: 'previous-secret', token: 'tok_abcdef' } }, 'api');
   }
+  return withApp(service);
+}
+
+/** The service with its HTTP app (admin token ADMIN), and one close for both. */
+export async function withApp(service: Service) {
   const app = await buildApp({ service, adminToken: ADMIN });
   return { service, app, async close() { await app.close(); await service.close(); } };
 }

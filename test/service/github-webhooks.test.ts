@@ -5,9 +5,8 @@ import { sign } from '@octokit/webhooks-methods';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectorError } from '../../runtime/errors/index.js';
 import { loadManifest } from '../../runtime/manifest/index.js';
-import { buildApp } from '../../runtime/server/index.js';
 import { createService } from '../../runtime/service/index.js';
-import { ADMIN, auth, TEST_ENV, tempDir } from './fixtures.js';
+import { auth, TEST_ENV, tempDir, withApp } from './fixtures.js';
 
 // GitHub's documented example payloads (@octokit/webhooks-examples), signed as GitHub signs them.
 const require = createRequire(import.meta.url);
@@ -25,8 +24,7 @@ async function github(connectionsYaml: string, env: Record<string, string>) {
   const file = join(tmp.dir, 'connections.yaml');
   writeFileSync(file, connectionsYaml);
   const service = await createService({ dataDir: join(tmp.dir, 'data'), manifests: [await loadManifest('github')], env: { ...TEST_ENV, ...env }, connectionsFile: file, background: false });
-  const app = await buildApp({ service, adminToken: ADMIN });
-  return { service, app, close: async () => { await app.close(); await service.close(); } };
+  return withApp(service);
 }
 
 const CONNECTIONS = `

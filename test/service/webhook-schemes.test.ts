@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadManifest, parseManifest } from '../../runtime/manifest/index.js';
-import { buildApp } from '../../runtime/server/index.js';
 import { createService } from '../../runtime/service/index.js';
-import { ADMIN, auth, TEST_ENV, tempDir } from './fixtures.js';
+import { auth, TEST_ENV, tempDir, withApp } from './fixtures.js';
 
 /**
  * Each signature scheme the service supports, sent through POST /webhooks/:connector/:connection with
@@ -113,8 +112,7 @@ async function start() {
   service.putConnection({ id: 'acme-slack', connector: 'slack', config: { signing_secret: SLACK_SECRET } }, 'api');
   service.putConnection({ id: 'acme-gitlab-signed', connector: 'gitlab-signed', config: { signing_token: SW_SECRET } }, 'api');
   service.putConnection({ id: 'acme-gitlab', connector: 'gitlab', config: { webhook_token: 'glpat-like-token' } }, 'api');
-  const app = await buildApp({ service, adminToken: ADMIN });
-  return { service, app, close: async () => { await app.close(); await service.close(); } };
+  return withApp(service);
 }
 
 beforeEach(async () => {

@@ -1,5 +1,16 @@
+import jsonata from 'jsonata';
+
 /** A node of a parsed JSONata expression (`jsonata(source).ast()`): only what walkers read is typed. */
 export interface JsonataNode { type?: string; value?: unknown; steps?: JsonataNode[]; lhs?: JsonataNode; rhs?: JsonataNode; [key: string]: unknown }
+
+/** The parsed tree of a JSONata expression (the tree it evaluates), or undefined when it does not parse. */
+export function parseJsonata(source: string): JsonataNode | undefined {
+  try {
+    return jsonata(source).ast() as JsonataNode;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Calls `visit` on every node of a parsed JSONata expression, depth first, each node once (JSONata's
