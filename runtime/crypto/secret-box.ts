@@ -14,7 +14,7 @@ export interface SecretBox {
   /**
    * Reverses `seal` with the same `context`; throws `SECRET_DECRYPT` when the text was tampered with,
    * sealed with another key or for another context. `v1:` values (earlier releases: no context) open
-   * anywhere; the store seals them again as `v2:` (connections, at every start).
+   * anywhere; the store seals them again as `v2:` at every start (connections and OAuth tokens).
    */
   open(sealed: string, context: string): string;
 }

@@ -68,6 +68,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     await store.close();
     throw error;
   }
+  store.resealLegacyTokens();
   const upgrade = store.schemaUpgrade;
   if (upgrade) {
     options.logger?.warn({ file: options.file, ...upgrade },
@@ -334,6 +335,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return db.prepare(`UPDATE runs SET status = 'failed', error = 'interrupted by a restart', finished_at = ? WHERE status = 'running'`).run(now).changes;
     },
 
+    resealLegacyTokens() {
+      const legacy = db.prepare("SELECT key, sealed FROM tokens WHERE sealed LIKE 'v1:%'");
+      const update = db.prepare('UPDATE tokens SET sealed = ? WHERE key = ?');
+      return db.transaction(() => {
+        let resealed = 0;
+        for (const { key, sealed } of legacy.all() as { key: string; sealed: string }[]) {
+          let plain: string;
+          try {
+            plain = box.open(sealed, tokenContext(key));
+          } catch {
+            continue;
+          }
+          resealed += update.run(box.seal(plain, tokenContext(key)), key).changes;
+        }
+        return resealed;
+      }).immediate();
+    },
     tokenStore(connection): TokenStore {
       return {
         async load(key) {

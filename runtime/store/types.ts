@@ -143,6 +143,12 @@ export interface Store {
    * the versions before and after. Upgrades are one-way, so the caller says so in its log.
    */
   readonly schemaUpgrade: { from: number; to: number } | undefined;
+  /**
+   * Seals the stored OAuth tokens that an earlier release sealed `v1:` (bound to nothing) again as
+   * `v2:`, bound to their key, as connections are at every start; returns how many. A token that does
+   * not open (sealed with another key) is left as it is: loading it fails as before.
+   */
+  resealLegacyTokens(): number;
   insertDelivery(delivery: NewDelivery): Promise<InsertResult>;
   /** Record that the bus confirmed a delivery. */
   markPublished(seq: number, at: number): Promise<void>;

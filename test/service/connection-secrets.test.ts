@@ -47,6 +47,14 @@ afterEach(async () => {
   tmp.cleanup();
 });
 
+/** A value as releases before v2 sealed it: AES-256-GCM, no additional data, "v1:". */
+function v1(plain: unknown, key = Buffer.from(TEST_ENV.GWI_SECRET_KEY, 'hex')): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const ct = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
+  return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join(':');
+}
+
 const SECRETS = ['whsec-in-props', 'oauth-client-SECRET', 'signing-key-ONE', 'signing-key-TWO', 'header-SECRET', 'proxy-PASSWORD'];
 const config = {
   webhook_secret: SECRETS[0],
@@ -171,15 +179,8 @@ describe('sealed values are bound to their connection and field (security audit 
   it('a value sealed by an earlier release (v1, bound to nothing) still opens, and is sealed again bound at the next start', async () => {
     ctx.service.putConnection({ id: 'legacy', connector: 'vault', config }, 'api');
     await ctx.close();
-    // As releases before this one sealed it: AES-256-GCM, no additional data, "v1:".
-    const key = Buffer.from(TEST_ENV.GWI_SECRET_KEY, 'hex');
-    const v1 = (plain: unknown) => {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const ct = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
-      return { $sealed: ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join(':') };
-    };
-    writeConfig('legacy', { ...storedConfig('legacy'), webhook_secret: v1(SECRETS[0]), signing_keys: [v1(SECRETS[2]), v1(SECRETS[3])] });
+    const sealed = (plain: unknown) => ({ $sealed: v1(plain) });
+    writeConfig('legacy', { ...storedConfig('legacy'), webhook_secret: sealed(SECRETS[0]), signing_keys: [sealed(SECRETS[2]), sealed(SECRETS[3])] });
 
     ctx = await open();
     expect(ctx.service.getConnection('legacy')).toBeDefined();
@@ -188,6 +189,41 @@ describe('sealed values are bound to their connection and field (security audit 
     expect(JSON.stringify(storedConfig('legacy'))).not.toContain('"v1:');
     ctx = await open();
     expect(ctx.service.secretValues()).toEqual(expect.arrayContaining([SECRETS[0], SECRETS[2], SECRETS[3]]));
+  });
+
+  it('an OAuth token sealed by an earlier release (v1) still loads, and is sealed again bound to its key at the next start', async () => {
+    await ctx.close();
+    const token = { access_token: 'at-LEGACY', refresh_token: 'rt-LEGACY', expires_at: 1 };
+    const sealedTokens = () => {
+      const db = new Database(join(tmp.dir, 'gwi.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT key, sealed FROM tokens ORDER BY key').all() as { key: string; sealed: string }[];
+      } finally {
+        db.close();
+      }
+    };
+    const db = new Database(join(tmp.dir, 'gwi.db'));
+    const insert = db.prepare('INSERT INTO tokens (key, sealed, updated_at) VALUES (?, ?, 1)');
+    insert.run('acme:oauth', v1(token));
+    // Sealed with another key: left as it is, and loading it still fails as before.
+    insert.run('other:oauth', v1(token, randomBytes(32)));
+    db.close();
+
+    ctx = await open();
+    expect(await ctx.service.store.tokenStore('acme').load('oauth')).toEqual(token);
+    const [acme, other] = sealedTokens();
+    expect(acme!.sealed).toMatch(/^v2:/);
+    expect(other!.sealed).toMatch(/^v1:/);
+    await expect(ctx.service.store.tokenStore('other').load('oauth')).rejects.toMatchObject({ code: 'SECRET_DECRYPT' });
+    expect(ctx.service.store.resealLegacyTokens()).toBe(0);
+    // Bound to its key now: copied to another, it does not open there.
+    await ctx.close();
+    const copy = new Database(join(tmp.dir, 'gwi.db'));
+    copy.prepare("INSERT INTO tokens (key, sealed, updated_at) SELECT 'third:oauth', sealed, 1 FROM tokens WHERE key = 'acme:oauth'").run();
+    copy.close();
+    ctx = await open();
+    expect(await ctx.service.store.tokenStore('acme').load('oauth')).toEqual(token);
+    await expect(ctx.service.store.tokenStore('third').load('oauth')).rejects.toMatchObject({ code: 'SECRET_DECRYPT' });
   });
 });
 
