@@ -14,6 +14,11 @@ export interface DispatchWorkerData {
   waitMs?: number;
   /** Int32Array view [0]: webhook requests in flight on the HTTP thread (the dispatcher yields while > 0). */
   busy: SharedArrayBuffer;
+  /**
+   * Float64Array view [0]: the seq of the delivery this thread has in hand (DispatcherOptions.inHand),
+   * 0 when none: if the thread dies, the HTTP thread counts a failed attempt for it.
+   */
+  inHand: SharedArrayBuffer;
   /** The store's writer thread (Store.inboxPort): settle transactions go there, serialised with the inbox. */
   inboxPort?: MessagePort;
   /**

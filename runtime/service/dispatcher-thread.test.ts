@@ -60,7 +60,7 @@ describe('dispatcher on its own thread', () => {
 
   it('applies a connection posted just after start before it maps a delivery stored after that (one attempt is not spent on it)', async () => {
     const { file, dbFile, store, deliver, only } = storeAndManifest();
-    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], maxAttempts: 1, pollMs: 20 });
+    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], store, maxAttempts: 1, pollMs: 20 });
     // The order `serve` had: start, then a connection posted, then its first webhook stored, all while
     // the thread may still be loading its manifests. The connection is not in the store's table, so
     // only the order of the thread's reads can map this delivery (before the fix: dead, "connection
@@ -82,7 +82,7 @@ describe('dispatcher on its own thread', () => {
     store.saveConnection({ ...fresh, schedule: null, source: 'api' }, [['webhook_secret']]);
     await deliver('fresh', 8);
     // waitMs 0: a waiting delivery is due again at once (the deferral itself: test/service/dispatcher.test.ts).
-    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], maxAttempts: 1, waitMs: 0 });
+    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], store, maxAttempts: 1, waitMs: 0 });
     // Stored but never posted to the thread (a connection that does not run, or not yet): it waits.
     expect(await thread.drainOnce()).toBe(0);
     expect(await thread.drainOnce()).toBe(0);
@@ -100,6 +100,38 @@ describe('dispatcher on its own thread', () => {
     await thread.stop();
     await store.close();
   });
+
+  it('a delivery whose mapping kills the thread (out of memory) is counted as an attempt each time, ends dead with the reason, and the others are mapped', async () => {
+    const { dbFile, store, deliver } = storeAndManifest();
+    // One event makes three million records: more than the thread's heap holds.
+    const file = join(tmp.dir, 'bomb.yaml');
+    writeFileSync(file, HOOKS_MANIFEST.replace('record: issue', `record: "action = 'bomb' ? [1..3000000].{ 'id': $, 'title': 'x' & $ } : issue"`));
+    const bomb = signedDelivery({ action: 'bomb' });
+    await store.insertDelivery({ connector: 'hooks', connection: 'fresh', deliveryId: bomb.id, event: 'issues', headers: bomb.headers, body: bomb.body, contentType: 'application/json', receivedAt: Date.now() });
+    await deliver('fresh', 11);
+    await deliver('fresh', 12);
+    const errors: string[] = [];
+    const log = (obj: object | string, msg?: string) => void (typeof msg === 'string' && errors.push(msg));
+    const thread = createThreadDispatcher({
+      dbFile, manifestFiles: [file], store, maxAttempts: 2, pollMs: 20, restartMs: 20, backoff: { baseMs: 10 },
+      resourceLimits: { maxOldGenerationSizeMb: 128 }, logger: { debug: () => {}, info: () => {}, warn: () => {}, error: log },
+    });
+    thread.setConnection(fresh);
+    thread.start();
+    thread.wake();
+    await vi.waitFor(() => expect(store.deliveryCounts()).toMatchObject({ dead: 1, done: 2 }), { timeout: 60_000, interval: 50 });
+    expect(store.listDeliveries({ limit: 10, status: 'dead' })).toEqual([
+      expect.objectContaining({ id: bomb.id, attempts: 2, error: expect.stringMatching(/^the dispatcher thread stopped while mapping this delivery \(.*memory.*\)/) }),
+    ]);
+    expect(store.listRecords('fresh', 'issues', 10).map((r) => r.data.id)).toEqual([11, 12]);
+    expect(errors.filter((msg) => msg.startsWith('the dispatcher thread stopped'))).toEqual([
+      expect.stringContaining(`while mapping delivery ${bomb.id} of connection fresh (attempt 1 of 2)`),
+      expect.stringContaining(`while mapping delivery ${bomb.id} of connection fresh (attempt 2 of 2, now dead)`),
+    ]);
+    expect(thread.failure?.()).toBeUndefined();
+    await thread.stop();
+    await store.close();
+  }, 90_000);
 
   it('runs in the background once started: a wake after ingest maps the delivery', async () => {
     const file = join(tmp.dir, 'hooks.yaml');
@@ -129,16 +161,22 @@ describe('dispatcher on its own thread', () => {
     await ctx.close();
   });
 
-  it('a thread that stops by itself says so: failure() for /health, one error line; a stop asked for is not a failure', async () => {
+  it('a thread that stops by itself says so (failure() for /health, an error line) and is started again, later each time; a stop asked for is not a failure', async () => {
+    const { store } = storeAndManifest();
     const notADirectory = join(tmp.dir, 'a-file');
     writeFileSync(notADirectory, '');
     const lines: Array<{ obj: object; msg: string | undefined }> = [];
     const log = (obj: object | string, msg?: string) => void lines.push({ obj: typeof obj === 'string' ? {} : obj, msg: typeof obj === 'string' ? obj : msg });
-    // Its store cannot be opened (the database's directory is a file): the thread fails as it starts.
-    const broken = createThreadDispatcher({ dbFile: join(notADirectory, 'gwi.db'), manifestFiles: [], logger: { debug: log, info: log, warn: log, error: log } });
+    // Its store cannot be opened (the database's directory is a file): the thread fails as it starts, each time.
+    const broken = createThreadDispatcher({ dbFile: join(notADirectory, 'gwi.db'), manifestFiles: [], store, restartMs: 50, logger: { debug: log, info: log, warn: log, error: log } });
     await expect(broken.drainOnce()).rejects.toThrow('the dispatcher thread stopped');
-    await vi.waitFor(() => expect(broken.failure?.()).toMatch(/^the dispatcher thread stopped \(.*\): deliveries are stored but not mapped; restart the service$/));
-    expect(lines.filter((line) => line.msg?.startsWith('the dispatcher thread stopped'))).toHaveLength(1);
+    await vi.waitFor(() => expect(broken.failure?.()).toMatch(/^the dispatcher thread stopped \(.*\): deliveries are stored but not mapped until it starts again, in 0.05 s$/));
+    await vi.waitFor(() => expect(lines.filter((line) => line.msg?.startsWith('the dispatcher thread stopped'))).toHaveLength(3), { timeout: 20_000 });
+    expect(lines.filter((line) => line.msg === 'the dispatcher thread started again').length).toBeGreaterThanOrEqual(2);
+    expect(lines.filter((line) => line.msg?.startsWith('the dispatcher thread stopped')).map((line) => line.msg!.replace(/.* in /, ''))).toEqual(['0.05 s', '0.1 s', '0.2 s']);
+    await broken.stop();
+    expect(broken.failure?.()).toBeUndefined();
+    await store.close();
 
     const file = join(tmp.dir, 'hooks.yaml');
     writeFileSync(file, HOOKS_MANIFEST);

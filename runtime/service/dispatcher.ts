@@ -27,6 +27,11 @@ export interface DispatcherOptions {
    * `waitMs` later.
    */
   target(connectionId: string): DispatchTarget | undefined;
+  /**
+   * Told the seq of the delivery in hand: the one being mapped, or while a batch is settled the one
+   * with the most records; 0 when none. A dispatcher thread that dies can then name it (dispatcher-thread.ts).
+   */
+  inHand?(seq: number): void;
   /** Called before each read of due deliveries (the dispatcher thread applies connection updates there). */
   beforeRead?(): void;
   /** The service's counter, or the dispatcher thread's batching stand-in for it. */
@@ -74,6 +79,17 @@ export interface DispatcherOptions {
  * off ingest's CPU (docs/performance.md, session 4).
  */
 export const restFactorFor = (requestsInFlight: number): number => Math.min(30, Math.max(3, requestsInFlight));
+
+/** The seq of the outcome with the most records: what a settle that ran out of memory most likely choked on. */
+function largest(outcomes: readonly DeliveryOutcome[]): number {
+  let seq = outcomes[0]!.seq;
+  let most = -1;
+  for (const outcome of outcomes) {
+    const records = 'batches' in outcome ? outcome.batches.reduce((n, batch) => n + batch.records.length, 0) : 0;
+    if (records > most) [seq, most] = [outcome.seq, records];
+  }
+  return seq;
+}
 
 export interface Dispatcher {
   start(): void;
@@ -198,7 +214,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const outcomes: DeliveryOutcome[] = [];
       let sliceStarted = performance.now();
       for (const delivery of due) {
+        options.inHand?.(delivery.seq);
         outcomes.push(await handle(delivery));
+        options.inHand?.(0);
         if (loop.running && busy() && performance.now() - sliceStarted >= busySliceMs) {
           await yieldToIngest(sliceStarted);
           sliceStarted = performance.now();
@@ -206,7 +224,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       // One transaction per batch: settling deliveries one by one would compete with the webhook
       // inbox for the store's writer.
-      if (outcomes.length > 0) await store.settleDeliveries(outcomes);
+      if (outcomes.length > 0) {
+        options.inHand?.(largest(outcomes));
+        await store.settleDeliveries(outcomes);
+        options.inHand?.(0);
+      }
       const waited = outcomes.filter((o) => 'wait' in o).length;
       handled += outcomes.length - waited;
       // A batch that only waited comes back at once when the wait is shorter than a poll (tests):

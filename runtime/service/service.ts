@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { MessagePort } from 'node:worker_threads';
 import type { Logger as PinoLogger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { createLocalBus } from '../bus/local-bus.js';
@@ -219,7 +218,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const manifestFiles = [...manifests.values()].map((m) => m.file);
   const useThread = options.dispatcherThread ?? (import.meta.url.endsWith('.js') && bus.kind === 'local' && !options.now && manifestsReloadable(manifestFiles));
   const threaded: ThreadDispatcher | undefined = useThread
-    ? createThreadDispatcher({ dbFile, manifestFiles, metrics, ...(logger ? { logger } : {}), ...dispatcherOptions, ...withPort(store.inboxPort?.()) })
+    ? createThreadDispatcher({ dbFile, manifestFiles, metrics, store, ...(logger ? { logger } : {}), ...dispatcherOptions, ...(store.inboxPort ? { inboxPort: () => store.inboxPort?.() } : {}) })
     : undefined;
   // Webhook requests being ingested now: the dispatcher yields the CPU to them (see DispatcherOptions.busy).
   // A dispatcher thread reads the same counter (shared memory).
@@ -646,7 +645,6 @@ function maxAttemptsFromEnv(given: number | undefined, env: NodeJS.ProcessEnv): 
 /** The `connector` label of webhook metrics for a name no manifest has (unbounded names would be unbounded series). */
 const UNKNOWN_CONNECTOR = '(unknown)';
 
-const withPort = (inboxPort: MessagePort | undefined) => (inboxPort ? { inboxPort } : {});
 
 /** A connection checked against its manifest, resolved and ready to store: nothing written yet. */
 interface CheckedConnection {
