@@ -67,11 +67,13 @@ function createInboxCore(db, Database, options) {
   const fail = db.prepare('UPDATE deliveries SET status = ?, attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE seq = ? AND replays = coalesce(?, replays)');
   const defer = db.prepare('UPDATE deliveries SET next_attempt_at = ? WHERE seq = ? AND replays = coalesce(?, replays)');
   // An older copy (lower version) does not replace a newer one: a sync writes a page read before a
-  // webhook brought the update. Without a version on either side, the last write wins.
+  // webhook brought the update. Without a version on either side, the last write wins; so too when one
+  // is a number and the other text (a cursor value that is neither a datetime nor a number): SQLite
+  // orders every number below every text, so one such value blocked every later update (audit 12, #2).
   // A record whose data changes gets a new seq, after every other (records are never deleted, so
   // max(seq) only grows): the listing in seq order is then the order of last change, and a reader
   // that keeps its place finds there what was added or changed since. The same data again keeps its seq.
-  const upsert = db.prepare('INSERT INTO records (connection, stream, pk, data, updated_at, version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET seq = CASE WHEN excluded.data = records.data THEN records.seq ELSE (SELECT max(seq) FROM records) + 1 END, data = excluded.data, updated_at = excluded.updated_at, version = excluded.version WHERE excluded.version IS NULL OR records.version IS NULL OR excluded.version >= records.version');
+  const upsert = db.prepare("INSERT INTO records (connection, stream, pk, data, updated_at, version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connection, stream, pk) DO UPDATE SET seq = CASE WHEN excluded.data = records.data THEN records.seq ELSE (SELECT max(seq) FROM records) + 1 END, data = excluded.data, updated_at = excluded.updated_at, version = excluded.version WHERE excluded.version IS NULL OR records.version IS NULL OR (typeof(excluded.version) = 'text') <> (typeof(records.version) = 'text') OR excluded.version >= records.version");
   const prunable = db.prepare("SELECT seq, connector, connection, delivery_id FROM deliveries WHERE seq < ? AND (? OR status = 'done') AND received_at < ? ORDER BY seq LIMIT ?").raw();
   const deleteBodies = db.prepare('DELETE FROM delivery_bodies WHERE seq IN (SELECT value FROM json_each(?))');
   const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE seq IN (SELECT value FROM json_each(?))');

@@ -445,7 +445,7 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     await store.upsertRecords('c', [{ stream: 's', records: [{ key: 'b', data: { v: 3 } }, { key: 'd', data: { v: 1 } }] }]);
     expect(listed(lastRead)).toEqual([['a', 2], ['b', 3], ['d', 1]]);
   });
-  it('does not replace a stored record by an older copy (a lower version); equal, newer or unversioned ones replace it', async () => {
+  it('does not replace a stored record by an older copy (a lower version); equal, newer, unversioned or incomparable ones replace it', async () => {
     const put = (key: string, v: string, version: number | string | null) => store.upsertRecords('c', [{ stream: 's', records: [{ key, data: { v }, version }] }]);
     const value = (key: string) => store.listRecords('c', 's', 10).find((r) => r.key === key)?.data['v'];
     await put('pr', 'webhook: closed', Date.parse('2025-06-01T00:00:00Z'));
@@ -465,6 +465,14 @@ describe('createSqliteStore: records, connections, state, runs, tokens', () => {
     await put('s', 'b', 'b');
     await put('s', 'a', 'a');
     expect(value('s')).toBe('b');
+    // A number and a text do not compare (SQLite orders every number first): the last write wins, both ways.
+    await put('s', 'a datetime after the text', Date.parse('2026-03-01T00:00:00Z'));
+    expect(value('s')).toBe('a datetime after the text');
+    await put('s', 'text after the datetime', 'garbage');
+    expect(value('s')).toBe('text after the datetime');
+    await put('s', 'a datetime again', Date.parse('2026-03-02T00:00:00Z'));
+    expect(value('s')).toBe('a datetime again');
+    expect(await put('s', 'an older datetime', Date.parse('2026-03-01T00:00:00Z'))).toBe(0);
     // Through the dispatcher's path too (completeDelivery's batches).
     const { seq } = await store.insertDelivery(delivery('v1'));
     store.completeDelivery(seq, 'c', [{ stream: 's', records: [{ key: 'pr', data: { v: 'stale webhook' }, version: 0 }] }]);
