@@ -28,7 +28,13 @@ export interface DispatchWorkerData {
   connectionPort: MessagePort;
 }
 
-export interface ConnectionForDispatch { id: string; connector: string; config: Record<string, unknown> }
+export interface ConnectionForDispatch {
+  id: string;
+  connector: string;
+  config: Record<string, unknown>;
+  /** The config's secret values (DispatchTarget.secrets). */
+  secrets: string[];
+}
 
 /** HTTP thread → dispatcher thread, on DispatchWorkerData.connectionPort. */
 export type ConnectionUpdate =

@@ -115,7 +115,7 @@ const dispatcher = createDispatcher({
     const manifest = manifests.get(row.connector);
     // Not "not configured": the connection runs, but this thread could not load its manifest (logged at start).
     if (!manifest) throw new Error(`connector ${row.connector} of connection ${connectionId} could not be loaded in the dispatcher thread; see the log of its start and restart the service`);
-    return { manifest, config: row.config, pipelineFor: pipelineFor(manifest) };
+    return { manifest, config: row.config, secrets: row.secrets, pipelineFor: pipelineFor(manifest) };
   },
 });
 

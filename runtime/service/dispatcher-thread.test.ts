@@ -56,7 +56,7 @@ describe('dispatcher on its own thread', () => {
     const only = (s: Store) => s.listDeliveries({ limit: 10 })[0];
     return { file, dbFile, store, deliver, only };
   }
-  const fresh = { id: 'fresh', connector: 'hooks', config: { webhook_secret: SECRET } };
+  const fresh = { id: 'fresh', connector: 'hooks', config: { webhook_secret: SECRET }, secrets: [SECRET] };
 
   it('applies a connection posted just after start before it maps a delivery stored after that (one attempt is not spent on it)', async () => {
     const { file, dbFile, store, deliver, only } = storeAndManifest();

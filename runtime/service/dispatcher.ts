@@ -1,10 +1,10 @@
-import { errorLogFields } from '../errors/index.js';
+import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Bus } from '../bus/bus.js';
 import type { LoadedManifest } from '../manifest/index.js';
 import type { RecordPipeline } from '../records/types.js';
 import type { Logger } from '../sync/types.js';
 import type { DeliveryOutcome, RecordBatch, Store, StoredDelivery } from '../store/types.js';
-import { isRouted, mapDelivery, parseBody } from '../webhooks/index.js';
+import { failureText, isRouted, mapDelivery, parseBody } from '../webhooks/index.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import { createWakeLoop } from './wake-loop.js';
 
@@ -12,6 +12,8 @@ import { createWakeLoop } from './wake-loop.js';
 export interface DispatchTarget {
   manifest: LoadedManifest;
   config: Readonly<Record<string, unknown>>;
+  /** The config's secret values: masked in a failure's stored error. */
+  secrets: readonly string[];
   pipelineFor(stream: string): RecordPipeline;
 }
 
@@ -148,11 +150,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     options.logger?.info({ connector, connection, event }, `deliveries of event ${JSON.stringify(event)} are done with no records: webhooks.events of connector ${connector} does not map it`);
   };
 
+  // Events whose `record` selected nothing, said once per connector and route (like ignored events).
+  const emptySaid = new Set<string>();
+  const selectedNothing = (delivery: StoredDelivery, payload: unknown) => (path: string, record: string) => {
+    const key = `${delivery.connector}\0${path}`;
+    if (emptySaid.has(key) || emptySaid.size >= 1000) return;
+    emptySaid.add(key);
+    const keys = payload && typeof payload === 'object' && !Array.isArray(payload) ? Object.keys(payload).slice(0, 20).join(', ') : Array.isArray(payload) ? '(a list)' : `(a ${payload === null ? 'null' : typeof payload})`;
+    options.logger?.warn({ connector: delivery.connector, connection: delivery.connection, event: delivery.event, delivery: delivery.id },
+      `a delivery of event ${JSON.stringify(delivery.event)} gave no records: ${path}.record (${record}) selected nothing in its payload (top-level keys: ${keys || 'none'}); a misspelt path or a payload of another shape? Counted as result="empty"`);
+  };
+
   /**
    * Map one delivery and publish its records; the outcome is written with the rest of the batch.
    * A `wait` outcome: its connection is not running here but still stored (see `target`).
    */
   async function handle(delivery: StoredDelivery): Promise<DeliveryOutcome> {
+    let secrets: readonly string[] = [];
     try {
       const target = options.target(delivery.connection);
       if (!target) {
@@ -167,11 +181,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         throw new Error(`connection ${delivery.connection} is not configured any more`);
       }
       waitingSaid.delete(delivery.connection);
+      secrets = target.secrets;
       const payload = parseBody(delivery.body, delivery.contentType ?? undefined);
+      let empty = false;
+      const said = selectedNothing(delivery, payload);
       const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, {
+        selectedNothing: (path, record) => {
+          empty = true;
+          said(path, record);
+        },
         pipelineFor: target.pipelineFor,
         config: target.config,
         headers: delivery.headers,
+        locate: (path) => target.manifest.locate(path),
       });
       const batches: RecordBatch[] = mapped.map(({ stream, records }) => {
         const pipeline = target.pipelineFor(stream);
@@ -181,14 +203,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const { stream, records } of batches) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
       const routed = isRouted(target.manifest.node, delivery.event);
       if (!routed) ignoredEvent(delivery.connector, delivery.connection, delivery.event);
-      options.metrics?.dispatched.inc({ connector: delivery.connector, result: routed ? 'done' : 'ignored' });
+      const result = !routed ? 'ignored' : empty && batches.length === 0 ? 'empty' : 'done';
+      options.metrics?.dispatched.inc({ connector: delivery.connector, result });
       return { seq: delivery.seq, replays: delivery.replays, connection: delivery.connection, done: true, batches };
     } catch (error) {
       const attempts = delivery.attempts + 1;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = failureText(error, secrets);
       const dead = attempts >= maxAttempts;
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: dead ? 'dead' : 'retry' });
-      options.logger?.warn({ connection: delivery.connection, delivery: delivery.id, attempts, dead, err: message }, dead ? 'delivery dead-lettered' : 'delivery failed; will retry');
+      const about = { connector: delivery.connector, connection: delivery.connection, event: delivery.event, delivery: delivery.id, attempts, dead, err: message, ...(isConnectorError(error) ? { code: error.code } : {}) };
+      if (dead) options.logger?.error(about, `delivery dead-lettered after ${attempts} attempts; fix what the error says, then replay it (POST /api/deliveries/:id/replay)`);
+      else options.logger?.warn(about, 'delivery failed; will retry');
       return { seq: delivery.seq, replays: delivery.replays, done: false, error: message, nextAttemptAt: dead ? null : now() + retryDelay(attempts, options.backoff) };
     }
   }

@@ -227,7 +227,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     store, bus, metrics, now, ...(logger ? { logger } : {}), busy: () => ingesting[0]! > 0, ...dispatcherOptions,
     target(connectionId) {
       const entry = live.get(connectionId);
-      return entry && { manifest: entry.manifest, config: entry.row.config, pipelineFor: pipelineFor(entry.manifest) };
+      return entry && { manifest: entry.manifest, config: entry.row.config, secrets: valuesAt(entry.row.config, entry.secretPaths), pipelineFor: pipelineFor(entry.manifest) };
     },
   });
   const syncStopTimeoutMs = options.syncStopTimeoutMs;
@@ -267,7 +267,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // The last probe was of the config replaced: probe the new one now rather than show the old result for a minute.
     probes.forget(row.id);
     if (manifest.node.health_check) probes.probeSoon({ id: row.id, open: () => openConnector(entry) });
-    threaded?.setConnection({ id: row.id, connector: row.connector, config: row.config });
+    threaded?.setConnection({ id: row.id, connector: row.connector, config: row.config, secrets: valuesAt(row.config, entry.secretPaths) });
     if (row.schedule) scheduler.schedule(row.id, row.schedule);
     else scheduler.unschedule(row.id);
     return entry;

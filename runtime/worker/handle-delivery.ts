@@ -3,7 +3,8 @@ import type { ReceivedDelivery } from '../bus/subscribe-deliveries.js';
 import { ConnectorError, errorLogFields } from '../errors/index.js';
 import type { RecordBatch, Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import { keptHeaders, mapDelivery, parseBody } from '../webhooks/index.js';
+import { failureText, keptHeaders, mapDelivery, parseBody } from '../webhooks/index.js';
+import { secretValues } from '../config/index.js';
 import { createSerialQueue } from './serial-queue.js';
 import type { WorkerTarget } from './targets.js';
 
@@ -63,7 +64,7 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
         });
       }
       const payload = parseBody(delivery.body, contentType);
-      const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, { pipelineFor: target.pipelineFor, config: target.config, headers: delivery.headers });
+      const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, { pipelineFor: target.pipelineFor, config: target.config, headers: delivery.headers, locate: (path) => target.manifest.locate(path) });
       const batches: RecordBatch[] = mapped.map(({ stream, records }) => {
         const pipeline = target.pipelineFor(stream);
         return { stream, records: records.map((data) => pipeline.stored(data)) };
@@ -72,7 +73,8 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
       await store.settleDeliveries([{ seq: inserted.seq, replays: null, connection: delivery.connection, done: true, batches }]);
       return 'processed';
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const target = options.target(delivery.connection);
+      const message = failureText(error, target ? secretValues(target.manifest.node.spec, target.config) : []);
       // Pub/Sub owns the retries; the local row records the last error, and `dead` once Pub/Sub
       // moves the message to the dead-letter topic (the attempt that reaches maxAttempts).
       const dead = delivery.attempt >= options.maxAttempts;

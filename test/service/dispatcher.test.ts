@@ -4,7 +4,8 @@ import type { Bus } from '../../runtime/bus/index.js';
 import { createLocalBus } from '../../runtime/bus/local-bus.js';
 import { createDispatcher, restFactorFor } from '../../runtime/service/dispatcher.js';
 import { createPipelineCache } from '../../runtime/service/pipelines.js';
-import { hooksManifest, signedDelivery, startService, tempDir } from './fixtures.js';
+import { parseManifest } from '../../runtime/manifest/index.js';
+import { HOOKS_MANIFEST, hooksManifest, SECRET, signedDelivery, startService, tempDir } from './fixtures.js';
 
 const ACME = [{ connector: 'hooks', connection: 'acme' }];
 
@@ -61,6 +62,42 @@ describe('dispatcher', () => {
     const said = logged.map((line) => JSON.parse(line) as { event?: string; msg: string }).filter((entry) => entry.msg.includes('done with no records'));
     expect(said.map((entry) => entry.event)).toEqual(['ping', 'constructor']);
     expect(said[0]!.msg).toBe('deliveries of event "ping" are done with no records: webhooks.events of connector hooks does not map it');
+    await ctx.close();
+  });
+
+  it('a failed mapping is stored and logged with the key that failed (file:line), its code, and the connection\'s secrets masked; dead is an error line', async () => {
+    const logged: string[] = [];
+    // A `when` that quotes the webhook secret in its failure ("Unable to cast value to a number: ...").
+    const manifest = parseManifest(HOOKS_MANIFEST.replace(`when: "$not(action = 'ignored')"`, 'when: "$number($config.webhook_secret) > 0"'), 'hooks.yaml');
+    const ctx = await startService(tmp.dir, { background: false, manifests: [manifest], dispatcher: { maxAttempts: 1 }, logger: pino({ level: 'info' }, { write: (line: string) => void logged.push(line) }) });
+    expect((await send(ctx.app, signedDelivery({ issueId: 3 }))).statusCode).toBe(202);
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
+    const [dead] = ctx.service.store.listDeliveries({ limit: 10, status: 'dead' });
+    const line = manifest.locate(['webhooks', 'events', 'issues', 'when']);
+    expect(dead!.error).toMatch(new RegExp(`^hooks\\.yaml:${line.line}:${line.column}: .*\\*\\*\\*.*\\(at webhooks\\.events\\.issues\\.when\\).* \\[EXPRESSION_EVALUATION\\]$`));
+    expect(dead!.error).not.toContain(SECRET);
+    const entry = logged.map((text) => JSON.parse(text) as Record<string, unknown>).find((e) => String(e['msg']).startsWith('delivery dead-lettered'));
+    expect(entry).toMatchObject({ level: 50, connector: 'hooks', connection: 'acme', event: 'issues', code: 'EXPRESSION_EVALUATION', err: dead!.error });
+    expect(logged.join('\n')).not.toContain(SECRET);
+    await ctx.close();
+  });
+
+  it('a routed event whose `record` selects nothing is done, counted as empty and logged once with the payload\'s top-level keys', async () => {
+    const logged: string[] = [];
+    const manifest = parseManifest(HOOKS_MANIFEST.replace('record: issue', 'record: itme'), 'hooks.yaml');
+    const ctx = await startService(tmp.dir, { background: false, manifests: [manifest], logger: pino({ level: 'info' }, { write: (line: string) => void logged.push(line) }) });
+    for (const issueId of [1, 2]) expect((await send(ctx.app, signedDelivery({ issueId }))).statusCode).toBe(202);
+    // `when` false on purpose: no records, and not "empty".
+    expect((await send(ctx.app, signedDelivery({ issueId: 3, action: 'ignored' }))).statusCode).toBe(202);
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(3);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 3 });
+    const metrics = await ctx.service.metrics.registry.metrics();
+    expect(metrics).toContain('gwi_webhook_dispatch_total{connector="hooks",result="empty"} 2');
+    expect(metrics).toContain('gwi_webhook_dispatch_total{connector="hooks",result="done"} 1');
+    const said = logged.map((text) => JSON.parse(text) as { msg: string }).filter((e) => e.msg.includes('gave no records'));
+    expect(said.map((e) => e.msg)).toEqual([
+      'a delivery of event "issues" gave no records: webhooks.events.issues.record (itme) selected nothing in its payload (top-level keys: action, issue, repository); a misspelt path or a payload of another shape? Counted as result="empty"',
+    ]);
     await ctx.close();
   });
 
@@ -143,7 +180,7 @@ describe('a delivery whose connection the dispatcher has no target for', () => {
     const dispatcher = createDispatcher({
       store: ctx.service.store, bus: createLocalBus(), maxAttempts: 1, waitMs: 30_000, now: () => clock,
       beforeRead: () => void reads++,
-      target: (id) => (running && id === 'acme' ? { manifest, config: {}, pipelineFor: pipelines(manifest) } : undefined),
+      target: (id) => (running && id === 'acme' ? { manifest, config: {}, secrets: [], pipelineFor: pipelines(manifest) } : undefined),
     });
     const row = async () => (await ctx.service.store.findDeliveries(d.id, ACME))[0];
 
@@ -185,7 +222,7 @@ describe('the dispatcher while ingest is busy', () => {
         reads++;
         return 0;
       },
-      target: () => ({ manifest, config: {}, pipelineFor: pipelines(manifest) }),
+      target: () => ({ manifest, config: {}, secrets: [], pipelineFor: pipelines(manifest) }),
     });
     dispatcher.start();
     await vi.waitFor(() => expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 3, pending: 0 }), { timeout: 5_000 });
