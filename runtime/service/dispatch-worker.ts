@@ -11,7 +11,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { createLocalBus } from '../bus/local-bus.js';
 import { loadManifest, type LoadedManifest } from '../manifest/index.js';
 import { createSqliteStore } from '../store/index.js';
-import { settleThroughPort } from '../store/inbox-worker.js';
+import { writesThroughPort } from '../store/inbox-worker.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
 import type { ConnectionForDispatch, ConnectionUpdate, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
@@ -71,7 +71,8 @@ const noSecrets = {
   open(): string { throw new Error('the dispatcher thread does not open secrets'); },
 };
 const ownStore = createSqliteStore({ file: data.dbFile, secretBox: noSecrets, synchronous: data.synchronous, inbox: 'inline' });
-const store: Store = data.inboxPort ? { ...ownStore, settleDeliveries: settleThroughPort(data.inboxPort) } : ownStore;
+const writes = data.inboxPort && writesThroughPort(data.inboxPort);
+const store: Store = writes ? { ...ownStore, settleDeliveries: writes.settle, upsertRecords: writes.upsert } : ownStore;
 
 const connectionUpdates: { [K in ConnectionUpdate['t']]: (m: Extract<ConnectionUpdate, { t: K }>) => void } = {
   connection: ({ row }) => void connections.set(row.id, row),

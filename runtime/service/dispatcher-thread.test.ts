@@ -30,6 +30,18 @@ describe('dispatcher on its own thread', () => {
     await ctx.close();
   });
 
+  it('writes the records of a delivery that made thousands through the inbox writer in transactions of their own', async () => {
+    const file = join(tmp.dir, 'hooks.yaml');
+    writeFileSync(file, HOOKS_MANIFEST.replace('record: issue', `record: "[1..2500].{ 'id': $, 'title': 'fan-out' }"`));
+    const ctx = await startService(join(tmp.dir, 'data'), { manifests: [await loadManifest(file)], background: false, dispatcherThread: true });
+    const d = signedDelivery({ issueId: 1 });
+    expect((await ctx.app.inject({ method: 'POST', url: '/webhooks/hooks/acme', payload: d.body, headers: d.headers })).statusCode).toBe(202);
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 1 });
+    expect(ctx.service.store.listRecords('acme', 'issues', 5_000)).toHaveLength(2500);
+    await ctx.close();
+  });
+
   it('forgets a removed connection: its deliveries left in the inbox fail as those of an unknown connection', async () => {
     const file = join(tmp.dir, 'hooks.yaml');
     writeFileSync(file, HOOKS_MANIFEST);

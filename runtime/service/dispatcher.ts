@@ -82,12 +82,17 @@ export interface DispatcherOptions {
  */
 export const restFactorFor = (requestsInFlight: number): number => Math.min(30, Math.max(3, requestsInFlight));
 
+/** Records written per transaction at most when one delivery made many (DispatcherOptions: see withoutLargeBatches). */
+export const SETTLE_CHUNK = 1_000;
+
+const recordsIn = (outcome: DeliveryOutcome) => ('batches' in outcome ? outcome.batches.reduce((n, batch) => n + batch.records.length, 0) : 0);
+
 /** The seq of the outcome with the most records: what a settle that ran out of memory most likely choked on. */
 function largest(outcomes: readonly DeliveryOutcome[]): number {
   let seq = outcomes[0]!.seq;
   let most = -1;
   for (const outcome of outcomes) {
-    const records = 'batches' in outcome ? outcome.batches.reduce((n, batch) => n + batch.records.length, 0) : 0;
+    const records = recordsIn(outcome);
     if (records > most) [seq, most] = [outcome.seq, records];
   }
   return seq;
@@ -230,6 +235,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     else await new Promise((resolve) => setImmediate(resolve));
   }
 
+  /**
+   * The outcomes to settle, the records of a delivery that made more than SETTLE_CHUNK of them
+   * written first, in transactions of that many: one transaction of 455,000 upserts held the
+   * store's writer, and so every webhook's 202, for seconds (audit 12, #6). Such a delivery is then
+   * marked done with no records left to write. A crash in between maps it again (upserts are idempotent).
+   */
+  async function withoutLargeBatches(outcomes: DeliveryOutcome[]): Promise<DeliveryOutcome[]> {
+    const settled: DeliveryOutcome[] = [];
+    for (const outcome of outcomes) {
+      if (!('batches' in outcome) || recordsIn(outcome) <= SETTLE_CHUNK) {
+        settled.push(outcome);
+        continue;
+      }
+      for (const { stream, records } of outcome.batches) {
+        for (let i = 0; i < records.length; i += SETTLE_CHUNK) {
+          await store.upsertRecords(outcome.connection, [{ stream, records: records.slice(i, i + SETTLE_CHUNK) }]);
+        }
+      }
+      settled.push({ ...outcome, batches: [] });
+    }
+    return settled;
+  }
+
   async function drainOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
@@ -251,7 +279,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       // inbox for the store's writer.
       if (outcomes.length > 0) {
         options.inHand?.(largest(outcomes));
-        await store.settleDeliveries(outcomes);
+        await store.settleDeliveries(await withoutLargeBatches(outcomes));
         options.inHand?.(0);
       }
       const waited = outcomes.filter((o) => 'wait' in o).length;

@@ -149,29 +149,36 @@ parentPort.on('message', () => {
 `;
 
 /**
- * The other end of `InboxWriter.connect()`, for the thread that holds the port: settle transactions
- * in the writer's message format, each resolved when the writer committed it.
+ * The other end of `InboxWriter.connect()`, for the thread that holds the port: settle and record
+ * upsert transactions in the writer's message format, each resolved when the writer committed it.
  */
-export function settleThroughPort(port: MessagePort): (outcomes: readonly DeliveryOutcome[]) => Promise<void> {
-  const pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
+export function writesThroughPort(port: MessagePort): {
+  settle(outcomes: readonly DeliveryOutcome[]): Promise<void>;
+  upsert(connection: string, batches: readonly RecordBatch[]): Promise<number>;
+} {
+  const pending = new Map<number, { resolve(result: unknown): void; reject(e: Error): void }>();
   let next = 1;
   port.on('message', (reply: Reply) => {
-    for (const id of reply.ids ?? []) {
+    for (const [i, id] of (reply.ids ?? []).entries()) {
       const entry = pending.get(id);
       pending.delete(id);
       if (reply.error !== undefined) entry?.reject(new Error(reply.error));
-      else entry?.resolve();
+      else entry?.resolve(reply.results?.[i]);
     }
   });
   port.on('close', () => {
     for (const entry of pending.values()) entry.reject(new Error('the store is closed'));
     pending.clear();
   });
-  return (outcomes) => new Promise<void>((resolve, reject) => {
+  const send = (message: (req: number) => object) => new Promise<unknown>((resolve, reject) => {
     const req = next++;
     pending.set(req, { resolve, reject });
-    port.postMessage({ batch: [{ req, op: 'settle', outcomes }] });
+    port.postMessage({ batch: [message(req)] });
   });
+  return {
+    settle: async (outcomes) => void (await send((req) => ({ req, op: 'settle', outcomes }))),
+    upsert: async (connection, batches) => (await send((req) => ({ req, op: 'upsert', connection, batches }))) as number,
+  };
 }
 
 interface Reply { ids?: number[]; results?: unknown[]; error?: string; closed?: boolean; ready?: true; fatal?: string; code?: string }

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bus } from '../../runtime/bus/index.js';
 import { createLocalBus } from '../../runtime/bus/local-bus.js';
-import { createDispatcher, restFactorFor } from '../../runtime/service/dispatcher.js';
+import { createDispatcher, restFactorFor, SETTLE_CHUNK } from '../../runtime/service/dispatcher.js';
 import { createPipelineCache } from '../../runtime/service/pipelines.js';
 import { parseManifest } from '../../runtime/manifest/index.js';
 import { HOOKS_MANIFEST, hooksManifest, SECRET, signedDelivery, startService, tempDir } from './fixtures.js';
@@ -98,6 +98,22 @@ describe('dispatcher', () => {
     expect(said.map((e) => e.msg)).toEqual([
       'a delivery of event "issues" gave no records: webhooks.events.issues.record (itme) selected nothing in its payload (top-level keys: action, issue, repository); a misspelt path or a payload of another shape? Counted as result="empty"',
     ]);
+    await ctx.close();
+  });
+
+  it('writes the records of a delivery that made thousands in transactions of SETTLE_CHUNK, so the store\'s writer is never held by one for long', async () => {
+    const manifest = parseManifest(HOOKS_MANIFEST.replace('record: issue', `record: "[1..3500].{ 'id': $, 'title': 'fan-out ' & $ }"`), 'hooks.yaml');
+    const ctx = await startService(tmp.dir, { background: false, manifests: [manifest] });
+    const writes = vi.spyOn(ctx.service.store, 'upsertRecords');
+    const settles = vi.spyOn(ctx.service.store, 'settleDeliveries');
+    expect((await send(ctx.app, signedDelivery({ issueId: 1 }))).statusCode).toBe(202);
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
+    expect(writes.mock.calls.map(([, batches]) => batches.map((batch) => batch.records.length))).toEqual([[SETTLE_CHUNK], [SETTLE_CHUNK], [SETTLE_CHUNK], [500]]);
+    expect(settles.mock.calls.flatMap(([outcomes]) => outcomes)).toEqual([expect.objectContaining({ done: true, batches: [] })]);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 1 });
+    const stored = ctx.service.store.listRecords('acme', 'issues', 5_000);
+    expect(stored).toHaveLength(3500);
+    expect(stored.at(-1)!.data).toEqual({ id: 3500, title: 'fan-out 3500', repo: 'acme/api' });
     await ctx.close();
   });
 
