@@ -118,7 +118,8 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
       return notFound(reply, `no connection ${connection}, and no delivery of one`, `${HINTS.connection} The deliveries of a removed connection stay listed under its id.`);
     }
     return {
-      deliveries: rows.map(({ id, connector, connection: conn, event, status: st, attempts, received_at, error }) => ({ id, connector, connection: conn, event, status: st, attempts, received_at, error })),
+      // `next_attempt_at`: when a failed delivery is tried again (null once done or dead).
+      deliveries: rows.map(({ id, connector, connection: conn, event, status: st, attempts, received_at, next_attempt_at, error }) => ({ id, connector, connection: conn, event, status: st, attempts, received_at, next_attempt_at: st === 'failed' ? next_attempt_at : null, error })),
       next,
     };
   });

@@ -130,6 +130,10 @@ describe('dispatcher', () => {
     clock += 1300;
     expect(await ctx.service.dispatcher.drainOnce()).toBe(1);
     expect((await ctx.service.store.findDeliveries(d.id, ACME))[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    // The API says when it is tried next (2 s after, ±20 %); not for a dead one below.
+    const [failed] = (await ctx.app.inject({ method: 'GET', url: '/api/deliveries?status=failed', headers: { authorization: 'Bearer test-admin-token' } })).json().deliveries;
+    expect(Date.parse(failed.next_attempt_at) - clock).toBeGreaterThanOrEqual(1600);
+    expect(Date.parse(failed.next_attempt_at) - clock).toBeLessThanOrEqual(2400);
     clock += 2500;
     await ctx.service.dispatcher.drainOnce();
     expect((await ctx.service.store.findDeliveries(d.id, ACME))[0]).toMatchObject({ status: 'dead', attempts: 3 });
@@ -140,7 +144,7 @@ describe('dispatcher', () => {
 
     state.down = false;
     const dead = (await ctx.app.inject({ method: 'GET', url: '/api/deliveries?status=dead', headers: { authorization: 'Bearer test-admin-token' } })).json();
-    expect(dead.deliveries.map((x: { id: string }) => x.id)).toEqual([d.id]);
+    expect(dead.deliveries.map((x: { id: string; next_attempt_at: string | null }) => [x.id, x.next_attempt_at])).toEqual([[d.id, null]]);
     const replay = await ctx.app.inject({ method: 'POST', url: `/api/deliveries/${encodeURIComponent(d.id)}/replay`, headers: { authorization: 'Bearer test-admin-token' } });
     expect(replay.statusCode).toBe(202);
     await ctx.service.dispatcher.drainOnce();

@@ -118,7 +118,7 @@ describe('admin API', () => {
     for (let i = 0; i < 3; i++) await post(signedDelivery({ issueId: 100 + i }));
     const page1 = (await ctx.app.inject({ method: 'GET', url: '/api/deliveries?connection=acme&status=pending&limit=2', headers: auth })).json();
     expect(page1.deliveries).toHaveLength(2);
-    expect(Object.keys(page1.deliveries[0]).sort()).toEqual(['attempts', 'connection', 'connector', 'error', 'event', 'id', 'received_at', 'status']);
+    expect(Object.keys(page1.deliveries[0]).sort()).toEqual(['attempts', 'connection', 'connector', 'error', 'event', 'id', 'next_attempt_at', 'received_at', 'status']);
     const page2 = (await ctx.app.inject({ method: 'GET', url: `/api/deliveries?limit=2&after=${page1.next}`, headers: auth })).json();
     expect(page2).toMatchObject({ next: null });
     expect(page2.deliveries).toHaveLength(1);
