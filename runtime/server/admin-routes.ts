@@ -12,6 +12,7 @@ const STATUSES: readonly DeliveryStatus[] = ['pending', 'done', 'failed', 'dead'
 const QUERY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   '/api/deliveries': ['connection', 'status', 'limit', 'after'],
   '/api/deliveries/:id/replay': ['connection'],
+  '/api/deliveries/replay': ['connection', 'status'],
   '/api/connections/:id/records/:stream': ['limit', 'after'],
 };
 
@@ -122,6 +123,16 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
       deliveries: rows.map(({ id, connector, connection: conn, event, status: st, attempts, received_at, next_attempt_at, error }) => ({ id, connector, connection: conn, event, status: st, attempts, received_at, next_attempt_at: st === 'failed' ? next_attempt_at : null, error })),
       next,
     };
+  });
+
+  // After a fix, every dead (or failed) delivery of a connection in one call.
+  scope.post<{ Querystring: { connection?: string; status?: string } }>('/api/deliveries/replay', { config: TAKES_NO_BODY }, async (request, reply) => {
+    const { connection, status = 'dead' } = request.query;
+    if (!connection) return badRequest(reply, 'POST /api/deliveries/replay needs ?connection=', `Say whose deliveries, e.g. ?connection=acme&status=dead; ${HINTS.connection}`);
+    if (status !== 'dead' && status !== 'failed') return badRequest(reply, `status must be dead or failed, not ${JSON.stringify(status)}`, 'Leave status out for dead, or give status=failed for those waiting for their next attempt.');
+    const replayed = service.replayAll(connection, status);
+    if (replayed === undefined) return notFound(reply, `no connection ${connection} is configured now`, `${HINTS.connection} Deliveries of a connection that was removed cannot be replayed.`);
+    return reply.code(202).send({ connection, status: 'pending', replayed });
   });
 
   scope.post<{ Params: { id: string }; Querystring: { connection?: string } }>('/api/deliveries/:id/replay', { config: TAKES_NO_BODY }, async (request, reply) => {

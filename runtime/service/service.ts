@@ -132,6 +132,12 @@ export interface Service {
    * Throws CONNECTION_UNAVAILABLE (with the reason) for a delivery of a stored connection that is not running.
    */
   replay(id: string, connection?: string): Promise<{ result: 'replayed'; delivery: DeliverySummary } | { result: 'not_found' } | { result: 'ambiguous'; connections: string[] } | { result: 'on_workers' }>;
+  /**
+   * Every `dead` (or `failed`) delivery of a connection configured now back in the queue, as
+   * `replay` does one (after a manifest fix: one call, not one per delivery); how many. Undefined
+   * for a connection not configured now; throws CONNECTION_UNAVAILABLE for one stored but not running.
+   */
+  replayAll(connection: string, status: 'dead' | 'failed'): number | undefined;
   health(): HealthReport;
   /** Every secret value configured (for log redaction). */
   secretValues(): string[];
@@ -560,6 +566,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       store.replayDelivery(delivery.seq, now());
       dispatcher.wake();
       return { result: 'replayed', delivery };
+    },
+    replayAll(connection, status) {
+      const down = unavailable.get(connection);
+      if (down) {
+        throw new ConnectorError('CONNECTION_UNAVAILABLE', `connection ${connection} is not running: ${down.reason}; its deliveries can be replayed once it runs again`, { hint: down.fix });
+      }
+      if (!live.has(connection)) return undefined;
+      // On a receiver (--no-dispatch) only deliveries not yet done are dead or failed: never handed to
+      // the workers, so published now, as `replay` does.
+      const count = store.replayDeliveries(connection, status, republisher ? republisher.dueNow() : now());
+      if (republisher) republisher.wake();
+      else dispatcher.wake();
+      return count;
     },
     health() {
       const storeOk = store.ping();

@@ -53,6 +53,8 @@ export const QUEUE_COUNT_SQL = {
   dead: `SELECT COUNT(*) AS n FROM deliveries INDEXED BY deliveries_dead WHERE status = 'dead'`,
 } as const;
 
+/** A replay: pending again, due at the bound time, its attempts and error reset; `replays` counts it (see DeliveryOutcome.replays). */
+const REPLAYED = `status = 'pending', attempts = 0, error = NULL, next_attempt_at = ?, replays = replays + 1`;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const SUMMARY_COLUMNS = 'seq, connector, connection, delivery_id, event, status, attempts, next_attempt_at, error, received_at';
 
@@ -194,7 +196,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       failStmt.run(nextAttemptAt === null ? 'dead' : 'failed', error.slice(0, 2000), nextAttemptAt, seq);
     },
     replayDelivery(seq, now) {
-      return db.prepare(`UPDATE deliveries SET status = 'pending', attempts = 0, error = NULL, next_attempt_at = ?, replays = replays + 1 WHERE seq = ?`).run(now, seq).changes === 1;
+      return db.prepare(`UPDATE deliveries SET ${REPLAYED} WHERE seq = ?`).run(now, seq).changes === 1;
+    },
+    replayDeliveries(connection, status, now) {
+      // The literal status term lets SQLite find them through deliveries_dead or deliveries_due, not a scan.
+      const which = status === 'dead' ? `status = 'dead' AND connection = ?` : `status IN ('pending','failed') AND status = 'failed' AND connection = ?`;
+      return db.prepare(`UPDATE deliveries SET ${REPLAYED} WHERE ${which}`).run(now, connection).changes;
     },
     getDelivery(seq) {
       const row = getDeliveryStmt.get(seq) as DeliveryDbRow | undefined;

@@ -117,6 +117,33 @@ describe('dispatcher', () => {
     await ctx.close();
   });
 
+  it('replays every dead delivery of a connection in one call (POST /api/deliveries/replay), and refuses what it cannot', async () => {
+    const { bus, state } = flakyBus();
+    const ctx = await startService(tmp.dir, { background: false, bus, dispatcher: { maxAttempts: 1 } });
+    const admin = { authorization: 'Bearer test-admin-token' };
+    for (const issueId of [1, 2, 3]) await send(ctx.app, signedDelivery({ issueId }));
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(3);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ dead: 3 });
+    state.down = false;
+    const replayed = await ctx.app.inject({ method: 'POST', url: '/api/deliveries/replay?connection=acme', headers: admin });
+    expect(replayed.statusCode).toBe(202);
+    expect(replayed.json()).toEqual({ connection: 'acme', status: 'pending', replayed: 3 });
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(3);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ dead: 0, done: 3 });
+    expect(ctx.service.store.listRecords('acme', 'issues', 10)).toHaveLength(3);
+    // Nothing dead left: 0, not an error.
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/deliveries/replay?connection=acme&status=dead', headers: admin })).json()).toMatchObject({ replayed: 0 });
+    const refused = async (url: string) => {
+      const res = await ctx.app.inject({ method: 'POST', url, headers: admin });
+      return [res.statusCode, res.json().error.message];
+    };
+    expect(await refused('/api/deliveries/replay')).toEqual([400, 'POST /api/deliveries/replay needs ?connection=']);
+    expect(await refused('/api/deliveries/replay?connection=acme&status=done')).toEqual([400, 'status must be dead or failed, not "done"']);
+    expect(await refused('/api/deliveries/replay?connection=nope')).toEqual([404, 'no connection nope is configured now']);
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/deliveries/replay?connection=acme' })).statusCode).toBe(401);
+    await ctx.close();
+  });
+
   it('retries with backoff, dead-letters after maxAttempts, and a replay delivers it', async () => {
     let clock = 1_000_000;
     const { bus, state } = flakyBus();
