@@ -182,7 +182,8 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
       if (!delivery) return undefined;
       const attempts = delivery.attempts + 1;
       const dead = attempts >= maxAttempts;
-      options.store.failDelivery(seq, `the dispatcher thread stopped while mapping this delivery (${reason}); a mapping that makes fewer records, or more memory for the service, lets it through`, dead ? null : now() + retryDelay(attempts, options.backoff));
+      const fix = /memory/i.test(reason) ? 'a `record` that selects fewer records, or more memory for the service, lets it through' : 'the service log has the thread\'s last lines';
+      options.store.failDelivery(seq, `the dispatcher thread stopped while mapping this delivery (${reason}); ${fix}`, dead ? null : now() + retryDelay(attempts, options.backoff));
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: dead ? 'dead' : 'retry' });
       return `${delivery.id} of connection ${delivery.connection} (attempt ${attempts} of ${maxAttempts}${dead ? ', now dead' : ''})`;
     } catch (error) {
