@@ -5,8 +5,12 @@ import type { BackoffOptions } from './backoff.js';
 export interface DispatchWorkerData {
   dbFile: string;
   synchronous: 'FULL' | 'NORMAL';
-  /** Manifest files, loaded (and validated) again in the thread: a LoadedManifest does not cross threads. */
-  manifestFiles: string[];
+  /**
+   * The manifests as text with their files, parsed (and validated) again in the thread: a
+   * LoadedManifest does not cross threads. Read once, when the dispatcher is created: a thread
+   * started again maps with the manifests the service runs, not with what the files hold by then.
+   */
+  manifests: Array<{ file: string; text: string }>;
   maxAttempts?: number;
   backoff?: BackoffOptions;
   pollMs?: number;

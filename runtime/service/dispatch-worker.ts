@@ -9,7 +9,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { createLocalBus } from '../bus/local-bus.js';
-import { loadManifest, type LoadedManifest } from '../manifest/index.js';
+import { parseManifest, type LoadedManifest } from '../manifest/index.js';
 import { createSqliteStore } from '../store/index.js';
 import { writesThroughPort } from '../store/inbox-worker.js';
 import type { Store } from '../store/types.js';
@@ -121,9 +121,9 @@ const dispatcher = createDispatcher({
 });
 
 const ready = (async () => {
-  for (const file of data.manifestFiles) {
+  for (const { file, text } of data.manifests) {
     try {
-      const manifest = await loadManifest(file);
+      const manifest = parseManifest(text, file);
       manifests.set(manifest.node.name, manifest);
     } catch (error) {
       logger.error({ manifest: file, ...errorLogFields(error) }, 'dispatcher thread: manifest skipped');

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,6 +6,7 @@ import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'n
 import type { Logger } from '../sync/types.js';
 import type { Store } from '../store/types.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
+import { THREAD_STOPPED } from './dispatcher.js';
 import type { ConnectionForDispatch, ConnectionUpdate, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -85,6 +86,8 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
   const maxAttempts = options.maxAttempts ?? 5;
   const firstRestartMs = options.restartMs ?? 1_000;
   const entry = workerEntry();
+  // The manifests as the service loaded them, for every thread (DispatchWorkerData.manifests).
+  const manifests = options.manifestFiles.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   // What a new thread is told: every connection as last updated, and whether it was started.
   const connections = new Map<string, ConnectionForDispatch>();
   let started = false;
@@ -108,7 +111,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
     const worker = new Worker(entry.source, {
       eval: entry.eval,
       workerData: {
-        dbFile: options.dbFile, synchronous: options.synchronous ?? 'FULL', manifestFiles: options.manifestFiles, busy,
+        dbFile: options.dbFile, synchronous: options.synchronous ?? 'FULL', manifests, busy,
         inHand: inHand.buffer as SharedArrayBuffer, connectionPort: updates.port2,
         ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
         ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -156,9 +159,11 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
       if (stopping) return stopped?.();
       const reason = self.error ?? 'it exited';
       const blamed = blame(reason);
-      // A thread that ran a while before it died starts again soon; one that dies at once, later and later.
-      if (now() - spawnedAt > 60_000) restartMs = firstRestartMs;
-      down = `the dispatcher thread stopped (${reason})${blamed ? ` while mapping delivery ${blamed}` : ''}: deliveries are stored but not mapped until it starts again, in ${restartMs / 1000} s`;
+      // With a delivery to blame, the cause is dealt with (it is mapped apart, and dead in the end):
+      // start again soon. Without one, a thread that dies at once is started later and later; one
+      // that ran a while, soon again.
+      if (blamed || now() - spawnedAt > 60_000) restartMs = firstRestartMs;
+      down = `the dispatcher thread stopped (${reason})${blamed ? ` while delivery ${blamed} was mapped or its records written` : ''}: deliveries are stored but not mapped until it starts again, in ${restartMs / 1000} s`;
       options.logger?.error({ err: reason, ...(blamed ? { delivery: blamed } : {}) }, down);
       restartTimer = setTimeout(() => {
         restartTimer = undefined;
@@ -179,11 +184,12 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
     if (!(seq > 0)) return undefined;
     try {
       const delivery = options.store.getDelivery(seq);
-      if (!delivery) return undefined;
+      // Done (its settle committed just before the thread died) or dead already: nothing to count.
+      if (!delivery || delivery.status === 'done' || delivery.status === 'dead') return undefined;
       const attempts = delivery.attempts + 1;
       const dead = attempts >= maxAttempts;
       const fix = /memory/i.test(reason) ? 'a `record` that selects fewer records, or more memory for the service, lets it through' : 'the service log has the thread\'s last lines';
-      options.store.failDelivery(seq, `the dispatcher thread stopped while mapping this delivery (${reason}); ${fix}`, dead ? null : now() + retryDelay(attempts, options.backoff));
+      options.store.failDelivery(seq, `${THREAD_STOPPED} (${reason}); ${fix}`, dead ? null : now() + retryDelay(attempts, options.backoff));
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: dead ? 'dead' : 'retry' });
       return `${delivery.id} of connection ${delivery.connection} (attempt ${attempts} of ${maxAttempts}${dead ? ', now dead' : ''})`;
     } catch (error) {

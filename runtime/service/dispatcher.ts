@@ -82,8 +82,17 @@ export interface DispatcherOptions {
  */
 export const restFactorFor = (requestsInFlight: number): number => Math.min(30, Math.max(3, requestsInFlight));
 
-/** Records written per transaction at most when one delivery made many (DispatcherOptions: see withoutLargeBatches). */
+/**
+ * Records written per transaction, about: a batch is settled once it holds more, and a delivery that
+ * made more is written in chunks of this many (withoutLargeBatches).
+ */
 export const SETTLE_CHUNK = 1_000;
+
+/**
+ * How the error of a delivery that was in hand when a dispatcher thread died begins
+ * (dispatcher-thread.ts): the dispatcher maps such a delivery apart from the others.
+ */
+export const THREAD_STOPPED = 'the dispatcher thread stopped while this delivery was mapped or its records written';
 
 const recordsIn = (outcome: DeliveryOutcome) => ('batches' in outcome ? outcome.batches.reduce((n, batch) => n + batch.records.length, 0) : 0);
 
@@ -264,29 +273,43 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const size = loop.running && busy() ? busyBatchSize : batchSize;
       options.beforeRead?.();
       const due = store.dueDeliveries(now(), size);
-      const outcomes: DeliveryOutcome[] = [];
+      // One settle transaction per batch (settling deliveries one by one would compete with the
+      // webhook inbox for the store's writer), but written early once it holds more than
+      // SETTLE_CHUNK records: a transaction stays short, and the records of deliveries already
+      // mapped are not held in memory (where they could make another one run out of it, and be blamed).
+      let outcomes: DeliveryOutcome[] = [];
+      let records = 0;
+      let waited = 0;
+      const settle = async () => {
+        if (outcomes.length === 0) return;
+        options.inHand?.(largest(outcomes));
+        await store.settleDeliveries(await withoutLargeBatches(outcomes));
+        options.inHand?.(0);
+        outcomes = [];
+        records = 0;
+      };
       let sliceStarted = performance.now();
       for (const delivery of due) {
+        // One that stopped a dispatcher thread before is mapped after the rest of the batch is
+        // written: should it stop this one too, it takes no other delivery's work with it.
+        if (delivery.error?.startsWith(THREAD_STOPPED)) await settle();
         options.inHand?.(delivery.seq);
-        outcomes.push(await handle(delivery));
+        const outcome = await handle(delivery);
         options.inHand?.(0);
+        outcomes.push(outcome);
+        records += recordsIn(outcome);
+        if ('wait' in outcome) waited++;
+        if (records > SETTLE_CHUNK) await settle();
         if (loop.running && busy() && performance.now() - sliceStarted >= busySliceMs) {
           await yieldToIngest(sliceStarted);
           sliceStarted = performance.now();
         }
       }
-      // One transaction per batch: settling deliveries one by one would compete with the webhook
-      // inbox for the store's writer.
-      if (outcomes.length > 0) {
-        options.inHand?.(largest(outcomes));
-        await store.settleDeliveries(await withoutLargeBatches(outcomes));
-        options.inHand?.(0);
-      }
-      const waited = outcomes.filter((o) => 'wait' in o).length;
-      handled += outcomes.length - waited;
+      await settle();
+      handled += due.length - waited;
       // A batch that only waited comes back at once when the wait is shorter than a poll (tests):
       // that ends the pass. With the default 30 s the next read finds other deliveries.
-      if (due.length < size || !loop.running || (waited === outcomes.length && waitMs < pollMs)) return handled;
+      if (due.length < size || !loop.running || (waited === due.length && waitMs < pollMs)) return handled;
       await yieldToIngest(sliceStarted);
     }
   }

@@ -23,7 +23,7 @@ export interface InboxWriter {
   /**
    * A port on which another thread (the dispatcher's) sends the same `{ batch: [{ req, op, ... }] }`
    * messages and receives `{ ids, results | error }` replies: its writes join the inbox's queue.
-   * One such port per writer.
+   * One such port per writer: connecting again (a dispatcher thread started again) closes the last.
    */
   connect(): MessagePort;
   /** Why the writer can take no more writes (its thread failed or stopped), if it cannot. */
@@ -112,6 +112,13 @@ parentPort.on('message', (message) => {
     return;
   }
   if (message.port) {
+    // A new dispatcher thread (the last one died): what the old one sent is written and answered on
+    // its own port, which then closes; both number their requests from 1, so answers must not cross.
+    if (extPort) {
+      run(extQueue, redoable, extPort);
+      extQueue = [];
+      extPort.close();
+    }
     extPort = message.port;
     extPort.on('message', (m) => {
       for (const x of m.batch) extQueue.push(x);

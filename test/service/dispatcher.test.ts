@@ -144,6 +144,18 @@ describe('dispatcher', () => {
     await ctx.close();
   });
 
+  it('settles a batch early once it holds more than SETTLE_CHUNK records: no transaction, and no memory, holds the records of many deliveries', async () => {
+    const manifest = parseManifest(HOOKS_MANIFEST.replace('record: issue', `record: "[1..600].{ 'id': $, 'title': 'part ' & $ }"`), 'hooks.yaml');
+    const ctx = await startService(tmp.dir, { background: false, manifests: [manifest] });
+    const settles = vi.spyOn(ctx.service.store, 'settleDeliveries');
+    for (const issueId of [1, 2, 3]) expect((await send(ctx.app, signedDelivery({ issueId }))).statusCode).toBe(202);
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(3);
+    // 600 + 600 passes 1,000: those two are written, then the third.
+    expect(settles.mock.calls.map(([outcomes]) => outcomes.map((o) => ('batches' in o ? o.batches[0]!.records.length : 0)))).toEqual([[600, 600], [600]]);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 3 });
+    await ctx.close();
+  });
+
   it('retries with backoff, dead-letters after maxAttempts, and a replay delivers it', async () => {
     let clock = 1_000_000;
     const { bus, state } = flakyBus();
