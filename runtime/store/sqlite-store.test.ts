@@ -345,6 +345,20 @@ describe('createSqliteStore: inbox', () => {
     expect((await store.findDeliveries('d3', ACME))[0]).toMatchObject({ status: 'done' });
     expect(store.listRecords('acme', 'pushes', 10)).toMatchObject([{ key: '1', data: { id: 1 } }]);
   });
+  it('replays every dead (or failed) delivery of one connection, past a thousand, and no other', async () => {
+    const inserted = await Promise.all(Array.from({ length: 2_300 }, (_, i) => store.insertDelivery(delivery(`bulk-${i}`))));
+    const others = await Promise.all(['o1', 'o2'].map((id) => store.insertDelivery(delivery(id, { connection: 'other' }))));
+    for (const { seq } of [...inserted, ...others]) store.failDelivery(seq, 'boom', null);
+    const failedOnly = await store.insertDelivery(delivery('waiting'));
+    store.failDelivery(failedOnly.seq, 'boom', 9_000);
+    expect(store.replayDeliveries('acme', 'dead', 7_000)).toBe(2_300);
+    expect(store.deadByConnection()).toEqual({ other: 2 });
+    expect(store.listDeliveries({ connection: 'acme', status: 'pending', limit: 1_000 })).toHaveLength(1_000);
+    expect(store.dueDeliveries(7_000, 5)[0]).toMatchObject({ status: 'pending', attempts: 0, error: null });
+    expect(store.replayDeliveries('acme', 'dead', 7_000)).toBe(0);
+    expect(store.replayDeliveries('acme', 'failed', 7_000)).toBe(1);
+    expect(store.getDelivery(failedOnly.seq)).toMatchObject({ status: 'pending', attempts: 0 });
+  });
   it('returns due deliveries, pending and failed together, by due time then arrival, up to the limit', async () => {
     const a = await store.insertDelivery(delivery('a', { receivedAt: 3000 }));
     const b = await store.insertDelivery(delivery('b', { receivedAt: 1000 }));

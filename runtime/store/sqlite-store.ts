@@ -199,9 +199,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return db.prepare(`UPDATE deliveries SET ${REPLAYED} WHERE seq = ?`).run(now, seq).changes === 1;
     },
     replayDeliveries(connection, status, now) {
-      // The literal status term lets SQLite find them through deliveries_dead or deliveries_due, not a scan.
-      const which = status === 'dead' ? `status = 'dead' AND connection = ?` : `status IN ('pending','failed') AND status = 'failed' AND connection = ?`;
-      return db.prepare(`UPDATE deliveries SET ${REPLAYED} WHERE ${which}`).run(now, connection).changes;
+      // Through the partial index of that status (INDEXED BY: SQLite would rather read every delivery
+      // of the connection kept, done ones included), 1,000 at a time: between two statements the
+      // inbox writer can commit, so a replay of 100,000 does not hold every webhook's 202.
+      const which = status === 'dead'
+        ? `SELECT seq FROM deliveries INDEXED BY deliveries_dead WHERE status = 'dead' AND connection = ? LIMIT 1000`
+        : `SELECT seq FROM deliveries INDEXED BY deliveries_due WHERE status IN ('pending','failed') AND status = 'failed' AND connection = ? LIMIT 1000`;
+      const replay = db.prepare(`UPDATE deliveries SET ${REPLAYED} WHERE seq IN (${which})`);
+      let replayed = 0;
+      for (;;) {
+        const changed = replay.run(now, connection).changes;
+        replayed += changed;
+        if (changed < 1000) return replayed;
+      }
     },
     getDelivery(seq) {
       const row = getDeliveryStmt.get(seq) as DeliveryDbRow | undefined;
