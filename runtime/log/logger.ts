@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import { createRedactor, redactDeep, type Redactor } from '../secrets/index.js';
+import { createRedactor, MIN_MASKED_LENGTH, redactDeep, type Redactor } from '../secrets/index.js';
 
 export interface LoggerOptions {
   level?: string;
@@ -47,7 +47,7 @@ export function createLogger(options: LoggerOptions = {}): PinoLogger {
       hooks: secrets
         ? {
             logMethod(args, method) {
-              const values = [...secrets()].filter((s) => s.length >= 4);
+              const values = [...secrets()].filter((s) => s.length >= MIN_MASKED_LENGTH);
               if (values.length === 0) return method.apply(this, args);
               const redact = redactor(values);
               return method.apply(this, args.map((arg) => redactDeep(arg, redact)) as typeof args);

@@ -1,2 +1,2 @@
-export { createRedactor, redactDeep, MASK } from './redact.js';
+export { createRedactor, redactDeep, MASK, MIN_MASKED_LENGTH } from './redact.js';
 export type { Redactor } from './redact.js';

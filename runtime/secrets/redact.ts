@@ -1,6 +1,9 @@
 /** What a secret is replaced with. */
 export const MASK = '***';
 
+/** Secret values shorter than this are not masked: a one-letter secret would mask that letter everywhere. */
+export const MIN_MASKED_LENGTH = 4;
+
 export type Redactor = (text: string) => string;
 
 const identity: Redactor = (text) => text;

@@ -27,6 +27,13 @@ const HINTS = {
   emptyConnection: 'Give a connection id, e.g. ?connection=acme, or leave connection out for all of them; GET /api/connections lists the ids.',
 };
 
+/**
+ * When a delivery is tried next, if that is news: a failed one's retry, or a pending one deferred to
+ * later (its connection does not run; a replay on a receiver); null when done, dead or due now.
+ */
+const nextAttempt = (status: DeliveryStatus, at: string | null) =>
+  at !== null && (status === 'failed' || (status === 'pending' && Date.parse(at) > Date.now())) ? at : null;
+
 /** `?connection=` given empty: refused rather than read as "no filter" (or as a connection named ""). */
 const emptyConnection = (reply: FastifyReply, route: string) => badRequest(reply, `connection must not be empty on ${route}`, HINTS.emptyConnection);
 
@@ -119,8 +126,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
       return notFound(reply, `no connection ${connection}, and no delivery of one`, `${HINTS.connection} The deliveries of a removed connection stay listed under its id.`);
     }
     return {
-      // `next_attempt_at`: when a failed delivery is tried again (null once done or dead).
-      deliveries: rows.map(({ id, connector, connection: conn, event, status: st, attempts, received_at, next_attempt_at, error }) => ({ id, connector, connection: conn, event, status: st, attempts, received_at, next_attempt_at: st === 'failed' ? next_attempt_at : null, error })),
+      deliveries: rows.map(({ id, connector, connection: conn, event, status: st, attempts, received_at, next_attempt_at, error }) => ({ id, connector, connection: conn, event, status: st, attempts, received_at, next_attempt_at: nextAttempt(st, next_attempt_at), error })),
       next,
     };
   });

@@ -4,7 +4,7 @@ import type { LoadedManifest } from '../manifest/index.js';
 import type { RecordPipeline } from '../records/types.js';
 import type { Logger } from '../sync/types.js';
 import type { DeliveryOutcome, RecordBatch, Store, StoredDelivery } from '../store/types.js';
-import { failureText, isRouted, mapDelivery, parseBody } from '../webhooks/index.js';
+import { failureText, isRouted, mapDelivery, parseBody, storedBatches } from '../webhooks/index.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import { createWakeLoop } from './wake-loop.js';
 
@@ -166,13 +166,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   // Events whose `record` selected nothing, said once per connector and route (like ignored events).
   const emptySaid = new Set<string>();
-  const selectedNothing = (delivery: StoredDelivery, payload: unknown) => (path: string, record: string) => {
+  const emptyEvent = (delivery: StoredDelivery, payload: unknown, { path, record }: { path: string; record: string }) => {
     const key = `${delivery.connector}\0${path}`;
     if (emptySaid.has(key) || emptySaid.size >= 1000) return;
     emptySaid.add(key);
     const keys = payload && typeof payload === 'object' && !Array.isArray(payload) ? Object.keys(payload).slice(0, 20).join(', ') : Array.isArray(payload) ? '(a list)' : `(a ${payload === null ? 'null' : typeof payload})`;
     options.logger?.warn({ connector: delivery.connector, connection: delivery.connection, event: delivery.event, delivery: delivery.id },
-      `a delivery of event ${JSON.stringify(delivery.event)} gave no records: ${path}.record (${record}) selected nothing in its payload (top-level keys: ${keys || 'none'}); a misspelt path or a payload of another shape? Counted as result="empty"`);
+      `a delivery of event ${JSON.stringify(delivery.event)} gave no records: ${path}.record (${record}) selected nothing in its payload (top-level keys: ${keys || 'none'}). A misspelt path or a payload of another shape? If such payloads are expected (an empty list), a \`when\` that skips them keeps this quiet. Counted as result="empty"`);
   };
 
   /**
@@ -197,27 +197,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       waitingSaid.delete(delivery.connection);
       secrets = target.secrets;
       const payload = parseBody(delivery.body, delivery.contentType ?? undefined);
-      let empty = false;
-      const said = selectedNothing(delivery, payload);
+      let selectedNothingAt: { path: string; record: string } | undefined;
       const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, {
-        selectedNothing: (path, record) => {
-          empty = true;
-          said(path, record);
-        },
+        selectedNothing: (path, record) => void (selectedNothingAt ??= { path, record }),
         pipelineFor: target.pipelineFor,
         config: target.config,
         headers: delivery.headers,
         locate: (path) => target.manifest.locate(path),
       });
-      const batches: RecordBatch[] = mapped.map(({ stream, records }) => {
-        const pipeline = target.pipelineFor(stream);
-        return { stream, records: records.map((data) => pipeline.stored(data)) };
-      });
+      const batches: RecordBatch[] = storedBatches(mapped, { pipelineFor: target.pipelineFor, locate: (path) => target.manifest.locate(path) });
       // Publish before marking done: a crash in between republishes (at least once), never loses.
       for (const { stream, records } of batches) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
       const routed = isRouted(target.manifest.node, delivery.event);
       if (!routed) ignoredEvent(delivery.connector, delivery.connection, delivery.event);
-      const result = !routed ? 'ignored' : empty && batches.length === 0 ? 'empty' : 'done';
+      const result = !routed ? 'ignored' : selectedNothingAt && batches.length === 0 ? 'empty' : 'done';
+      if (result === 'empty') emptyEvent(delivery, payload, selectedNothingAt!);
       options.metrics?.dispatched.inc({ connector: delivery.connector, result });
       return { seq: delivery.seq, replays: delivery.replays, connection: delivery.connection, done: true, batches };
     } catch (error) {

@@ -155,6 +155,8 @@ interface Live {
   row: ConnectionRow;
   manifest: LoadedManifest;
   secretPaths: SecretPath[];
+  /** The values at secretPaths: masked in logs and in the errors stored with deliveries. */
+  secretValues: string[];
   /** What ingest needs of this connection, built on its first webhook. */
   intake?: IngestTarget;
   connector?: Promise<Connector>;
@@ -233,7 +235,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     store, bus, metrics, now, ...(logger ? { logger } : {}), busy: () => ingesting[0]! > 0, ...dispatcherOptions,
     target(connectionId) {
       const entry = live.get(connectionId);
-      return entry && { manifest: entry.manifest, config: entry.row.config, secrets: valuesAt(entry.row.config, entry.secretPaths), pipelineFor: pipelineFor(entry.manifest) };
+      return entry && { manifest: entry.manifest, config: entry.row.config, secrets: entry.secretValues, pipelineFor: pipelineFor(entry.manifest) };
     },
   });
   const syncStopTimeoutMs = options.syncStopTimeoutMs;
@@ -268,12 +270,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // run would fail. The new config applies from the next run.
     const replaced = previous?.opened;
     if (replaced) void syncs.idle(row.id).then(() => replaced.close()).catch(() => {});
-    const entry: Live = { row, manifest, secretPaths: withSealedPaths(secretPaths(manifest.node.spec, row.config), row.sealedPaths) };
+    const paths = withSealedPaths(secretPaths(manifest.node.spec, row.config), row.sealedPaths);
+    const entry: Live = { row, manifest, secretPaths: paths, secretValues: valuesAt(row.config, paths) };
     live.set(row.id, entry);
     // The last probe was of the config replaced: probe the new one now rather than show the old result for a minute.
     probes.forget(row.id);
     if (manifest.node.health_check) probes.probeSoon({ id: row.id, open: () => openConnector(entry) });
-    threaded?.setConnection({ id: row.id, connector: row.connector, config: row.config, secrets: valuesAt(row.config, entry.secretPaths) });
+    threaded?.setConnection({ id: row.id, connector: row.connector, config: row.config, secrets: entry.secretValues });
     if (row.schedule) scheduler.schedule(row.id, row.schedule);
     else scheduler.unschedule(row.id);
     return entry;
@@ -606,7 +609,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       });
     },
     // At the paths shown as secret (the spec's and those found sealed), not the spec's alone.
-    secretValues: () => [...live.values()].flatMap((entry) => valuesAt(entry.row.config, entry.secretPaths)),
+    secretValues: () => [...live.values()].flatMap((entry) => entry.secretValues),
     stopWork() {
       stopping ??= (async () => {
         probes.stop();

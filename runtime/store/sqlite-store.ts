@@ -66,11 +66,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const store = createSqliteStore(options);
   try {
     await store.opened();
+    store.resealLegacyTokens();
   } catch (error) {
     await store.close();
     throw error;
   }
-  store.resealLegacyTokens();
   const upgrade = store.schemaUpgrade;
   if (upgrade) {
     options.logger?.warn({ file: options.file, ...upgrade },

@@ -1,8 +1,8 @@
 import { ConnectorError, isConnectorError, relocated, type SourceLocation } from '../errors/index.js';
 import { compileExpression } from '../expressions/index.js';
-import { createRedactor } from '../secrets/index.js';
+import { createRedactor, MIN_MASKED_LENGTH } from '../secrets/index.js';
 import type { ManifestNode } from '../manifest/schema.js';
-import type { DataRecord, RecordPipeline } from '../records/types.js';
+import type { DataRecord, RecordPipeline, StoredRecord } from '../records/types.js';
 import type { WebhookEventNode } from './schema.js';
 
 export interface MappedRecords {
@@ -68,19 +68,57 @@ async function mapRoute(route: WebhookEventNode, payload: unknown, context: MapC
   try {
     return await context.pipelineFor(route.stream).process(raw, { ...bindings, partition });
   } catch (error) {
-    // The stream's own filter, map or primary key, on what this route's `record` selected.
-    throw routeError(error, [...path, route.record === undefined ? 'stream' : 'record'], context, `the records it selected, in stream ${route.stream}: `);
+    throw pipelineError(error, route.stream, path, context);
   }
 }
+
+/**
+ * The mapped records as the store keeps them (key and version), for the dispatcher and the workers;
+ * a record without its primary key is located at the stream's `primary_key`.
+ */
+export function storedBatches(mapped: readonly MappedRecords[], context: Pick<MapContext, 'pipelineFor' | 'locate'>): Array<{ stream: string; records: StoredRecord[] }> {
+  return mapped.map(({ stream, records }) => {
+    const pipeline = context.pipelineFor(stream);
+    try {
+      return { stream, records: records.map((data) => pipeline.stored(data)) };
+    } catch (error) {
+      throw isConnectorError(error) ? relocated(error, at(context, ['streams', stream, 'primary_key'])) : error;
+    }
+  });
+}
+
+const at = (context: Pick<MapContext, 'locate'>, path: ReadonlyArray<string | number>) => ({ ...context.locate?.(path), path: path.join('.') });
 
 /**
  * A route's failure at the key it comes from (`webhooks.events.<event>.<key>`, with its file and
  * line when known): where a dispatch error is stored and logged, it then says what to fix.
  */
-function routeError(error: unknown, path: ReadonlyArray<string | number>, context: MapContext, prefix = ''): ConnectorError {
-  const location = { ...context.locate?.(path), path: path.join('.') };
-  if (isConnectorError(error)) return relocated(error, location, prefix);
-  return new ConnectorError('EXPRESSION_EVALUATION', `${prefix}${error instanceof Error ? error.message : String(error)}`, { location, cause: error });
+function routeError(error: unknown, path: ReadonlyArray<string | number>, context: MapContext): ConnectorError {
+  if (isConnectorError(error)) return relocated(error, at(context, path));
+  return new ConnectorError('EXPRESSION_EVALUATION', error instanceof Error ? error.message : String(error), { location: at(context, path), cause: error });
+}
+
+/**
+ * A failure of the stream's pipeline on what a route selected, at the key to fix: the stream's
+ * `filter` or `map`, or the route's `record` when what it selected is not an object (the pipeline
+ * names `records`, which a webhook route does not use). Its hint does not quote the record: the
+ * text is stored with the delivery and logged, and payloads stay out of both.
+ */
+function pipelineError(error: unknown, stream: string, route: ReadonlyArray<string | number>, context: MapContext): ConnectorError {
+  const record = `${route.join('.')}.record`;
+  if (!isConnectorError(error)) return routeError(error, [...route, 'record'], context);
+  const key = error.context['key'];
+  if (key === 'filter' || key === 'map') {
+    return new ConnectorError(error.code, error.message, {
+      location: at(context, ['streams', stream, key]), hint: `Check streams.${stream}.${key} against the records ${record} selects in this delivery's payload.`, context: error.context, cause: error,
+    });
+  }
+  if (key === 'records') {
+    return new ConnectorError(error.code, error.message.replace('`records` selected', `${record} selected`), {
+      location: at(context, [...route, 'record']), hint: `Make ${record} select objects, or give stream ${stream} a \`map\` that builds one, e.g. map: '{ "value": $ }'.`, context: error.context, cause: error,
+    });
+  }
+  return routeError(error, [...route, 'record'], context);
 }
 
 /**
@@ -91,5 +129,5 @@ function routeError(error: unknown, path: ReadonlyArray<string | number>, contex
  */
 export function failureText(error: unknown, secrets: readonly string[]): string {
   const text = isConnectorError(error) ? error.format() : error instanceof Error ? error.message : String(error);
-  return createRedactor(secrets.filter((secret) => secret.length >= 4))(text);
+  return createRedactor(secrets.filter((secret) => secret.length >= MIN_MASKED_LENGTH))(text);
 }

@@ -1,9 +1,9 @@
 import type { Bus } from '../bus/bus.js';
 import type { ReceivedDelivery } from '../bus/subscribe-deliveries.js';
-import { ConnectorError, errorLogFields } from '../errors/index.js';
+import { ConnectorError, errorLogFields, isConnectorError } from '../errors/index.js';
 import type { RecordBatch, Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import { failureText, keptHeaders, mapDelivery, parseBody } from '../webhooks/index.js';
+import { failureText, keptHeaders, mapDelivery, parseBody, storedBatches } from '../webhooks/index.js';
 import { secretValues } from '../config/index.js';
 import { createSerialQueue } from './serial-queue.js';
 import type { WorkerTarget } from './targets.js';
@@ -64,11 +64,9 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
         });
       }
       const payload = parseBody(delivery.body, contentType);
-      const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, { pipelineFor: target.pipelineFor, config: target.config, headers: delivery.headers, locate: (path) => target.manifest.locate(path) });
-      const batches: RecordBatch[] = mapped.map(({ stream, records }) => {
-        const pipeline = target.pipelineFor(stream);
-        return { stream, records: records.map((data) => pipeline.stored(data)) };
-      });
+      const locate = (path: ReadonlyArray<string | number>) => target.manifest.locate(path);
+      const mapped = await mapDelivery(target.manifest.node, delivery.event, payload, { pipelineFor: target.pipelineFor, config: target.config, headers: delivery.headers, locate });
+      const batches: RecordBatch[] = storedBatches(mapped, { pipelineFor: target.pipelineFor, locate });
       for (const { stream, records } of batches) await bus.publishRecords(delivery.connector, delivery.connection, stream, records);
       await store.settleDeliveries([{ seq: inserted.seq, replays: null, connection: delivery.connection, done: true, batches }]);
       return 'processed';
@@ -78,7 +76,9 @@ export function createDeliveryHandler(options: DeliveryHandlerOptions): (deliver
       // Pub/Sub owns the retries; the local row records the last error, and `dead` once Pub/Sub
       // moves the message to the dead-letter topic (the attempt that reaches maxAttempts).
       const dead = delivery.attempt >= options.maxAttempts;
-      options.logger?.warn({ connection: delivery.connection, delivery: delivery.deliveryId, attempt: delivery.attempt, dead, err: message }, dead ? 'delivery dead-lettered' : 'delivery failed; Pub/Sub will redeliver it');
+      const about = { connector: delivery.connector, connection: delivery.connection, event: delivery.event, delivery: delivery.deliveryId, attempt: delivery.attempt, dead, err: message, ...(isConnectorError(error) ? { code: error.code } : {}) };
+      if (dead) options.logger?.error(about, 'delivery dead-lettered; fix what the error says, then replay it from the dead-letter topic');
+      else options.logger?.warn(about, 'delivery failed; Pub/Sub will redeliver it');
       await store.settleDeliveries([{ seq: inserted.seq, replays: null, done: false, error: message, nextAttemptAt: dead ? null : now() }]).catch(() => {});
       throw error;
     }

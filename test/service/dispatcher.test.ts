@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bus } from '../../runtime/bus/index.js';
@@ -82,6 +83,25 @@ describe('dispatcher', () => {
     await ctx.close();
   });
 
+  it('a failure of the stream\'s own map or primary key is placed at that key of the stream, with a hint that quotes no payload', async () => {
+    const cases = [
+      { map: '{ "id": id, "n": $number(title) }', key: 'map', code: 'MAPPING_FAILED', hint: 'Check streams.issues.map against the records webhooks.events.issues.record selects in this delivery\'s payload.' },
+      { map: '{ "title": title }', key: 'primary_key', code: 'RECORD_PRIMARY_KEY', hint: 'Make `map` keep the primary key field, or fix `primary_key`.' },
+    ];
+    for (const [i, { map, key, code, hint }] of cases.entries()) {
+      const manifest = parseManifest(HOOKS_MANIFEST.replace(`map: '{ "id": id, "title": title, "repo": $partition.repo }'`, `map: '${map}'`), 'hooks.yaml');
+      const ctx = await startService(join(tmp.dir, String(i)), { background: false, manifests: [manifest], dispatcher: { maxAttempts: 1 } });
+      expect((await send(ctx.app, signedDelivery({ issueId: 4, title: 'PRIVATE-alice@example.com' }))).statusCode).toBe(202);
+      await ctx.service.dispatcher.drainOnce();
+      const [dead] = ctx.service.store.listDeliveries({ limit: 10, status: 'dead' });
+      const line = manifest.locate(['streams', 'issues', key]);
+      expect(dead!.error).toMatch(new RegExp(`^hooks\\.yaml:${line.line}:${line.column}: stream issues: .*\\(at streams\\.issues\\.${key}\\)`));
+      expect(dead!.error!.endsWith(`${hint} [${code}]`)).toBe(true);
+      expect(dead!.error).not.toContain('against the record {');
+      await ctx.close();
+    }
+  });
+
   it('a routed event whose `record` selects nothing is done, counted as empty and logged once with the payload\'s top-level keys', async () => {
     const logged: string[] = [];
     const manifest = parseManifest(HOOKS_MANIFEST.replace('record: issue', 'record: itme'), 'hooks.yaml');
@@ -96,7 +116,7 @@ describe('dispatcher', () => {
     expect(metrics).toContain('gwi_webhook_dispatch_total{connector="hooks",result="done"} 1');
     const said = logged.map((text) => JSON.parse(text) as { msg: string }).filter((e) => e.msg.includes('gave no records'));
     expect(said.map((e) => e.msg)).toEqual([
-      'a delivery of event "issues" gave no records: webhooks.events.issues.record (itme) selected nothing in its payload (top-level keys: action, issue, repository); a misspelt path or a payload of another shape? Counted as result="empty"',
+      'a delivery of event "issues" gave no records: webhooks.events.issues.record (itme) selected nothing in its payload (top-level keys: action, issue, repository). A misspelt path or a payload of another shape? If such payloads are expected (an empty list), a `when` that skips them keeps this quiet. Counted as result="empty"',
     ]);
     await ctx.close();
   });
