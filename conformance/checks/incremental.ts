@@ -102,7 +102,7 @@ async function boundedState(ctx: SuiteContext, stream: string, url: string): Pro
   const node = structuredClone(ctx.manifest.node) as ManifestNode;
   const target = node.streams[stream]!;
   target.incremental = { ...target.incremental!, max_partitions_in_state: 1 };
-  const manifest: LoadedManifest = { node, file: ctx.manifest.file, locate: ctx.manifest.locate };
+  const manifest: LoadedManifest = { ...ctx.manifest, node };
   const outcome = await runRead({ ...ctx, manifest }, url, buildCatalog(node, { streams: [stream], syncMode: 'incremental' }));
   const final = outcome.states.get(stream)?.at(-1)?.stream.stream_state;
   const kept = Object.keys((final?.partitions ?? {}) as object).length;

@@ -59,7 +59,7 @@ export function parseManifest(text: string, file = '<inline>'): LoadedManifest {
   if (problems.length > 0) throw new ManifestValidationError(sortProblems(dedupe(problems)));
 
   const node = deepFreeze(tree) as ManifestNode;
-  return Object.freeze({ node, file, locate: (path: ReadonlyArray<string | number>) => source.locate(node, path) });
+  return Object.freeze({ node, file, text, locate: (path: ReadonlyArray<string | number>) => source.locate(node, path) });
 }
 
 function dedupe(problems: ConnectorError[]): ConnectorError[] {

@@ -20,7 +20,8 @@ export interface DispatchWorkerData {
   busy: SharedArrayBuffer;
   /**
    * Float64Array view [0]: the seq of the delivery this thread has in hand (DispatcherOptions.inHand),
-   * 0 when none: if the thread dies, the HTTP thread counts a failed attempt for it.
+   * 0 when none: if the thread dies, the HTTP thread counts a failed attempt for it. [1]: settle
+   * transactions since the thread started (DispatcherOptions.settled).
    */
   inHand: SharedArrayBuffer;
   /** The store's writer thread (Store.inboxPort): settle transactions go there, serialised with the inbox. */

@@ -99,6 +99,7 @@ const inHand = new Float64Array(data.inHand);
 const dispatcher = createDispatcher({
   store, bus: createLocalBus(), metrics, logger,
   inHand: (seq) => void (inHand[0] = seq),
+  settled: () => void inHand[1]!++,
   busy: () => Atomics.load(inFlight, 0) > 0,
   // While requests are in flight, settle 16 deliveries at a time: each settle is a transaction on
   // the inbox writer thread, and an inbox commit arriving meanwhile waits for it (~20 µs a delivery).

@@ -72,7 +72,7 @@ describe('dispatcher on its own thread', () => {
 
   it('applies a connection posted just after start before it maps a delivery stored after that (one attempt is not spent on it)', async () => {
     const { file, dbFile, store, deliver, only } = storeAndManifest();
-    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], store, maxAttempts: 1, pollMs: 20 });
+    const thread = createThreadDispatcher({ dbFile, manifests: [await loadManifest(file)], store, maxAttempts: 1, pollMs: 20 });
     // The order `serve` had: start, then a connection posted, then its first webhook stored, all while
     // the thread may still be loading its manifests. The connection is not in the store's table, so
     // only the order of the thread's reads can map this delivery (before the fix: dead, "connection
@@ -94,7 +94,7 @@ describe('dispatcher on its own thread', () => {
     store.saveConnection({ ...fresh, schedule: null, source: 'api' }, [['webhook_secret']]);
     await deliver('fresh', 8);
     // waitMs 0: a waiting delivery is due again at once (the deferral itself: test/service/dispatcher.test.ts).
-    const thread = createThreadDispatcher({ dbFile, manifestFiles: [file], store, maxAttempts: 1, waitMs: 0 });
+    const thread = createThreadDispatcher({ dbFile, manifests: [await loadManifest(file)], store, maxAttempts: 1, waitMs: 0 });
     // Stored but never posted to the thread (a connection that does not run, or not yet): it waits.
     expect(await thread.drainOnce()).toBe(0);
     expect(await thread.drainOnce()).toBe(0);
@@ -126,9 +126,11 @@ describe('dispatcher on its own thread', () => {
     const errors: string[] = [];
     const log = (obj: object | string, msg?: string) => void (typeof msg === 'string' && errors.push(msg));
     const thread = createThreadDispatcher({
-      dbFile, manifestFiles: [file], store, maxAttempts: 2, pollMs: 20, restartMs: 20, backoff: { baseMs: 10 },
+      dbFile, manifests: [await loadManifest(file)], store, maxAttempts: 2, pollMs: 20, restartMs: 20, backoff: { baseMs: 10 },
       resourceLimits: { maxOldGenerationSizeMb: 128 }, logger: { debug: () => {}, info: () => {}, warn: () => {}, error: log },
     });
+    // A manifest file edited while the service runs: a thread started again still maps with what the service loaded.
+    writeFileSync(file, 'name: [this is not a manifest');
     thread.setConnection(fresh);
     thread.start();
     thread.wake();
@@ -182,7 +184,7 @@ describe('dispatcher on its own thread', () => {
     const lines: Array<{ obj: object; msg: string | undefined }> = [];
     const log = (obj: object | string, msg?: string) => void lines.push({ obj: typeof obj === 'string' ? {} : obj, msg: typeof obj === 'string' ? obj : msg });
     // Its store cannot be opened (the database's directory is a file): the thread fails as it starts, each time.
-    const broken = createThreadDispatcher({ dbFile: join(notADirectory, 'gwi.db'), manifestFiles: [], store, restartMs: 50, logger: { debug: log, info: log, warn: log, error: log } });
+    const broken = createThreadDispatcher({ dbFile: join(notADirectory, 'gwi.db'), manifests: [], store, restartMs: 50, logger: { debug: log, info: log, warn: log, error: log } });
     await expect(broken.drainOnce()).rejects.toThrow('the dispatcher thread stopped');
     await vi.waitFor(() => expect(broken.failure?.()).toMatch(/^the dispatcher thread stopped \(.*\): deliveries are stored but not mapped until it starts again, in 0.05 s$/));
     await vi.waitFor(() => expect(lines.filter((line) => line.msg?.startsWith('the dispatcher thread stopped'))).toHaveLength(3), { timeout: 20_000 });

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import type { LoadedManifest } from '../manifest/index.js';
 import type { Logger } from '../sync/types.js';
 import type { Store } from '../store/types.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
@@ -14,7 +14,8 @@ import type { ServiceMetrics } from './metrics.js';
 export interface ThreadDispatcherOptions {
   dbFile: string;
   synchronous?: 'FULL' | 'NORMAL';
-  manifestFiles: string[];
+  /** The manifests the service loaded: the thread parses their text (a LoadedManifest does not cross threads). */
+  manifests: ReadonlyArray<Pick<LoadedManifest, 'file' | 'text'>>;
   metrics?: Pick<ServiceMetrics, 'dispatched'>;
   logger?: Logger;
   maxAttempts?: number;
@@ -63,9 +64,6 @@ function workerEntry(): { source: string | URL; eval: boolean } {
   return { source: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, eval: true };
 }
 
-/** True when every manifest can be loaded again in a thread (it came from a file that still exists). */
-export const manifestsReloadable = (files: readonly string[]) => files.every((file) => file !== '<inline>' && existsSync(file));
-
 /**
  * The dispatcher on its own thread (dispatch-worker.ts), so the HTTP event loop only verifies,
  * parses and hands deliveries to the inbox: mapping, record upserts and settling take none of its
@@ -81,13 +79,13 @@ export const manifestsReloadable = (files: readonly string[]) => files.every((fi
  */
 export function createThreadDispatcher(options: ThreadDispatcherOptions): ThreadDispatcher {
   const busy = new SharedArrayBuffer(4);
-  const inHand = new Float64Array(new SharedArrayBuffer(8));
+  const inHand = new Float64Array(new SharedArrayBuffer(16));
   const now = options.now ?? Date.now;
   const maxAttempts = options.maxAttempts ?? 5;
   const firstRestartMs = options.restartMs ?? 1_000;
   const entry = workerEntry();
   // The manifests as the service loaded them, for every thread (DispatchWorkerData.manifests).
-  const manifests = options.manifestFiles.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  const manifests = options.manifests.map(({ file, text }) => ({ file, text }));
   // What a new thread is told: every connection as last updated, and whether it was started.
   const connections = new Map<string, ConnectionForDispatch>();
   let started = false;
@@ -124,6 +122,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
     });
     worker.unref();
     const spawnedAt = now();
+    inHand[1] = 0;
     const self = { worker, updates, exited: undefined as Error | undefined, error: undefined as string | undefined };
     for (const row of connections.values()) updates.port1.postMessage({ t: 'connection', row } satisfies ConnectionUpdate);
     if (started) worker.postMessage({ t: 'start' } satisfies ToDispatcher);
@@ -158,11 +157,13 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
       drains.clear();
       if (stopping) return stopped?.();
       const reason = self.error ?? 'it exited';
+      const progressed = inHand[1]! > 0;
       const blamed = blame(reason);
-      // With a delivery to blame, the cause is dealt with (it is mapped apart, and dead in the end):
-      // start again soon. Without one, a thread that dies at once is started later and later; one
-      // that ran a while, soon again.
-      if (blamed || now() - spawnedAt > 60_000) restartMs = firstRestartMs;
+      // A thread that wrote what it mapped before it died, or ran a while, is started again soon: a
+      // delivery to blame is dealt with (it is mapped apart, and dead in the end). One that dies
+      // before it writes anything (every mapping fails the same way, the database cannot be opened)
+      // is started later and later: it would blame a delivery a second otherwise, all innocent.
+      if ((blamed && progressed) || now() - spawnedAt > 60_000) restartMs = firstRestartMs;
       down = `the dispatcher thread stopped (${reason})${blamed ? ` while delivery ${blamed} was mapped or its records written` : ''}: deliveries are stored but not mapped until it starts again, in ${restartMs / 1000} s`;
       options.logger?.error({ err: reason, ...(blamed ? { delivery: blamed } : {}) }, down);
       restartTimer = setTimeout(() => {

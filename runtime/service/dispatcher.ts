@@ -34,6 +34,8 @@ export interface DispatcherOptions {
    * with the most records; 0 when none. A dispatcher thread that dies can then name it (dispatcher-thread.ts).
    */
   inHand?(seq: number): void;
+  /** Told after each settle transaction: the dispatcher made progress (a thread that dies after some is started again soon). */
+  settled?(): void;
   /** Called before each read of due deliveries (the dispatcher thread applies connection updates there). */
   beforeRead?(): void;
   /** The service's counter, or the dispatcher thread's batching stand-in for it. */
@@ -279,6 +281,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         options.inHand?.(largest(outcomes));
         await store.settleDeliveries(await withoutLargeBatches(outcomes));
         options.inHand?.(0);
+        options.settled?.();
         outcomes = [];
         records = 0;
       };

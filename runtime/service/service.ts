@@ -15,7 +15,7 @@ import type { BackoffOptions } from './backoff.js';
 import { checkConnectionInput, readConnectionsFile, type ConnectionInput } from './connections-file.js';
 import { createPipelineCache } from './pipelines.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
-import { createThreadDispatcher, manifestsReloadable, type ThreadDispatcher } from './dispatcher-thread.js';
+import { createThreadDispatcher, type ThreadDispatcher } from './dispatcher-thread.js';
 import { createConnector } from '../sync/index.js';
 import { buildHealth, type ConnectionHealthInput, type HealthReport } from './health.js';
 import { DEFAULT_MAX_BODY_BYTES, failure, ingestDelivery, type IngestDeps, type IngestReply, type IngestTarget } from './ingest.js';
@@ -223,10 +223,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     }),
   });
 
-  const manifestFiles = [...manifests.values()].map((m) => m.file);
-  const useThread = options.dispatcherThread ?? (import.meta.url.endsWith('.js') && bus.kind === 'local' && !options.now && manifestsReloadable(manifestFiles));
+  const useThread = options.dispatcherThread ?? (import.meta.url.endsWith('.js') && bus.kind === 'local' && !options.now);
   const threaded: ThreadDispatcher | undefined = useThread
-    ? createThreadDispatcher({ dbFile, manifestFiles, metrics, store, ...(logger ? { logger } : {}), ...dispatcherOptions, ...(store.inboxPort ? { inboxPort: () => store.inboxPort?.() } : {}) })
+    ? createThreadDispatcher({ dbFile, manifests: [...manifests.values()], metrics, store, ...(logger ? { logger } : {}), ...dispatcherOptions, ...(store.inboxPort ? { inboxPort: () => store.inboxPort?.() } : {}) })
     : undefined;
   // Webhook requests being ingested now: the dispatcher yields the CPU to them (see DispatcherOptions.busy).
   // A dispatcher thread reads the same counter (shared memory).
