@@ -28,8 +28,8 @@ const HINTS = {
 };
 
 /**
- * When a delivery is tried next, if that is news: a failed one's retry, or a pending one deferred to
- * later (its connection does not run; a replay on a receiver); null when done, dead or due now.
+ * When a delivery is tried next: a failed one's retry (past once it is due), or a pending one
+ * deferred to later (its connection does not run; a replay on a receiver); null otherwise.
  */
 const nextAttempt = (status: DeliveryStatus, at: string | null) =>
   at !== null && (status === 'failed' || (status === 'pending' && Date.parse(at) > Date.now())) ? at : null;
@@ -136,7 +136,7 @@ export const adminRoutes = (service: Service, adminToken: string): FastifyPlugin
     const { connection, status = 'dead' } = request.query;
     if (!connection) return badRequest(reply, 'POST /api/deliveries/replay needs ?connection=', `Say whose deliveries, e.g. ?connection=acme&status=dead; ${HINTS.connection}`);
     if (status !== 'dead' && status !== 'failed') return badRequest(reply, `status must be dead or failed, not ${JSON.stringify(status)}`, 'Leave status out for dead, or give status=failed for those waiting for their next attempt.');
-    const replayed = service.replayAll(connection, status);
+    const replayed = await service.replayAll(connection, status);
     if (replayed === undefined) return notFound(reply, `no connection ${connection} is configured now`, `${HINTS.connection} Deliveries of a connection that was removed cannot be replayed.`);
     return reply.code(202).send({ connection, status: 'pending', replayed });
   });

@@ -137,7 +137,7 @@ export interface Service {
    * `replay` does one (after a manifest fix: one call, not one per delivery); how many. Undefined
    * for a connection not configured now; throws CONNECTION_UNAVAILABLE for one stored but not running.
    */
-  replayAll(connection: string, status: 'dead' | 'failed'): number | undefined;
+  replayAll(connection: string, status: 'dead' | 'failed'): Promise<number | undefined>;
   health(): HealthReport;
   /** Every secret value configured (for log redaction). */
   secretValues(): string[];
@@ -569,7 +569,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       dispatcher.wake();
       return { result: 'replayed', delivery };
     },
-    replayAll(connection, status) {
+    async replayAll(connection, status) {
       const down = unavailable.get(connection);
       if (down) {
         throw new ConnectorError('CONNECTION_UNAVAILABLE', `connection ${connection} is not running: ${down.reason}; its deliveries can be replayed once it runs again`, { hint: down.fix });
@@ -577,7 +577,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!live.has(connection)) return undefined;
       // On a receiver (--no-dispatch) only deliveries not yet done are dead or failed: never handed to
       // the workers, so published now, as `replay` does.
-      const count = store.replayDeliveries(connection, status, republisher ? republisher.dueNow() : now());
+      const count = await store.replayDeliveries(connection, status, republisher ? republisher.dueNow() : now());
       if (republisher) republisher.wake();
       else dispatcher.wake();
       return count;

@@ -112,8 +112,10 @@ parentPort.on('message', (message) => {
     return;
   }
   if (message.port) {
-    // A new dispatcher thread (the last one died): what the old one sent is written and answered on
-    // its own port, which then closes; both number their requests from 1, so answers must not cross.
+    // A new dispatcher thread (the last one died): what the writer has received from the old one is
+    // written and answered on its own port, which then closes (what it sent after that is dropped:
+    // the thread is gone, and its deliveries are mapped again); both number their requests from 1,
+    // so answers must not cross.
     if (extPort) {
       run(extQueue, redoable, extPort);
       extQueue = [];

@@ -198,10 +198,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     replayDelivery(seq, now) {
       return db.prepare(`UPDATE deliveries SET ${REPLAYED} WHERE seq = ?`).run(now, seq).changes === 1;
     },
-    replayDeliveries(connection, status, now) {
+    async replayDeliveries(connection, status, now) {
       // Through the partial index of that status (INDEXED BY: SQLite would rather read every delivery
-      // of the connection kept, done ones included), 1,000 at a time: between two statements the
-      // inbox writer can commit, so a replay of 100,000 does not hold every webhook's 202.
+      // of the connection kept, done ones included), 1,000 at a time, with the event loop let go in
+      // between: a replay of 100,000 holds neither the webhooks' 202s nor the inbox writer for long.
       const which = status === 'dead'
         ? `SELECT seq FROM deliveries INDEXED BY deliveries_dead WHERE status = 'dead' AND connection = ? LIMIT 1000`
         : `SELECT seq FROM deliveries INDEXED BY deliveries_due WHERE status IN ('pending','failed') AND status = 'failed' AND connection = ? LIMIT 1000`;
@@ -211,6 +211,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         const changed = replay.run(now, connection).changes;
         replayed += changed;
         if (changed < 1000) return replayed;
+        await new Promise((resolve) => setImmediate(resolve));
       }
     },
     getDelivery(seq) {

@@ -165,7 +165,7 @@ export interface Store {
   /** Back to pending with attempts reset; returns how many rows changed. */
   replayDelivery(seq: number, now: number): boolean;
   /** Every delivery of `connection` with this status back to pending, attempts reset (as replayDelivery); returns how many. */
-  replayDeliveries(connection: string, status: 'dead' | 'failed', now: number): number;
+  replayDeliveries(connection: string, status: 'dead' | 'failed', now: number): Promise<number>;
   /** The delivery stored as row `seq` (e.g. InsertResult.seq of a duplicate): a primary-key read. */
   getDelivery(seq: number): DeliverySummary | undefined;
   /**
