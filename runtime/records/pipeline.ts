@@ -20,11 +20,12 @@ export function createRecordPipeline(stream: StreamNode, name = 'stream'): Recor
   const keyOf = createKeyOf(name, stream.primary_key);
   const cursorOf = stream.cursor_field === undefined ? undefined : cursorReader(stream.cursor_field);
 
-  const fail = (key: string, step: Step, record: unknown, error: unknown): never => {
+  /** `gave`: what `map` gave instead of an object (its kind, in `context.gave`: messages that must not quote a payload use that). */
+  const fail = (key: string, step: Step, record: unknown, error: unknown, gave?: unknown): never => {
     const cause = isConnectorError(error) ? error.message : String(error);
     throw new ConnectorError('MAPPING_FAILED', `stream ${name}: \`${key}\` failed on a record: ${cause}`, {
       hint: `Check the expression ${JSON.stringify(step.source)} against the record ${preview(record)}.`,
-      context: { stream: name, key },
+      context: { stream: name, key, ...(gave === undefined ? {} : { gave: kindOf(gave) }) },
       cause: error,
     });
   };
@@ -45,7 +46,7 @@ export function createRecordPipeline(stream: StreamNode, name = 'stream'): Recor
         if (record === null || typeof record !== 'object' || Array.isArray(record)) {
           throw new ConnectorError('MAPPING_FAILED', `stream ${name}: \`records\` selected ${preview(record)}, which is not an object`, {
             hint: 'Select objects with `records`, or add a `map` that builds one, e.g. map: \'{ "value": $ }\'.',
-            context: { stream: name, key: 'records' },
+            context: { stream: name, key: 'records', gave: kindOf(record) },
           });
         }
         out.push(record as DataRecord);
@@ -59,7 +60,7 @@ export function createRecordPipeline(stream: StreamNode, name = 'stream'): Recor
       }
       if (mapped === undefined) continue;
       if (mapped === null || typeof mapped !== 'object' || Array.isArray(mapped)) {
-        fail('map', map, record, new Error(`it gave ${preview(mapped)}, not an object`));
+        fail('map', map, record, new Error(`it gave ${preview(mapped)}, not an object`), mapped);
       }
       out.push(mapped as DataRecord);
     }
@@ -104,6 +105,13 @@ function compileStep(source: string): Step {
       return value === FALLBACK ? expression.evaluate(input, scope) : value;
     },
   };
+}
+
+/** What a value is, without what it holds: `a string`, `a list`... */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'boolean' ? 'a boolean' : `a ${typeof value}`;
 }
 
 function preview(value: unknown): string {

@@ -101,20 +101,23 @@ function routeError(error: unknown, path: ReadonlyArray<string | number>, contex
 /**
  * A failure of the stream's pipeline on what a route selected, at the key to fix: the stream's
  * `filter` or `map`, or the route's `record` when what it selected is not an object (the pipeline
- * names `records`, which a webhook route does not use). Its hint does not quote the record: the
- * text is stored with the delivery and logged, and payloads stay out of both.
+ * names `records`, which a webhook route does not use). Neither its message nor its hint quotes the
+ * record or a value of it (the kind of value instead): the text is stored with the delivery and
+ * logged, and payloads stay out of both. (JSONata's own messages may still quote a value they met.)
  */
 function pipelineError(error: unknown, stream: string, route: ReadonlyArray<string | number>, context: MapContext): ConnectorError {
   const record = `${route.join('.')}.record`;
   if (!isConnectorError(error)) return routeError(error, [...route, 'record'], context);
   const key = error.context['key'];
+  const gave = error.context['gave'];
   if (key === 'filter' || key === 'map') {
-    return new ConnectorError(error.code, error.message, {
+    const message = typeof gave === 'string' ? `stream ${stream}: \`${key}\` gave ${gave}, not an object` : error.message;
+    return new ConnectorError(error.code, message, {
       location: at(context, ['streams', stream, key]), hint: `Check streams.${stream}.${key} against the records ${record} selects in this delivery's payload.`, context: error.context, cause: error,
     });
   }
   if (key === 'records') {
-    return new ConnectorError(error.code, error.message.replace('`records` selected', `${record} selected`), {
+    return new ConnectorError(error.code, `stream ${stream}: ${record} selected ${typeof gave === 'string' ? gave : 'a value'}, which is not an object`, {
       location: at(context, [...route, 'record']), hint: `Make ${record} select objects, or give stream ${stream} a \`map\` that builds one, e.g. map: '{ "value": $ }'.`, context: error.context, cause: error,
     });
   }

@@ -84,11 +84,14 @@ describe('dispatcher', () => {
   });
 
   it('a failure of the stream\'s own map or primary key is placed at that key of the stream, with a hint that quotes no payload', async () => {
+    const mapHint = 'Check streams.issues.map against the records webhooks.events.issues.record selects in this delivery\'s payload.';
     const cases = [
-      { map: '{ "id": id, "n": $number(title) }', key: 'map', code: 'MAPPING_FAILED', hint: 'Check streams.issues.map against the records webhooks.events.issues.record selects in this delivery\'s payload.' },
-      { map: '{ "title": title }', key: 'primary_key', code: 'RECORD_PRIMARY_KEY', hint: 'Make `map` keep the primary key field, or fix `primary_key`.' },
+      // JSONata's own message quotes the value it met (the one place a payload value still shows).
+      { map: '{ "id": id, "n": $number(title) }', key: 'map', code: 'MAPPING_FAILED', hint: mapHint, quotesTitle: true },
+      { map: 'title', key: 'map', code: 'MAPPING_FAILED', hint: mapHint, message: 'stream issues: `map` gave a string, not an object', quotesTitle: false },
+      { map: '{ "title": title }', key: 'primary_key', code: 'RECORD_PRIMARY_KEY', hint: 'Make `map` keep the primary key field, or fix `primary_key`.', quotesTitle: false },
     ];
-    for (const [i, { map, key, code, hint }] of cases.entries()) {
+    for (const [i, { map, key, code, hint, message, quotesTitle }] of cases.entries()) {
       const manifest = parseManifest(HOOKS_MANIFEST.replace(`map: '{ "id": id, "title": title, "repo": $partition.repo }'`, `map: '${map}'`), 'hooks.yaml');
       const ctx = await startService(join(tmp.dir, String(i)), { background: false, manifests: [manifest], dispatcher: { maxAttempts: 1 } });
       expect((await send(ctx.app, signedDelivery({ issueId: 4, title: 'PRIVATE-alice@example.com' }))).statusCode).toBe(202);
@@ -97,9 +100,20 @@ describe('dispatcher', () => {
       const line = manifest.locate(['streams', 'issues', key]);
       expect(dead!.error).toMatch(new RegExp(`^hooks\\.yaml:${line.line}:${line.column}: stream issues: .*\\(at streams\\.issues\\.${key}\\)`));
       expect(dead!.error!.endsWith(`${hint} [${code}]`)).toBe(true);
-      expect(dead!.error).not.toContain('against the record {');
+      if (message) expect(dead!.error).toContain(`: ${message} (at streams.issues.${key})`);
+      expect(dead!.error!.includes('PRIVATE-alice@example.com')).toBe(quotesTitle);
       await ctx.close();
     }
+    // A route whose `record` selects a value that is not an object, and a stream without `map`: named by its kind.
+    const manifest = parseManifest(HOOKS_MANIFEST.replace(`    map: '{ "id": id, "title": title, "repo": $partition.repo }'\n`, '').replace('record: issue', 'record: issue.title'), 'hooks.yaml');
+    const ctx = await startService(join(tmp.dir, 'scalar'), { background: false, manifests: [manifest], dispatcher: { maxAttempts: 1 } });
+    expect((await send(ctx.app, signedDelivery({ issueId: 4, title: 'PRIVATE-alice@example.com' }))).statusCode).toBe(202);
+    await ctx.service.dispatcher.drainOnce();
+    const [dead] = ctx.service.store.listDeliveries({ limit: 10, status: 'dead' });
+    const line = manifest.locate(['webhooks', 'events', 'issues', 'record']);
+    expect(dead!.error).toMatch(new RegExp(`^hooks\\.yaml:${line.line}:${line.column}: stream issues: webhooks\\.events\\.issues\\.record selected a string, which is not an object\\. Make webhooks\\.events\\.issues\\.record select objects`));
+    expect(dead!.error).not.toContain('PRIVATE');
+    await ctx.close();
   });
 
   it('a routed event whose `record` selects nothing is done, counted as empty and logged once with the payload\'s top-level keys', async () => {
