@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Bus } from '../../runtime/bus/index.js';
 import { createLocalBus } from '../../runtime/bus/local-bus.js';
-import { createDispatcher, restFactorFor, SETTLE_CHUNK } from '../../runtime/service/dispatcher.js';
+import { createDispatcher, restFactorFor, SETTLE_CHUNK, THREAD_STOPPED } from '../../runtime/service/dispatcher.js';
 import { createPipelineCache } from '../../runtime/service/pipelines.js';
 import { parseManifest } from '../../runtime/manifest/index.js';
 import { HOOKS_MANIFEST, hooksManifest, SECRET, signedDelivery, startService, tempDir } from './fixtures.js';
@@ -187,6 +187,21 @@ describe('dispatcher', () => {
     // 600 + 600 passes 1,000: those two are written, then the third.
     expect(settles.mock.calls.map(([outcomes]) => outcomes.map((o) => ('batches' in o ? o.batches[0]!.records.length : 0)))).toEqual([[600, 600], [600]]);
     expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 3 });
+    await ctx.close();
+  });
+
+  it('maps a delivery that stopped a dispatcher thread before apart: what its batch held before it is written first', async () => {
+    let clock = 1_000_000;
+    const ctx = await startService(tmp.dir, { background: false, now: () => clock });
+    const settles = vi.spyOn(ctx.service.store, 'settleDeliveries');
+    const deliveries = [1, 2, 3, 4].map((issueId) => signedDelivery({ issueId }));
+    for (const d of deliveries) await send(ctx.app, d);
+    const [second] = await ctx.service.store.findDeliveries(deliveries[1]!.id, ACME);
+    ctx.service.store.failDelivery(second!.seq, `${THREAD_STOPPED} (Worker terminated due to reaching memory limit); …`, clock);
+    clock += 10;
+    expect(await ctx.service.dispatcher.drainOnce()).toBe(4);
+    expect(settles.mock.calls.map(([outcomes]) => outcomes.length)).toEqual([1, 3]);
+    expect(ctx.service.store.deliveryCounts()).toMatchObject({ done: 4 });
     await ctx.close();
   });
 
