@@ -666,7 +666,6 @@ function maxAttemptsFromEnv(given: number | undefined, env: NodeJS.ProcessEnv): 
 /** The `connector` label of webhook metrics for a name no manifest has (unbounded names would be unbounded series). */
 const UNKNOWN_CONNECTOR = '(unknown)';
 
-
 /** A connection checked against its manifest, resolved and ready to store: nothing written yet. */
 interface CheckedConnection {
   row: ConnectionRow;
