@@ -355,8 +355,12 @@ describe('createSqliteStore: inbox', () => {
     let ranMeanwhile = false;
     const replaying = store.replayDeliveries('acme', 'dead', 7_000);
     setImmediate(() => void (ranMeanwhile = true));
+    // Replayed in the first chunk and dead again meanwhile (the dispatcher failed it): not replayed twice by this call.
+    store.failDelivery(inserted[0]!.seq, 'boom again', null);
     expect(await replaying).toBe(2_300);
     expect(ranMeanwhile).toBe(true);
+    expect(store.getDelivery(inserted[0]!.seq)).toMatchObject({ status: 'dead', error: 'boom again' });
+    store.replayDelivery(inserted[0]!.seq, 7_000);
     expect(store.deadByConnection()).toEqual({ other: 2 });
     expect(store.listDeliveries({ connection: 'acme', status: 'pending', limit: 1_000 })).toHaveLength(1_000);
     expect(store.dueDeliveries(7_000, 5)[0]).toMatchObject({ status: 'pending', attempts: 0, error: null });

@@ -200,17 +200,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async replayDeliveries(connection, status, now) {
       // Through the partial index of that status (INDEXED BY: SQLite would rather read every delivery
-      // of the connection kept, done ones included), 1,000 at a time, with the event loop let go in
-      // between: a replay of 100,000 holds neither the webhooks' 202s nor the inbox writer for long.
+      // of the connection kept, done ones included), 1,000 at a time in seq order, with the event loop
+      // let go in between: a replay of 100,000 holds neither the webhooks' answers nor the inbox writer
+      // for long. Walking by seq, a delivery replayed in an earlier chunk and failed again meanwhile is
+      // not replayed twice by one call.
       const which = status === 'dead'
-        ? `SELECT seq FROM deliveries INDEXED BY deliveries_dead WHERE status = 'dead' AND connection = ? LIMIT 1000`
-        : `SELECT seq FROM deliveries INDEXED BY deliveries_due WHERE status IN ('pending','failed') AND status = 'failed' AND connection = ? LIMIT 1000`;
-      const replay = db.prepare(`UPDATE deliveries SET ${REPLAYED} WHERE seq IN (${which})`);
+        ? `SELECT seq FROM deliveries INDEXED BY deliveries_dead WHERE status = 'dead' AND connection = ? AND seq > ? ORDER BY seq LIMIT 1000`
+        : `SELECT seq FROM deliveries INDEXED BY deliveries_due WHERE status IN ('pending','failed') AND status = 'failed' AND connection = ? AND seq > ? ORDER BY seq LIMIT 1000`;
+      const replay = db.prepare(`UPDATE deliveries SET ${REPLAYED} WHERE seq IN (${which}) RETURNING seq`).pluck();
       let replayed = 0;
-      for (;;) {
-        const changed = replay.run(now, connection).changes;
-        replayed += changed;
-        if (changed < 1000) return replayed;
+      for (let after = 0; ;) {
+        const seqs = replay.all(now, connection, after) as number[];
+        replayed += seqs.length;
+        if (seqs.length < 1000) return replayed;
+        after = Math.max(...seqs);
         await new Promise((resolve) => setImmediate(resolve));
       }
     },
