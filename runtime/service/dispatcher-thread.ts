@@ -189,7 +189,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
       if (!delivery || delivery.status === 'done' || delivery.status === 'dead') return undefined;
       const attempts = delivery.attempts + 1;
       const dead = attempts >= maxAttempts;
-      const fix = /memory/i.test(reason) ? 'a `record` that selects fewer records, or more memory for the service, lets it through' : 'the service log has the thread\'s last lines';
+      const fix = /memory/i.test(reason) ? 'a `record` that selects fewer records, or more memory (NODE_OPTIONS=--max-old-space-size=<MiB>), lets it through' : 'the service log has the thread\'s last lines';
       options.store.failDelivery(seq, `${THREAD_STOPPED} (${reason}); ${fix}`, dead ? null : now() + retryDelay(attempts, options.backoff));
       options.metrics?.dispatched.inc({ connector: delivery.connector, result: dead ? 'dead' : 'retry' });
       return `${delivery.id} of connection ${delivery.connection} (attempt ${attempts} of ${maxAttempts}${dead ? ', now dead' : ''})`;
