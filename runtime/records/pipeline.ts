@@ -107,8 +107,8 @@ function compileStep(source: string): Step {
   };
 }
 
-/** What a value is, without what it holds: `a string`, `a list`... */
-function kindOf(value: unknown): string {
+/** What a value is, without what it holds: `a string`, `a list`... (for messages that must not quote a payload). */
+export function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   return typeof value === 'boolean' ? 'a boolean' : `a ${typeof value}`;

@@ -18,12 +18,8 @@ export interface DispatchWorkerData {
   waitMs?: number;
   /** Int32Array view [0]: webhook requests in flight on the HTTP thread (the dispatcher yields while > 0). */
   busy: SharedArrayBuffer;
-  /**
-   * Float64Array view [0]: the seq of the delivery this thread has in hand (DispatcherOptions.inHand),
-   * 0 when none: if the thread dies, the HTTP thread counts a failed attempt for it. [1]: settle
-   * transactions since the thread started (DispatcherOptions.settled).
-   */
-  inHand: SharedArrayBuffer;
+  /** Float64Array view of what the thread is doing, indexed by IN_HAND and SETTLES. */
+  progress: SharedArrayBuffer;
   /** The store's writer thread (Store.inboxPort): settle transactions go there, serialised with the inbox. */
   inboxPort?: MessagePort;
   /**
@@ -59,3 +55,11 @@ export type FromDispatcher =
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; obj: object | string; msg?: string }
   | { t: 'counts'; counts: Array<[connector: string, result: string, n: number]> }
   | { t: 'stopped' };
+
+/**
+ * DispatchWorkerData.progress[IN_HAND]: the seq of the delivery the thread has in hand
+ * (DispatcherOptions.inHand), 0 when none: if the thread dies, the HTTP thread counts a failed
+ * attempt for it. [SETTLES]: settle transactions since the thread started (DispatcherOptions.settled).
+ */
+export const IN_HAND = 0;
+export const SETTLES = 1;

@@ -14,7 +14,7 @@ import { createSqliteStore } from '../store/index.js';
 import { writesThroughPort } from '../store/inbox-worker.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../sync/types.js';
-import type { ConnectionForDispatch, ConnectionUpdate, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
+import { IN_HAND, SETTLES, type ConnectionForDispatch, type ConnectionUpdate, type DispatchWorkerData, type FromDispatcher, type ToDispatcher } from './dispatch-protocol.js';
 import { createPipelineCache } from './pipelines.js';
 import { createDispatcher, restFactorFor } from './dispatcher.js';
 
@@ -95,11 +95,11 @@ function applyConnectionUpdates(): void {
 }
 
 const inFlight = new Int32Array(data.busy);
-const inHand = new Float64Array(data.inHand);
+const progress = new Float64Array(data.progress);
 const dispatcher = createDispatcher({
   store, bus: createLocalBus(), metrics, logger,
-  inHand: (seq) => void (inHand[0] = seq),
-  settled: () => void inHand[1]!++,
+  inHand: (seq) => void (progress[IN_HAND] = seq),
+  settled: () => void progress[SETTLES]!++,
   busy: () => Atomics.load(inFlight, 0) > 0,
   // While requests are in flight, settle 16 deliveries at a time: each settle is a transaction on
   // the inbox writer thread, and an inbox commit arriving meanwhile waits for it (~20 µs a delivery).

@@ -7,7 +7,7 @@ import type { Logger } from '../sync/types.js';
 import type { Store } from '../store/types.js';
 import { retryDelay, type BackoffOptions } from './backoff.js';
 import { THREAD_STOPPED } from './dispatcher.js';
-import type { ConnectionForDispatch, ConnectionUpdate, DispatchWorkerData, FromDispatcher, ToDispatcher } from './dispatch-protocol.js';
+import { IN_HAND, SETTLES, type ConnectionForDispatch, type ConnectionUpdate, type DispatchWorkerData, type FromDispatcher, type ToDispatcher } from './dispatch-protocol.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -79,7 +79,7 @@ function workerEntry(): { source: string | URL; eval: boolean } {
  */
 export function createThreadDispatcher(options: ThreadDispatcherOptions): ThreadDispatcher {
   const busy = new SharedArrayBuffer(4);
-  const inHand = new Float64Array(new SharedArrayBuffer(16));
+  const progress = new Float64Array(new SharedArrayBuffer(16));
   const now = options.now ?? Date.now;
   const maxAttempts = options.maxAttempts ?? 5;
   const firstRestartMs = options.restartMs ?? 1_000;
@@ -110,7 +110,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
       eval: entry.eval,
       workerData: {
         dbFile: options.dbFile, synchronous: options.synchronous ?? 'FULL', manifests, busy,
-        inHand: inHand.buffer as SharedArrayBuffer, connectionPort: updates.port2,
+        progress: progress.buffer as SharedArrayBuffer, connectionPort: updates.port2,
         ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
         ...(options.backoff ? { backoff: options.backoff } : {}),
         ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
@@ -122,7 +122,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
     });
     worker.unref();
     const spawnedAt = now();
-    inHand[1] = 0;
+    progress[SETTLES] = 0;
     const self = { worker, updates, exited: undefined as Error | undefined, error: undefined as string | undefined };
     for (const row of connections.values()) updates.port1.postMessage({ t: 'connection', row } satisfies ConnectionUpdate);
     if (started) worker.postMessage({ t: 'start' } satisfies ToDispatcher);
@@ -157,7 +157,7 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
       drains.clear();
       if (stopping) return stopped?.();
       const reason = self.error ?? 'it exited';
-      const progressed = inHand[1]! > 0;
+      const progressed = progress[SETTLES]! > 0;
       const blamed = blame(reason);
       // A thread that wrote what it mapped before it died, or ran a while, is started again soon: a
       // delivery to blame is dealt with (it is mapped apart, and dead in the end). One that dies
@@ -180,8 +180,8 @@ export function createThreadDispatcher(options: ThreadDispatcherOptions): Thread
 
   /** Counts a failed attempt for the delivery the dead thread had in hand; its id, if there was one. */
   function blame(reason: string): string | undefined {
-    const seq = inHand[0]!;
-    inHand[0] = 0;
+    const seq = progress[IN_HAND]!;
+    progress[IN_HAND] = 0;
     if (!(seq > 0)) return undefined;
     try {
       const delivery = options.store.getDelivery(seq);

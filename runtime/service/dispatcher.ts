@@ -1,6 +1,7 @@
 import { errorLogFields, isConnectorError } from '../errors/index.js';
 import type { Bus } from '../bus/bus.js';
 import type { LoadedManifest } from '../manifest/index.js';
+import { kindOf } from '../records/index.js';
 import type { RecordPipeline } from '../records/types.js';
 import type { Logger } from '../sync/types.js';
 import type { DeliveryOutcome, RecordBatch, Store, StoredDelivery } from '../store/types.js';
@@ -172,7 +173,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const key = `${delivery.connector}\0${path}`;
     if (emptySaid.has(key) || emptySaid.size >= 1000) return;
     emptySaid.add(key);
-    const keys = payload && typeof payload === 'object' && !Array.isArray(payload) ? Object.keys(payload).slice(0, 20).join(', ') : Array.isArray(payload) ? '(a list)' : `(a ${payload === null ? 'null' : typeof payload})`;
+    const keys = payload && typeof payload === 'object' && !Array.isArray(payload) ? Object.keys(payload).slice(0, 20).join(', ') : `(${kindOf(payload)})`;
     options.logger?.warn({ connector: delivery.connector, connection: delivery.connection, event: delivery.event, delivery: delivery.id },
       `a delivery of event ${JSON.stringify(delivery.event)} gave no records: ${path}.record (${record}) selected nothing in its payload (top-level keys: ${keys || 'none'}). A misspelt path or a payload of another shape? If such payloads are expected (an empty list), a \`when\` that skips them keeps this quiet. Counted as result="empty"`);
   };
